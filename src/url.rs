@@ -1,0 +1,165 @@
+//! Absolute `http(s)` URLs, the only kind sipgate.io follows.
+//!
+//! sipgate fetches `<Play><Url>` itself and posts to `onAnswer`, `onHangup`
+//! and `onData`; a relative URL or another scheme makes those verbs "do
+//! nothing" on the call, which is one of the most reported sipgate.io
+//! problems. So URLs are checked when an action is built, not discovered
+//! broken during a call.
+//!
+//! A full WHATWG URL parser (the `url` crate) would add ~200 KB of wasm for
+//! what is a structural check here: scheme, authority, and characters that
+//! cannot stand unencoded in a URL (which also keeps every value we echo
+//! into XML free of characters XML forbids).
+
+use std::fmt;
+
+/// Longest URL accepted; far above any sound-file or webhook URL.
+const MAX_LEN: usize = 2048;
+
+/// An absolute `http://` or `https://` URL with a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl(String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    NotAbsolute,
+    UnsupportedScheme,
+    MissingHost,
+    InvalidCharacter(char),
+    TooLong,
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlError::NotAbsolute => {
+                f.write_str("is not an absolute URL (it must start with https:// or http://)")
+            }
+            UrlError::UnsupportedScheme => f.write_str("must use https:// or http://"),
+            UrlError::MissingHost => f.write_str("has no host after the scheme"),
+            UrlError::InvalidCharacter(c) => {
+                write!(
+                    f,
+                    "contains {:?}, which must be percent-encoded in a URL",
+                    c
+                )
+            }
+            UrlError::TooLong => write!(f, "is longer than {MAX_LEN} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+impl HttpUrl {
+    pub fn parse(text: &str) -> Result<Self, UrlError> {
+        if text.len() > MAX_LEN {
+            return Err(UrlError::TooLong);
+        }
+        if let Some(bad) = text.chars().find(|c| !allowed_in_url(*c)) {
+            return Err(UrlError::InvalidCharacter(bad));
+        }
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return Err(UrlError::NotAbsolute);
+        };
+        if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+            return Err(if scheme.contains(['/', '?', '#']) {
+                UrlError::NotAbsolute
+            } else {
+                UrlError::UnsupportedScheme
+            });
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        // user:password@ may precede the host (sipgate's own basic-auth style).
+        let host_and_port = authority.rsplit('@').next().unwrap_or_default();
+        let host = match host_and_port.strip_prefix('[') {
+            Some(ipv6) => ipv6.split(']').next().unwrap_or_default(),
+            None => host_and_port.split(':').next().unwrap_or_default(),
+        };
+        if host.is_empty() {
+            return Err(UrlError::MissingHost);
+        }
+        Ok(HttpUrl(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Characters a URL may carry literally: no whitespace, no controls, none of
+/// the characters RFC 3986 excludes, and no Unicode non-characters.
+fn allowed_in_url(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+        || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+}
+
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_absolute_http_and_https() {
+        for ok in [
+            "https://example.com/example.wav",
+            "http://example.com/example.wav",
+            "HTTPS://Example.COM",
+            "https://user:secret@example.com:8443/events?x=1#y",
+            "https://[2001:db8::1]:8443/events",
+            "https://bücher.example/ansage.wav",
+            "https://…/events",
+        ] {
+            assert_eq!(HttpUrl::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn refuses_relative_other_schemes_and_broken_urls() {
+        assert_eq!(HttpUrl::parse("/sounds/a.wav"), Err(UrlError::NotAbsolute));
+        assert_eq!(
+            HttpUrl::parse("example.com/a.wav"),
+            Err(UrlError::NotAbsolute)
+        );
+        assert_eq!(HttpUrl::parse("./a?x=://y"), Err(UrlError::NotAbsolute));
+        assert_eq!(
+            HttpUrl::parse("ftp://example.com/a.wav"),
+            Err(UrlError::UnsupportedScheme)
+        );
+        assert_eq!(
+            HttpUrl::parse("javascript://x"),
+            Err(UrlError::UnsupportedScheme)
+        );
+        assert_eq!(HttpUrl::parse("https:///a.wav"), Err(UrlError::MissingHost));
+        assert_eq!(
+            HttpUrl::parse("https://user@:80/"),
+            Err(UrlError::MissingHost)
+        );
+        assert_eq!(HttpUrl::parse("https://[]/"), Err(UrlError::MissingHost));
+        assert_eq!(
+            HttpUrl::parse("https://example.com/a b.wav"),
+            Err(UrlError::InvalidCharacter(' '))
+        );
+        assert_eq!(
+            HttpUrl::parse("https://example.com/\r\nX-Evil: 1"),
+            Err(UrlError::InvalidCharacter('\r'))
+        );
+        assert_eq!(
+            HttpUrl::parse("https://example.com/<Hangup/>"),
+            Err(UrlError::InvalidCharacter('<'))
+        );
+        assert_eq!(
+            HttpUrl::parse("https://example.com/\"onload"),
+            Err(UrlError::InvalidCharacter('"'))
+        );
+        let long = format!("https://example.com/{}", "a".repeat(MAX_LEN));
+        assert_eq!(HttpUrl::parse(&long), Err(UrlError::TooLong));
+    }
+}
