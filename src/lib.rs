@@ -35,5 +35,7 @@
 pub mod form;
 pub mod number;
 pub mod push;
+pub mod response;
 pub mod url;
+pub mod xml;
 
