@@ -33,9 +33,13 @@
 )]
 
 pub mod form;
+pub mod http;
+pub mod log;
 pub mod number;
 pub mod push;
 pub mod response;
+pub mod route;
+pub mod router;
 pub mod url;
 pub mod xml;
 
