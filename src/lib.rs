@@ -43,3 +43,5 @@ pub mod router;
 pub mod url;
 pub mod xml;
 
+#[cfg(target_arch = "wasm32")]
+pub mod edge;
