@@ -1,0 +1,48 @@
+// Builds the worker into build/ (release profile, wasm-opt -Oz, names
+// stripped) and reports its size. Used by `npm start` (through wrangler's
+// [build] command), `npm test` and `npm run deploy`.
+//
+//   node scripts/build.mjs            build and print sizes
+//   KEEP_WASM_NAMES=1 node ...        keep the wasm names section (readable stack traces)
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { bin, ensureTools, root, run, step } from "./tools.mjs";
+
+// The features worker-build enables: never --all-features, which lets
+// binaryen emit encodings workerd may not read yet.
+const wasmFeatures = [
+  "mutable-globals",
+  "sign-ext",
+  "nontrapping-float-to-int",
+  "bulk-memory",
+  "multivalue",
+  "reference-types",
+  "exception-handling",
+].map((feature) => `--enable-${feature}`);
+
+/** Raw and gzip size of each deployed file, in bytes. */
+export function sizes() {
+  return ["index_bg.wasm", "index.js"].map((name) => {
+    const bytes = readFileSync(join(root, "build", name));
+    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+}
+
+export function build() {
+  ensureTools();
+  step("building the worker (worker-build --release)");
+  run(bin.workerBuild, ["--release"]);
+  if (!process.env.KEEP_WASM_NAMES) {
+    // worker-build keeps the names section (--debuginfo); it is a third of
+    // the file and only serves stack traces.
+    const wasm = join(root, "build", "index_bg.wasm");
+    run(bin.wasmOpt, [wasm, "-o", wasm, "--strip-debug", "--strip-producers", ...wasmFeatures]);
+  }
+  for (const { name, raw, gzip } of sizes()) {
+    console.log(`  ${name.padEnd(14)} ${(raw / 1024).toFixed(1).padStart(7)} KiB raw  ${(gzip / 1024).toFixed(1).padStart(6)} KiB gzip`);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) build();

@@ -1,0 +1,101 @@
+// Installs what building and testing need, only when it is missing, and
+// never from GitHub: the wasm32 target (rustup), worker-build and the
+// wasm-bindgen CLI at exactly the Cargo.lock version (cargo, into .tools/),
+// and the npm packages (npm ci). Also the shared helpers the other scripts use.
+import { spawnSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const toolsDir = join(root, ".tools");
+export const bin = {
+  workerBuild: join(toolsDir, "bin", "worker-build"),
+  wasmBindgen: join(toolsDir, "bin", "wasm-bindgen"),
+  wasmBindgenTestRunner: join(toolsDir, "bin", "wasm-bindgen-test-runner"),
+  wasmOpt: join(root, "node_modules", ".bin", "wasm-opt"),
+  esbuild: join(root, "node_modules", ".bin", "esbuild"),
+  wrangler: join(root, "node_modules", ".bin", "wrangler"),
+};
+
+/** Environment for every child: no telemetry, no fetches of request metadata. */
+export const quietEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  // worker-build uses these instead of downloading from GitHub.
+  WASM_BINDGEN_BIN: bin.wasmBindgen,
+  WASM_OPT_BIN: bin.wasmOpt,
+  ESBUILD_BIN: bin.esbuild,
+};
+
+export function step(message) {
+  console.log(`\n▶ ${message}`);
+}
+
+/** Runs a command to completion, inheriting stdio; exits the process on failure. */
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: quietEnv, ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    console.error(`✗ ${command} ${args.join(" ")} exited with ${result.status ?? result.signal}`);
+    process.exit(result.status || 1);
+  }
+}
+
+/** Runs a command and returns its stdout, or null if it cannot run. */
+function output(command, args) {
+  const result = spawnSync(command, args, { cwd: root, encoding: "utf8", env: quietEnv });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/** The version of `name` that Cargo.lock pins. */
+export function lockedVersion(name) {
+  const lock = readFileSync(join(root, "Cargo.lock"), "utf8");
+  const match = lock.match(new RegExp(`\\[\\[package\\]\\]\\nname = "${name}"\\nversion = "([^"]+)"`));
+  if (!match) throw new Error(`${name} is not in Cargo.lock`);
+  return match[1];
+}
+
+function ensureWasmTarget() {
+  const installed = output("rustup", ["target", "list", "--installed"]) ?? "";
+  if (!installed.split("\n").includes("wasm32-unknown-unknown")) {
+    step("installing the Rust target wasm32-unknown-unknown");
+    run("rustup", ["target", "add", "wasm32-unknown-unknown"]);
+  }
+}
+
+function ensureCargoTool(crate, version, executable) {
+  const current = existsSync(executable) ? output(executable, ["--version"]) : null;
+  if (current && current.split(/\s+/).includes(version)) return;
+  step(`installing ${crate} ${version} into .tools/ (once; a few minutes)`);
+  // No --locked: wasm-bindgen-cli's lock file names a crate version the
+  // registry mirror here does not serve. The shared target dir lets the two
+  // installs reuse each other's builds.
+  run("cargo", ["install", "--quiet", "--root", toolsDir, "--version", version, "--force", crate], {
+    env: { ...quietEnv, CARGO_TARGET_DIR: join(toolsDir, "cargo-target") },
+  });
+}
+
+function ensureNpmPackages() {
+  const marker = join(root, "node_modules", ".package-lock.json");
+  const lock = join(root, "package-lock.json");
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  step("installing npm packages (npm ci)");
+  run("npm", ["ci", "--no-audit", "--no-fund"]);
+}
+
+/** Everything a build or test needs; cheap when all is there. */
+export function ensureTools() {
+  ensureNpmPackages();
+  ensureWasmTarget();
+  // worker-build moves in step with the worker crate it builds.
+  ensureCargoTool("worker-build", lockedVersion("worker"), bin.workerBuild);
+  // wasm-bindgen refuses to process output of another version of the library.
+  ensureCargoTool("wasm-bindgen-cli", lockedVersion("wasm-bindgen"), bin.wasmBindgen);
+}
+
+/** Starts a long-running child; the caller stops it. */
+export function start(command, args, options = {}) {
+  return spawn(command, args, { cwd: root, env: quietEnv, ...options });
+}

@@ -1,0 +1,209 @@
+// End to end: the built worker in workerd with a local KV, spoken to over
+// HTTP exactly as sipgate.io does (form-encoded POSTs, XML back).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { fixture, PROCEED, startWorker, XML_DECL } from "./harness.mjs";
+
+const SEED = fixture("new-call-seed");
+const OFFICE = {
+  id: "office",
+  then: { dial: { numbers: ["4921100001", "4921100002"], callerId: "4921100000" } },
+  onAnswer: "https://crm.example.com/events",
+  onHangup: "https://crm.example.com/events",
+};
+const OFFICE_XML =
+  `${XML_DECL}<Response onAnswer="https://crm.example.com/events" onHangup="https://crm.example.com/events">` +
+  `<Dial callerId="4921100000"><Number>4921100001</Number><Number>4921100002</Number></Dial></Response>`;
+const VOICEMAIL_XML = `${XML_DECL}<Response><Dial><Voicemail/></Dial></Response>`;
+
+function assertXml(reply, body) {
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers.get("content-type"), "application/xml; charset=utf-8");
+  assert.equal(reply.body, body);
+}
+
+function assertRefused(reply, status, reason) {
+  assert.equal(reply.status, status, reply.body);
+  assert.equal(reply.headers.get("content-type"), "text/plain; charset=utf-8");
+  assert.equal(reply.body, `${reason}\n`);
+}
+
+describe("pushes answered from KV", () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker({
+      routes: {
+        "route:4915791234567": OFFICE,
+        "route:default": { id: "fallback", then: { voicemail: {} } },
+        "route:4921100030": { then: { reject: { reason: "busy" } } },
+        "route:4921100099": "{\"then\": {\"dial\": ", // corrupt JSON
+        "route:4921100098": { then: { dial: { numbers: ["1", "2", "3", "4", "5", "6"] } } }, // invalid
+      },
+    });
+  });
+  after(() => worker.dispose());
+
+  test("the seed's curl request is routed by the called number", async () => {
+    // curl -X POST --data "from=492111234567&to=4915791234567&direction=in"
+    assertXml(await worker.post(SEED, { contentType: "application/x-www-form-urlencoded" }), OFFICE_XML);
+  });
+
+  test("the documented newCall of a group call with two user[]", async () => {
+    assertXml(await worker.post(fixture("new-call-group")), OFFICE_XML);
+    const [line] = await worker.logLines((line) => line.callId === "123456" && line.event === "newCall");
+    assert.deepEqual(line, {
+      level: "info",
+      msg: "routed",
+      status: 200,
+      event: "newCall",
+      callId: "123456",
+      key: "route:4915791234567",
+      rule: "office",
+      answer: "dial",
+    });
+  });
+
+  test("an anonymous caller is routed by the called number", async () => {
+    assertXml(await worker.post(fixture("new-call-anonymous")), OFFICE_XML);
+  });
+
+  test("an outgoing call is routed by the calling number", async () => {
+    assertXml(await worker.post("from=4921100030&to=492111234567&direction=out"), `${XML_DECL}<Response><Reject reason="busy"/></Response>`);
+  });
+
+  test("a number without a route takes the default route", async () => {
+    assertXml(await worker.post("from=492111234567&to=4930123456&direction=in"), VOICEMAIL_XML);
+  });
+
+  test("answer, hangup and dtmf pushes are answered with an empty Response", async () => {
+    for (const name of ["answer", "hangup", "dtmf"]) {
+      assertXml(await worker.post(fixture(name)), PROCEED);
+    }
+  });
+
+  test("a corrupt route answers <Response/> and logs why", async () => {
+    assertXml(await worker.post("from=492111234567&to=4921100099&direction=in&callId=corrupt1"), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "corrupt1");
+    assert.equal(line.level, "error");
+    assert.equal(line.msg, "bad_route");
+    assert.equal(line.key, "route:4921100099");
+    assert.match(line.error, /EOF while parsing/);
+  });
+
+  test("an invalid route answers <Response/> and logs the JSON path", async () => {
+    assertXml(await worker.post("from=492111234567&to=4921100098&direction=in&callId=invalid1"), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "invalid1");
+    assert.equal(line.msg, "bad_route");
+    assert.equal(line.error, "then.dial.numbers[0]: \"1\" is too short for an E.164 number; then.dial.numbers[1]: \"2\" is too short for an E.164 number; then.dial.numbers[2]: \"3\" is too short for an E.164 number; then.dial.numbers[3]: \"4\" is too short for an E.164 number; then.dial.numbers[4]: \"5\" is too short for an E.164 number; then.dial.numbers[5]: \"6\" is too short for an E.164 number; then.dial.numbers: has 6 numbers, but sipgate rings at most 5 in parallel");
+  });
+
+  test("a route written while running is used by the next push", async () => {
+    await worker.kv.put("route:4930999999", JSON.stringify({ then: { hangup: {} } }));
+    assertXml(await worker.post("from=492111234567&to=4930999999&direction=in"), `${XML_DECL}<Response><Hangup/></Response>`);
+  });
+});
+
+describe("no default route", () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker({ routes: {} });
+  });
+  after(() => worker.dispose());
+
+  test("a miss without a default lets the call proceed", async () => {
+    assertXml(await worker.post(SEED), PROCEED);
+    const [line] = await worker.logLines((line) => line.msg === "no_route");
+    assert.equal(line.level, "info");
+  });
+});
+
+describe("KV failing", () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker({ fault: "error" });
+  });
+  after(() => worker.dispose());
+
+  test("a KV error answers 200 <Response/> and logs a structured error", async () => {
+    assertXml(await worker.post(`${SEED}&callId=kvdown1`), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "kvdown1");
+    assert.equal(line.level, "error");
+    assert.equal(line.msg, "store_failed");
+    assert.equal(line.key, "route:4915791234567");
+    assert.match(line.error, /injected fault/);
+  });
+});
+
+describe("bad input", () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker({ routes: { "route:default": { then: { hangup: {} } } } });
+  });
+  after(() => worker.dispose());
+
+  test("a method other than POST gets 405 with Allow: POST", async () => {
+    for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+      const reply = await worker.request("/", { method });
+      assertRefused(reply, 405, `method ${method} not allowed: sipgate.io pushes are POST requests`);
+      assert.equal(reply.headers.get("allow"), "POST");
+    }
+    const head = await worker.request("/", { method: "HEAD" });
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get("allow"), "POST");
+  });
+
+  test("a body that is not form-encoded gets 415", async () => {
+    assertRefused(
+      await worker.post('{"to":"4915791234567"}', { contentType: "application/json" }),
+      415,
+      "Content-Type application/json is not application/x-www-form-urlencoded",
+    );
+    // fetch labels a string body text/plain; bytes go without a Content-Type.
+    assertRefused(await worker.post(SEED, { contentType: null }), 415, "Content-Type text/plain is not application/x-www-form-urlencoded");
+    assertRefused(
+      await worker.post(new TextEncoder().encode(SEED), { contentType: null }),
+      415,
+      "missing Content-Type: a push is application/x-www-form-urlencoded",
+    );
+    assertRefused(
+      await worker.post(SEED, { contentType: "application/x-www-form-urlencoded; charset=ISO-8859-1" }),
+      415,
+      "charset ISO-8859-1 is not supported: send UTF-8",
+    );
+  });
+
+  test("a body over 16 KiB gets 413, declared or streamed", async () => {
+    const big = `${SEED}&pad=${"x".repeat(16 * 1024)}`;
+    assertRefused(await worker.post(big), 413, "body larger than 16384 bytes: a push is a few hundred bytes");
+    // Chunked: no Content-Length, the cap while reading refuses it.
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+        controller.close();
+      },
+    });
+    const streamed = await worker.request("/", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: chunks,
+      duplex: "half",
+    });
+    assert.equal(streamed.status, 413);
+    // Exactly at the limit is fine.
+    const exact = `${SEED}&pad=`.padEnd(16 * 1024, "x");
+    assert.equal((await worker.post(exact)).status, 200);
+  });
+
+  test("a newCall without to or direction gets 400 naming the field", async () => {
+    assertRefused(await worker.post("from=492111234567&direction=in"), 400, "missing field `to`");
+    assertRefused(await worker.post("from=492111234567&to=4915791234567"), 400, "missing field `direction`");
+    assertRefused(await worker.post(""), 400, "missing field `to`");
+    const [line] = await worker.logLines((line) => line.status === 400);
+    assert.equal(line.level, "warn");
+    assert.equal(line.msg, "refused");
+  });
+
+  test("unknown extra parameters are ignored", async () => {
+    assertXml(await worker.post(`${SEED}&foo=bar&x-sipgate-new=1`), `${XML_DECL}<Response><Hangup/></Response>`);
+  });
+});
