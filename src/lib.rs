@@ -32,6 +32,7 @@
     )
 )]
 
+pub mod calendar;
 pub mod form;
 pub mod http;
 pub mod log;
@@ -42,6 +43,8 @@ pub mod route;
 pub mod router;
 pub mod url;
 pub mod xml;
+pub mod zone;
+mod zones_table;
 
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
