@@ -41,6 +41,7 @@ pub mod push;
 pub mod response;
 pub mod route;
 pub mod router;
+pub mod rules;
 pub mod url;
 pub mod xml;
 pub mod zone;

@@ -1,0 +1,523 @@
+//! Validation: a [`DocumentSpec`] becomes a compiled [`RuleSet`], or the
+//! list of everything wrong with it, each at its JSON path. Warnings (rules
+//! that can never match) do not stop a document.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use super::condition::{unknown_zone, Conditions, DateSet, Shared};
+use super::pattern::PatternSet;
+use super::problem::{parse_json, DocumentError, Problem};
+use super::spec::{ActionSpec, DocumentSpec, GatherKindSpec, MenuSpec, RejectReasonSpec, RuleSpec};
+use crate::number::E164;
+use crate::response::{
+    Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason,
+};
+use crate::url::HttpUrl;
+use crate::zone::Zone;
+
+/// The zone time conditions use when the document names none.
+pub const DEFAULT_TIMEZONE: &str = "Europe/Berlin";
+
+/// A checked, compiled document, ready to evaluate calls.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub zone: Zone,
+    pub global: Vec<Rule>,
+    pub numbers: HashMap<String, Vec<Rule>>,
+    pub default: Vec<Rule>,
+    pub menus: HashMap<String, Menu>,
+}
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule's `id`, or its place (`numbers.4921100000[1]`).
+    pub id: String,
+    pub when: Conditions,
+    pub then: Outcome,
+    pub on_answer: Option<HttpUrl>,
+    pub on_hangup: Option<HttpUrl>,
+}
+
+/// What a rule, a menu option or a menu's fallback does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answer with this action; `None` is `<Response/>` (proceed).
+    Respond(Option<Action>),
+    /// Play the menu of this name and gather digits.
+    Menu(String),
+}
+
+/// A compiled IVR menu.
+#[derive(Debug)]
+pub struct Menu {
+    pub name: String,
+    pub prompt: HttpUrl,
+    pub max_digits: NonZeroU32,
+    pub timeout_ms: Option<NonZeroU32>,
+    pub options: HashMap<String, Outcome>,
+    pub no_input: Outcome,
+    pub invalid: Outcome,
+    pub retries: u32,
+}
+
+/// A document that passed: its rules, and what looked suspicious.
+#[derive(Debug)]
+pub struct Checked {
+    pub rules: RuleSet,
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads, checks and compiles a document.
+pub fn load(json: &str) -> Result<Checked, DocumentError> {
+    let spec: DocumentSpec = parse_json(json)?;
+    compile(&spec).map_err(DocumentError::Invalid)
+}
+
+/// Checks and compiles a parsed document: all errors, or the rules.
+pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
+    let mut checker = Checker::default();
+    let zone_name = spec.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
+    let zone = Zone::find(zone_name).unwrap_or_else(|| {
+        checker.error("timezone", unknown_zone(zone_name));
+        Zone::utc()
+    });
+
+    let mut shared = Shared {
+        zone: Some(zone.clone()),
+        ..Shared::default()
+    };
+    for (name, patterns) in &spec.lists {
+        let path = format!("lists.{name}");
+        checker.name(&path, name);
+        shared.lists.insert(
+            name.clone(),
+            Arc::new(PatternSet::compile(patterns, true, &mut checker, &path)),
+        );
+    }
+    for (name, dates) in &spec.calendars {
+        let path = format!("calendars.{name}");
+        checker.name(&path, name);
+        shared.calendars.insert(
+            name.clone(),
+            Arc::new(DateSet::compile(dates, &mut checker, &path)),
+        );
+    }
+
+    let menu_names: HashSet<&str> = spec.menus.keys().map(String::as_str).collect();
+    let mut ids = RuleIds::default();
+    let mut context = Context {
+        checker,
+        menu_names,
+        shared,
+    };
+
+    let global = context.rules(&spec.global, "global", &mut ids);
+    let mut numbers = HashMap::with_capacity(spec.numbers.len());
+    for (number, rules) in &spec.numbers {
+        let path = format!("numbers.{number}");
+        match E164::parse(number) {
+            Ok(parsed) => {
+                let compiled = context.rules(rules, &path, &mut ids);
+                if numbers
+                    .insert(parsed.as_str().to_owned(), compiled)
+                    .is_some()
+                {
+                    context.checker.error(
+                        &path,
+                        format!("is the number {parsed} again (written differently)"),
+                    );
+                }
+            }
+            Err(error) => context
+                .checker
+                .error(&path, format!("the key {number:?} {error}")),
+        }
+    }
+    let default = context.rules(&spec.default, "default", &mut ids);
+
+    let mut menus = HashMap::with_capacity(spec.menus.len());
+    for (name, menu) in &spec.menus {
+        if let Some(menu) = context.menu(name, menu) {
+            menus.insert(name.clone(), menu);
+        }
+    }
+    check_ways_out(&menus, &mut context.checker);
+
+    if let Some(catch_all) = global.iter().find(|rule| rule.when.is_catch_all()) {
+        let message = format!(
+            "is never reached: the global rule {:?} matches every call first",
+            catch_all.id
+        );
+        if !numbers.is_empty() {
+            context.checker.warning("numbers", &message);
+        }
+        if !default.is_empty() {
+            context.checker.warning("default", &message);
+        }
+    }
+
+    let Checker {
+        errors,
+        mut warnings,
+    } = context.checker;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    warnings.sort();
+    Ok(Checked {
+        rules: RuleSet {
+            zone,
+            global,
+            numbers,
+            default,
+            menus,
+        },
+        warnings,
+    })
+}
+
+/// Collects problems while the document is compiled.
+#[derive(Debug, Default)]
+pub struct Checker {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+impl Checker {
+    pub fn error(&mut self, path: &str, message: impl fmt::Display) {
+        self.errors.push(Problem {
+            path: path.to_owned(),
+            message: message.to_string(),
+        });
+    }
+
+    pub fn warning(&mut self, path: &str, message: impl fmt::Display) {
+        self.warnings.push(Problem {
+            path: path.to_owned(),
+            message: message.to_string(),
+        });
+    }
+
+    fn number(&mut self, path: &str, text: &str) -> Option<E164> {
+        E164::parse(text)
+            .map_err(|error| self.error(path, format_args!("{text:?} {error}")))
+            .ok()
+    }
+
+    fn url(&mut self, path: &str, text: &str) -> Option<HttpUrl> {
+        HttpUrl::parse(text)
+            .map_err(|error| self.error(path, format_args!("{text:?} {error}")))
+            .ok()
+    }
+
+    fn at_least_one(&mut self, path: &str, value: Option<u32>) -> Option<NonZeroU32> {
+        let value = value?;
+        let checked = NonZeroU32::new(value);
+        if checked.is_none() {
+            self.error(path, "must be at least 1");
+        }
+        checked
+    }
+
+    /// Names of lists, calendars and menus go into `@name` references and
+    /// menu URLs: letters, digits, `-` and `_`.
+    fn name(&mut self, path: &str, name: &str) {
+        if !is_name(name) {
+            self.error(
+                path,
+                format!("the name {name:?} must be 1–64 letters, digits, - or _"),
+            );
+        }
+    }
+}
+
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Rule ids seen so far, to refuse duplicates.
+#[derive(Default)]
+struct RuleIds(HashMap<String, String>);
+
+struct Context<'a> {
+    checker: Checker,
+    menu_names: HashSet<&'a str>,
+    shared: Shared,
+}
+
+impl Context<'_> {
+    fn rules(&mut self, specs: &[RuleSpec], path: &str, ids: &mut RuleIds) -> Vec<Rule> {
+        let mut rules: Vec<Rule> = Vec::with_capacity(specs.len());
+        for (index, spec) in specs.iter().enumerate() {
+            let path = format!("{path}[{index}]");
+            let id = match &spec.id {
+                Some(id) => {
+                    if id.is_empty() || id.len() > 64 {
+                        self.checker
+                            .error(&format!("{path}.id"), "must be 1–64 characters");
+                    }
+                    if let Some(first) = ids.0.insert(id.clone(), path.clone()) {
+                        self.checker.error(
+                            &format!("{path}.id"),
+                            format!("{id:?} is already the id of {first}"),
+                        );
+                    }
+                    id.clone()
+                }
+                None => path.clone(),
+            };
+            let when = spec
+                .when
+                .as_ref()
+                .map(|when| {
+                    Conditions::compile(
+                        when,
+                        &self.shared,
+                        &mut self.checker,
+                        &format!("{path}.when"),
+                    )
+                })
+                .unwrap_or_default();
+            let on_answer = spec
+                .on_answer
+                .as_deref()
+                .and_then(|url| self.checker.url(&format!("{path}.onAnswer"), url));
+            let on_hangup = spec
+                .on_hangup
+                .as_deref()
+                .and_then(|url| self.checker.url(&format!("{path}.onHangup"), url));
+            let then = self.outcome(&spec.then, &format!("{path}.then"));
+            if let Some(catch_all) = rules.iter().find(|rule| rule.when.is_catch_all()) {
+                self.checker.warning(
+                    &path,
+                    format!(
+                        "never matches: the rule {:?} before it matches every call",
+                        catch_all.id
+                    ),
+                );
+            }
+            rules.push(Rule {
+                id,
+                when,
+                then: then.unwrap_or(Outcome::Respond(None)),
+                on_answer,
+                on_hangup,
+            });
+        }
+        rules
+    }
+
+    fn menu(&mut self, name: &str, spec: &MenuSpec) -> Option<Menu> {
+        let path = format!("menus.{name}");
+        self.checker.name(&path, name);
+        let prompt = self.checker.url(&format!("{path}.prompt"), &spec.prompt);
+        let longest = spec
+            .options
+            .keys()
+            .map(String::len)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let max_digits = match spec.max_digits {
+            Some(max) => self
+                .checker
+                .at_least_one(&format!("{path}.maxDigits"), Some(max)),
+            None => NonZeroU32::new(u32::try_from(longest).unwrap_or(u32::MAX)),
+        };
+        let mut options = HashMap::with_capacity(spec.options.len());
+        for (digits, action) in &spec.options {
+            let option_path = format!("{path}.options.{digits}");
+            if digits.is_empty()
+                || !digits
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+            {
+                self.checker.error(
+                    &option_path,
+                    format!("the key {digits:?} must be keypad digits (0-9, *, #)"),
+                );
+            } else if let Some(max) = max_digits {
+                if digits.len() > max.get() as usize {
+                    self.checker.error(
+                        &option_path,
+                        format!("the key {digits:?} has {} digits, but maxDigits is {max}: it can never be typed", digits.len()),
+                    );
+                }
+            }
+            if let Some(outcome) = self.outcome(action, &option_path) {
+                options.insert(digits.clone(), outcome);
+            }
+        }
+        let mut fallback = |action: &Option<ActionSpec>, field: &str| match action {
+            Some(action) => self.outcome(action, &format!("{path}.{field}")),
+            None => Some(Outcome::Respond(None)),
+        };
+        let no_input = fallback(&spec.no_input, "noInput");
+        let invalid = fallback(&spec.invalid, "invalid");
+        let timeout_ms = self
+            .checker
+            .at_least_one(&format!("{path}.timeout"), spec.timeout);
+        Some(Menu {
+            name: name.to_owned(),
+            prompt: prompt?,
+            max_digits: max_digits?,
+            timeout_ms,
+            options,
+            no_input: no_input?,
+            invalid: invalid?,
+            retries: spec.retries.unwrap_or(1),
+        })
+    }
+
+    /// Checks an action; `None` after reporting why it cannot be used.
+    fn outcome(&mut self, spec: &ActionSpec, path: &str) -> Option<Outcome> {
+        let checker = &mut self.checker;
+        let action = match spec {
+            ActionSpec::Dial {
+                numbers,
+                caller_id,
+                anonymous,
+            } => {
+                let path = format!("{path}.dial");
+                let checked: Vec<Option<E164>> = numbers
+                    .iter()
+                    .enumerate()
+                    .map(|(index, number)| {
+                        checker.number(&format!("{path}.numbers[{index}]"), number)
+                    })
+                    .collect();
+                let caller_id = caller_id
+                    .as_deref()
+                    .map(|text| checker.number(&format!("{path}.callerId"), text));
+                // The count is checked even when some numbers are invalid, so
+                // one pass reports everything.
+                let count_ok = match DialNumbers::check_count(checked.len()) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        checker.error(&format!("{path}.numbers"), error);
+                        false
+                    }
+                };
+                let numbers: Vec<E164> = checked.into_iter().collect::<Option<_>>()?;
+                let caller_id = match caller_id {
+                    Some(checked) => Some(checked?),
+                    None => None,
+                };
+                if !count_ok {
+                    return None;
+                }
+                Action::Dial(Dial {
+                    caller_id,
+                    anonymous: *anonymous,
+                    target: DialTarget::Numbers(DialNumbers::new(numbers).ok()?),
+                })
+            }
+            ActionSpec::Voicemail {} => Action::Dial(Dial {
+                caller_id: None,
+                anonymous: None,
+                target: DialTarget::Voicemail,
+            }),
+            ActionSpec::Play { url } => Action::Play(Play {
+                url: checker.url(&format!("{path}.play.url"), url)?,
+            }),
+            ActionSpec::Gather {
+                on_data,
+                max_digits,
+                timeout,
+                kind,
+                play,
+            } => {
+                let path = format!("{path}.gather");
+                let on_data = checker.url(&format!("{path}.onData"), on_data);
+                let max_digits = checker.at_least_one(&format!("{path}.maxDigits"), *max_digits);
+                let timeout_ms = checker.at_least_one(&format!("{path}.timeout"), *timeout);
+                let prompt = match play {
+                    Some(play) => Some(Play {
+                        url: checker.url(&format!("{path}.play.url"), &play.url)?,
+                    }),
+                    None => None,
+                };
+                Action::Gather(Gather {
+                    on_data: on_data?,
+                    max_digits,
+                    timeout_ms,
+                    kind: kind.map(|GatherKindSpec::Dtmf| GatherKind::Dtmf),
+                    prompt,
+                })
+            }
+            ActionSpec::Reject { reason } => Action::Reject(Reject {
+                reason: reason.map(|reason| match reason {
+                    RejectReasonSpec::Rejected => RejectReason::Rejected,
+                    RejectReasonSpec::Busy => RejectReason::Busy,
+                }),
+            }),
+            ActionSpec::Hangup {} => Action::Hangup,
+            ActionSpec::Proceed {} => return Some(Outcome::Respond(None)),
+            ActionSpec::Menu(name) => {
+                if !self.menu_names.contains(name.as_str()) {
+                    self.checker.error(
+                        &format!("{path}.menu"),
+                        format!("{name:?} is not a menu in `menus`"),
+                    );
+                    return None;
+                }
+                return Some(Outcome::Menu(name.clone()));
+            }
+        };
+        Some(Outcome::Respond(Some(action)))
+    }
+}
+
+/// Every menu must lead somewhere other than menus, through some option or
+/// fallback, or a caller could be kept in menus forever.
+fn check_ways_out(menus: &HashMap<String, Menu>, checker: &mut Checker) {
+    let outcomes = |menu: &Menu| {
+        let mut all: Vec<Outcome> = menu.options.values().cloned().collect();
+        all.push(menu.no_input.clone());
+        all.push(menu.invalid.clone());
+        all
+    };
+    let mut has_exit: HashSet<&str> = menus
+        .values()
+        .filter(|menu| {
+            outcomes(menu)
+                .iter()
+                .any(|outcome| matches!(outcome, Outcome::Respond(_)))
+        })
+        .map(|menu| menu.name.as_str())
+        .collect();
+    loop {
+        let before = has_exit.len();
+        for menu in menus.values() {
+            let leads_out = outcomes(menu)
+                .iter()
+                .any(|outcome| matches!(outcome, Outcome::Menu(next) if has_exit.contains(next.as_str())));
+            if leads_out {
+                has_exit.insert(menu.name.as_str());
+            }
+        }
+        if has_exit.len() == before {
+            break;
+        }
+    }
+    let mut trapped: Vec<&str> = menus
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !has_exit.contains(name))
+        .collect();
+    trapped.sort_unstable();
+    for name in trapped {
+        checker.error(
+            &format!("menus.{name}"),
+            "has no way out: its options, noInput and invalid lead only to menus that never end the menu",
+        );
+    }
+}

@@ -1,0 +1,582 @@
+//! Conditions (`when`): compiled once, then checked per call without allocating.
+//!
+//! ```json
+//! "when": {
+//!   "direction": "in",
+//!   "caller": ["@blocked", "anonymous"],
+//!   "called": "4921100000",
+//!   "diversion": true,
+//!   "user": "Alice",
+//!   "userId": ["w0", "1234567w1"],
+//!   "time": { "weekdays": "mon-fri", "hours": ["08:00-12:00", "13:00-17:00"],
+//!             "dates": "@holidays", "timezone": "Europe/Berlin" }
+//! }
+//! ```
+//!
+//! All given conditions must hold; a list means any of its values; `time`
+//! may be a list of windows (any of them).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::check::Checker;
+use super::pattern::{written, PartyMatcher, PatternSet};
+use super::spec::{DiversionSpec, OneOrMany, TimeSpec, WhenSpec};
+use crate::calendar::{Date, LocalDateTime, MonthDay, TimeOfDay, Weekday};
+use crate::number::Party;
+use crate::push::{Direction, Users};
+use crate::zone::Zone;
+
+/// What a rule is checked against: one call at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct CallFacts<'a> {
+    pub direction: Direction,
+    pub from: &'a Party,
+    pub to: &'a Party,
+    pub diversion: Option<&'a Party>,
+    pub users: &'a Users,
+    /// The instant of the call, seconds since the epoch (UTC).
+    pub utc: i64,
+}
+
+/// Named lists and calendars, shared by every rule that refers to them.
+#[derive(Debug, Default)]
+pub struct Shared {
+    pub lists: HashMap<String, Arc<PatternSet>>,
+    pub calendars: HashMap<String, Arc<DateSet>>,
+    pub zone: Option<Zone>,
+}
+
+/// The compiled `when` of a rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    direction: Option<Direction>,
+    caller: Option<PartyMatcher>,
+    called: Option<PartyMatcher>,
+    diversion: Option<DiversionCondition>,
+    user: Option<Vec<String>>,
+    user_id: Option<Vec<String>>,
+    time: Option<Vec<TimeWindow>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DiversionCondition {
+    Present(bool),
+    From(PartyMatcher),
+}
+
+/// Why a rule did not match: the first condition that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+/// Borrows from the rule, so checking a call allocates nothing.
+pub enum Mismatch<'r> {
+    Direction {
+        expected: Direction,
+    },
+    Caller {
+        patterns: &'r str,
+    },
+    Called {
+        patterns: &'r str,
+    },
+    Diverted {
+        expected: bool,
+    },
+    DivertedFrom {
+        patterns: &'r str,
+    },
+    User {
+        expected: &'r [String],
+    },
+    UserId {
+        expected: &'r [String],
+    },
+    Time {
+        local: LocalDateTime,
+        zone: &'static str,
+        windows: usize,
+    },
+}
+
+impl Mismatch<'_> {
+    /// A sentence for traces, with the call's own values.
+    pub fn explain(&self, call: &CallFacts<'_>) -> String {
+        match self {
+            Mismatch::Direction { expected } => {
+                format!(
+                    "direction is {}, the rule wants {}",
+                    call.direction.as_str(),
+                    expected.as_str()
+                )
+            }
+            Mismatch::Caller { patterns } => {
+                format!("caller {} does not match {patterns}", call.from)
+            }
+            Mismatch::Called { patterns } => {
+                format!("called number {} does not match {patterns}", call.to)
+            }
+            Mismatch::Diverted { expected: true } => "the call was not diverted".to_owned(),
+            Mismatch::Diverted { expected: false } => "the call was diverted".to_owned(),
+            Mismatch::DivertedFrom { patterns } => match call.diversion {
+                Some(from) => format!("diverted from {from}, which does not match {patterns}"),
+                None => format!(
+                    "the call was not diverted (the rule wants a diversion from {patterns})"
+                ),
+            },
+            Mismatch::User { expected } => {
+                format!("users {:?} include none of {expected:?}", call.users.names)
+            }
+            Mismatch::UserId { expected } => format!(
+                "user ids {:?} include none of {expected:?}",
+                call.users
+                    .ids
+                    .iter()
+                    .chain(&call.users.full_ids)
+                    .collect::<Vec<_>>()
+            ),
+            Mismatch::Time {
+                local,
+                zone,
+                windows,
+            } => {
+                let weekday = local.date.weekday();
+                let what = if *windows == 1 {
+                    "the time window"
+                } else {
+                    "any of the time windows"
+                };
+                format!(
+                    "{weekday} {} {} {zone} is outside {what}",
+                    local.date, local.time
+                )
+            }
+        }
+    }
+}
+
+impl Conditions {
+    /// Compiles `when`, reporting problems under `path` (`…when`).
+    pub fn compile(
+        spec: &WhenSpec,
+        shared: &Shared,
+        checker: &mut Checker,
+        path: &str,
+    ) -> Conditions {
+        let lists = |name: &str| shared.lists.get(name).cloned();
+        let party = |values: &OneOrMany<String>, checker: &mut Checker, field: &str| {
+            PartyMatcher::compile(
+                values.as_slice(),
+                values.is_list(),
+                &lists,
+                checker,
+                &format!("{path}.{field}"),
+            )
+        };
+        Conditions {
+            direction: spec
+                .direction
+                .as_ref()
+                .and_then(|values| direction(values, checker, &format!("{path}.direction"))),
+            caller: spec
+                .caller
+                .as_ref()
+                .map(|values| party(values, checker, "caller")),
+            called: spec
+                .called
+                .as_ref()
+                .map(|values| party(values, checker, "called")),
+            diversion: spec.diversion.as_ref().map(|diversion| match diversion {
+                DiversionSpec::Present(present) => DiversionCondition::Present(*present),
+                DiversionSpec::From(values) => {
+                    DiversionCondition::From(party(values, checker, "diversion"))
+                }
+            }),
+            user: spec
+                .user
+                .as_ref()
+                .map(|values| names(values, checker, &format!("{path}.user"))),
+            user_id: spec
+                .user_id
+                .as_ref()
+                .map(|values| names(values, checker, &format!("{path}.userId"))),
+            time: spec.time.as_ref().map(|windows| {
+                if windows.as_slice().is_empty() {
+                    checker.error(
+                        &format!("{path}.time"),
+                        "is an empty list, which no call matches",
+                    );
+                }
+                windows
+                    .as_slice()
+                    .iter()
+                    .enumerate()
+                    .map(|(index, window)| {
+                        let path = if windows.is_list() {
+                            format!("{path}.time[{index}]")
+                        } else {
+                            format!("{path}.time")
+                        };
+                        TimeWindow::compile(window, shared, checker, &path)
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    /// Whether every condition holds, or the first that does not.
+    pub fn check(&self, call: &CallFacts<'_>) -> Result<(), Mismatch<'_>> {
+        if let Some(expected) = self.direction {
+            if call.direction != expected {
+                return Err(Mismatch::Direction { expected });
+            }
+        }
+        if let Some(caller) = &self.caller {
+            if !caller.matches(call.from) {
+                return Err(Mismatch::Caller {
+                    patterns: caller.written(),
+                });
+            }
+        }
+        if let Some(called) = &self.called {
+            if !called.matches(call.to) {
+                return Err(Mismatch::Called {
+                    patterns: called.written(),
+                });
+            }
+        }
+        match (&self.diversion, call.diversion) {
+            (None, _) => {}
+            (Some(DiversionCondition::Present(expected)), actual) => {
+                if actual.is_some() != *expected {
+                    return Err(Mismatch::Diverted {
+                        expected: *expected,
+                    });
+                }
+            }
+            (Some(DiversionCondition::From(patterns)), actual) => {
+                if !actual.is_some_and(|from| patterns.matches(from)) {
+                    return Err(Mismatch::DivertedFrom {
+                        patterns: patterns.written(),
+                    });
+                }
+            }
+        }
+        if let Some(expected) = &self.user {
+            if !call.users.names.iter().any(|name| expected.contains(name)) {
+                return Err(Mismatch::User { expected });
+            }
+        }
+        if let Some(expected) = &self.user_id {
+            let mut ids = call.users.ids.iter().chain(&call.users.full_ids);
+            if !ids.any(|id| expected.contains(id)) {
+                return Err(Mismatch::UserId { expected });
+            }
+        }
+        if let Some(windows) = &self.time {
+            if !windows.iter().any(|window| window.contains(call.utc)) {
+                let zone = windows.first().map(|window| &window.zone);
+                return Err(Mismatch::Time {
+                    local: zone.map_or_else(
+                        || Zone::utc().to_local(call.utc),
+                        |zone| zone.to_local(call.utc),
+                    ),
+                    zone: zone.map_or("UTC", Zone::name),
+                    windows: windows.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// No condition at all: the rule matches every call.
+    pub fn is_catch_all(&self) -> bool {
+        *self == Conditions::default()
+    }
+}
+
+fn direction(values: &OneOrMany<String>, checker: &mut Checker, path: &str) -> Option<Direction> {
+    let mut wanted = (false, false);
+    for (index, value) in values.as_slice().iter().enumerate() {
+        match value.as_str() {
+            "in" => wanted.0 = true,
+            "out" => wanted.1 = true,
+            other => {
+                let path = if values.is_list() {
+                    format!("{path}[{index}]")
+                } else {
+                    path.to_owned()
+                };
+                checker.error(&path, format!("{other:?} is not a direction (in or out)"));
+            }
+        }
+    }
+    match wanted {
+        (true, false) => Some(Direction::In),
+        (false, true) => Some(Direction::Out),
+        // Both directions: no condition at all. Neither: reported above or empty.
+        (true, true) => None,
+        (false, false) => {
+            if values.as_slice().is_empty() {
+                checker.error(path, "is an empty list, which no call matches");
+            }
+            None
+        }
+    }
+}
+
+fn names(values: &OneOrMany<String>, checker: &mut Checker, path: &str) -> Vec<String> {
+    if values.as_slice().is_empty() {
+        checker.error(path, "is an empty list, which no call matches");
+    }
+    values.as_slice().to_vec()
+}
+
+/// A time window: weekdays, hours and dates on one zone's wall clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeWindow {
+    zone: Zone,
+    /// Bit `i` set: weekday `i` (Monday = 0) is in. All set when not given.
+    weekdays: u8,
+    /// Minute ranges `[start, end)`; a range with start > end spans midnight.
+    hours: Option<Vec<(TimeOfDay, TimeOfDay)>>,
+    dates: Option<DateMatcher>,
+}
+
+impl TimeWindow {
+    fn compile(spec: &TimeSpec, shared: &Shared, checker: &mut Checker, path: &str) -> TimeWindow {
+        let zone = match &spec.timezone {
+            Some(name) => Zone::find(name).unwrap_or_else(|| {
+                checker.error(&format!("{path}.timezone"), unknown_zone(name));
+                Zone::utc()
+            }),
+            None => shared.zone.clone().unwrap_or_else(Zone::utc),
+        };
+        let weekdays = match &spec.weekdays {
+            None => 0b111_1111,
+            Some(values) => {
+                let mut bits = 0u8;
+                for (index, value) in values.as_slice().iter().enumerate() {
+                    let path = list_path(&format!("{path}.weekdays"), values.is_list(), index);
+                    match parse_weekdays(value) {
+                        Some(days) => bits |= days,
+                        None => checker.error(
+                            &path,
+                            format!("{value:?} is not a weekday or range (mon, mon-fri, sat-sun)"),
+                        ),
+                    }
+                }
+                if values.as_slice().is_empty() {
+                    checker.error(
+                        &format!("{path}.weekdays"),
+                        "is an empty list, which no call matches",
+                    );
+                }
+                bits
+            }
+        };
+        let hours = spec.hours.as_ref().map(|values| {
+            if values.as_slice().is_empty() {
+                checker.error(
+                    &format!("{path}.hours"),
+                    "is an empty list, which no call matches",
+                );
+            }
+            values
+                .as_slice()
+                .iter()
+                .enumerate()
+                .filter_map(|(index, value)| {
+                    let path = list_path(&format!("{path}.hours"), values.is_list(), index);
+                    parse_hours(value)
+                        .map_err(|message| checker.error(&path, format!("{value:?} {message}")))
+                        .ok()
+                })
+                .collect()
+        });
+        let dates = spec.dates.as_ref().map(|values| {
+            let mut own = DateSet::default();
+            let mut calendars = Vec::new();
+            if values.as_slice().is_empty() {
+                checker.error(
+                    &format!("{path}.dates"),
+                    "is an empty list, which no call matches",
+                );
+            }
+            for (index, value) in values.as_slice().iter().enumerate() {
+                let path = list_path(&format!("{path}.dates"), values.is_list(), index);
+                match value.strip_prefix('@') {
+                    Some(name) => match shared.calendars.get(name) {
+                        Some(calendar) => calendars.push(calendar.clone()),
+                        None => checker
+                            .error(&path, format!("{value:?} names no calendar in `calendars`")),
+                    },
+                    None => {
+                        if let Err(message) = own.add(value) {
+                            checker.error(&path, format!("{value:?} {message}"));
+                        }
+                    }
+                }
+            }
+            DateMatcher {
+                own,
+                calendars,
+                written: written(values.as_slice()),
+            }
+        });
+        TimeWindow {
+            zone,
+            weekdays,
+            hours,
+            dates,
+        }
+    }
+
+    pub fn contains(&self, utc: i64) -> bool {
+        let local = self.zone.to_local(utc);
+        let weekday_bit = 1u8 << local.date.weekday().index();
+        if self.weekdays & weekday_bit == 0 {
+            return false;
+        }
+        if let Some(ranges) = &self.hours {
+            let now = local.time;
+            let inside = ranges.iter().any(|(start, end)| {
+                if start < end {
+                    *start <= now && now < *end
+                } else {
+                    now >= *start || now < *end
+                }
+            });
+            if !inside {
+                return false;
+            }
+        }
+        self.dates
+            .as_ref()
+            .is_none_or(|dates| dates.contains(local.date))
+    }
+}
+
+fn list_path(path: &str, listed: bool, index: usize) -> String {
+    if listed {
+        format!("{path}[{index}]")
+    } else {
+        path.to_owned()
+    }
+}
+
+pub fn unknown_zone(name: &str) -> String {
+    format!("{name:?} is not a known IANA time zone (e.g. Europe/Berlin, Europe/Vienna, America/New_York)")
+}
+
+/// `mon`, `mon-fri`, `fri-mon` (wrapping) as weekday bits.
+fn parse_weekdays(text: &str) -> Option<u8> {
+    match text.split_once('-') {
+        None => Weekday::parse(text).map(|day| 1 << day.index()),
+        Some((first, last)) => {
+            let (first, last) = (
+                Weekday::parse(first)?.index(),
+                Weekday::parse(last)?.index(),
+            );
+            let mut bits = 0u8;
+            let mut day = first;
+            loop {
+                bits |= 1 << day;
+                if day == last {
+                    break Some(bits);
+                }
+                day = (day + 1) % 7;
+            }
+        }
+    }
+}
+
+/// `08:00-12:00` (end excluded); `22:00-06:00` spans midnight; `00:00-24:00` is all day.
+fn parse_hours(text: &str) -> Result<(TimeOfDay, TimeOfDay), &'static str> {
+    let (start, end) = text
+        .split_once('-')
+        .ok_or("is not a time range (HH:MM-HH:MM, e.g. 08:00-17:00)")?;
+    let start =
+        TimeOfDay::parse(start).ok_or("has a start that is not a time of day (00:00 to 23:59)")?;
+    let end =
+        TimeOfDay::parse(end).ok_or("has an end that is not a time of day (00:00 to 24:00)")?;
+    if start == TimeOfDay::END_OF_DAY {
+        return Err("starts at 24:00, which ends a day (use 00:00)");
+    }
+    if start == end {
+        return Err("is empty: start and end are the same");
+    }
+    Ok((start, end))
+}
+
+/// Dates: single days, ranges, yearly days and yearly ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DateSet {
+    /// Inclusive ranges of full dates (a single day is a range of one).
+    ranges: Vec<(Date, Date)>,
+    /// Inclusive ranges of yearly days; start > end wraps the new year.
+    yearly: Vec<(MonthDay, MonthDay)>,
+}
+
+impl DateSet {
+    /// Compiles a calendar (`calendars.name`).
+    pub fn compile(values: &[String], checker: &mut Checker, path: &str) -> DateSet {
+        let mut set = DateSet::default();
+        for (index, value) in values.iter().enumerate() {
+            if let Err(message) = set.add(value) {
+                checker.error(&format!("{path}[{index}]"), format!("{value:?} {message}"));
+            }
+        }
+        set
+    }
+
+    fn add(&mut self, text: &str) -> Result<(), &'static str> {
+        const FORMS: &str = "is not a date (2026-12-24), a range (2026-12-24..2027-01-06), \
+                             a yearly date (12-25) or a yearly range (12-24..12-26)";
+        if text.starts_with('@') {
+            return Err("refers to a calendar, but calendars cannot contain other calendars");
+        }
+        let (first, last) = text.split_once("..").unwrap_or((text, text));
+        if let (Some(first), Some(last)) = (Date::parse(first), Date::parse(last)) {
+            if first > last {
+                return Err("ends before it starts");
+            }
+            self.ranges.push((first, last));
+            return Ok(());
+        }
+        if let (Some(first), Some(last)) = (MonthDay::parse(first), MonthDay::parse(last)) {
+            self.yearly.push((first, last));
+            return Ok(());
+        }
+        Err(FORMS)
+    }
+
+    pub fn contains(&self, date: Date) -> bool {
+        let day = date.month_day();
+        self.ranges
+            .iter()
+            .any(|(first, last)| *first <= date && date <= *last)
+            || self.yearly.iter().any(|(first, last)| {
+                if first <= last {
+                    *first <= day && day <= *last
+                } else {
+                    day >= *first || day <= *last
+                }
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DateMatcher {
+    own: DateSet,
+    calendars: Vec<Arc<DateSet>>,
+    written: String,
+}
+
+impl DateMatcher {
+    fn contains(&self, date: Date) -> bool {
+        self.own.contains(date)
+            || self
+                .calendars
+                .iter()
+                .any(|calendar| calendar.contains(date))
+    }
+}

@@ -1,0 +1,23 @@
+//! The rules document: how a sipgate customer routes calls, in one JSON file.
+//!
+//! * [`spec`] — the document's JSON shapes.
+//! * [`problem`] — errors and warnings at JSON paths.
+//! * [`check`] — validation and compilation into a [`RuleSet`].
+//! * [`pattern`] — number patterns and named lists.
+//! * [`condition`] — `when`: direction, caller, called, diversion, users, time.
+//! * [`menu`] — IVR menus whose state travels in the `onData` URL.
+//! * [`evaluate`] — the first matching rule, with a trace of the others.
+
+pub mod check;
+pub mod condition;
+pub mod evaluate;
+pub mod menu;
+pub mod pattern;
+pub mod problem;
+pub mod spec;
+
+pub use check::{compile, load, Checked, Menu, Outcome, Rule, RuleSet};
+pub use problem::{DocumentError, Problem};
+
+#[cfg(test)]
+mod tests;

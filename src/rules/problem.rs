@@ -1,0 +1,77 @@
+//! What is wrong with a document, and where: `numbers.4921100000[1].then.dial.numbers[2]`.
+
+use std::fmt;
+
+/// One thing wrong (or suspicious) in a document, at a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "(document)"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {}", self.message)
+    }
+}
+
+/// Why a document cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentError {
+    /// Not JSON, or JSON of the wrong shape (the first mismatch).
+    Syntax(Problem),
+    /// Well-formed, but with values that cannot be used (all of them).
+    Invalid(Vec<Problem>),
+}
+
+impl DocumentError {
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            DocumentError::Syntax(problem) => std::slice::from_ref(problem),
+            DocumentError::Invalid(problems) => problems,
+        }
+    }
+}
+
+impl fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.problems().iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            problem.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DocumentError {}
+
+/// Deserializes JSON, naming the JSON path of the first mismatch.
+pub fn parse_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, DocumentError> {
+    let syntax = |path: String, message: String| {
+        DocumentError::Syntax(Problem {
+            // serde_path_to_error writes the root as `.` and an unknown spot as `?`.
+            path: if path == "." || path == "?" {
+                String::new()
+            } else {
+                path
+            },
+            message,
+        })
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        syntax(path, error.into_inner().to_string())
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| syntax(String::new(), error.to_string()))?;
+    Ok(value)
+}
