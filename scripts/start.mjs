@@ -1,13 +1,14 @@
-// `npm start`: install what is missing, seed the example routes into the
-// local KV, and serve the worker on 127.0.0.1 with `wrangler dev` (which
-// builds it through the [build] command in wrangler.toml and rebuilds on
-// changes under src/).
+// `npm start`: install what is missing, publish the office example
+// (examples/office.json) into the local KV, and serve the worker on
+// 127.0.0.1 with `wrangler dev` (which builds it through the [build] command
+// in wrangler.toml and rebuilds on changes under src/). Locally the isolate
+// does not cache the rules pointer (RULES_CACHE_SECONDS=0), so a publish
+// shows on the next push.
 //
 //   npm start                                   127.0.0.1:8787, state in .wrangler/state
 //   npm start -- --port 8788 --persist-to DIR   another port / another local store
 import { parseArgs } from "node:util";
-import { bin, ensureTools, start, step } from "./tools.mjs";
-import { seedExampleRoutes } from "./routes.mjs";
+import { bin, buildCli, ensureTools, run, start, step } from "./tools.mjs";
 
 const { values: options } = parseArgs({
   options: {
@@ -18,15 +19,28 @@ const { values: options } = parseArgs({
 const persist = options["persist-to"] ? ["--persist-to", options["persist-to"]] : [];
 
 ensureTools();
-seedExampleRoutes(persist);
+step("publishing examples/office.json into the local KV (binding ROUTES)");
+buildCli();
+run(bin.cli, ["publish", "examples/office.json", ...persist]);
 
 step(`serving on http://127.0.0.1:${options.port} (Ctrl-C stops)`);
 console.log(
-  `  try: curl -X POST --data "from=492111234567&to=4915791234567&direction=in" http://127.0.0.1:${options.port}`,
+  `  try: curl -X POST --data "from=492111234567&to=4921100000&direction=in" http://127.0.0.1:${options.port}`,
 );
 const dev = start(
   bin.wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", options.port, "--show-interactive-dev-session=false", ...persist],
+  [
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    options.port,
+    "--var",
+    "RULES_CACHE_SECONDS:0",
+    "--show-interactive-dev-session=false",
+    ...persist,
+  ],
   { stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -2,11 +2,12 @@
 //
 //   1. host: clippy (warnings are errors) and `cargo test` — the pure core
 //   2. wasm32: clippy and wasm-bindgen-test under node — the edge shell with a mock Env
-//   3. the release build, then end-to-end tests of it in workerd (Miniflare API)
+//   3. the release build, then end-to-end tests of it in workerd (Miniflare API),
+//      with rules published by the CLI through wrangler
 //   4. a smoke test that starts the worker the way `npm start` does
 import { join } from "node:path";
 import { build } from "./build.mjs";
-import { bin, ensureTools, quietEnv, run, step } from "./tools.mjs";
+import { bin, buildCli, ensureTools, quietEnv, run, step } from "./tools.mjs";
 
 const started = Date.now();
 ensureTools();
@@ -25,6 +26,7 @@ run("cargo", ["test", ...wasm, "--test", "wasm"], {
 });
 
 build();
+buildCli(); // the e2e tests publish with it
 step("end to end: the built worker in workerd");
 run(process.execPath, ["--test", "--test-timeout=120000", join("tests", "e2e")]);
 step("smoke: npm start, then the seed's curl");

@@ -16,6 +16,8 @@ export const bin = {
   wasmOpt: join(root, "node_modules", ".bin", "wasm-opt"),
   esbuild: join(root, "node_modules", ".bin", "esbuild"),
   wrangler: join(root, "node_modules", ".bin", "wrangler"),
+  /** The rules CLI (src/main.rs), built by buildCli(). */
+  cli: join(root, "target", "debug", "sipgate-router"),
 };
 
 /** Environment for every child: no telemetry, no fetches of request metadata. */
@@ -93,6 +95,11 @@ export function ensureTools() {
   ensureCargoTool("worker-build", lockedVersion("worker"), bin.workerBuild);
   // wasm-bindgen refuses to process output of another version of the library.
   ensureCargoTool("wasm-bindgen-cli", lockedVersion("wasm-bindgen"), bin.wasmBindgen);
+}
+
+/** Builds the rules CLI (check, simulate, publish, …) for the host. */
+export function buildCli() {
+  run("cargo", ["build", "--quiet", "--bin", "sipgate-router"]);
 }
 
 /** Starts a long-running child; the caller stops it. */

@@ -40,12 +40,12 @@ impl Weekday {
         Weekday::Sun,
     ];
 
-    /// `mon`, `tue`, … (also `monday`, case-insensitive).
+    /// `mon`, `tue`, … or `monday`, `tuesday`, … (lowercase, as the JSON
+    /// Schema says).
     pub fn parse(text: &str) -> Option<Weekday> {
-        let lower = text.to_ascii_lowercase();
         Weekday::ALL
             .into_iter()
-            .find(|day| lower == day.short() || lower == day.long())
+            .find(|day| text == day.short() || text == day.long())
     }
 
     /// 0 for Monday … 6 for Sunday.
@@ -320,7 +320,8 @@ mod tests {
         assert_eq!(Date::new(2026, 11, 28).unwrap().weekday(), Weekday::Sat);
         assert_eq!(Date::new(2026, 12, 24).unwrap().weekday(), Weekday::Thu);
         assert_eq!(Date::new(1969, 12, 28).unwrap().weekday(), Weekday::Sun);
-        assert_eq!(Weekday::parse("Friday"), Some(Weekday::Fri));
+        assert_eq!(Weekday::parse("friday"), Some(Weekday::Fri));
+        assert_eq!(Weekday::parse("Friday"), None);
         assert_eq!(Weekday::parse("fr"), None);
     }
 

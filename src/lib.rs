@@ -12,13 +12,16 @@
 //! * [`push`] — the pushes sipgate sends: `newCall`, `answer`, `hangup`, `dtmf`.
 //! * [`response`] — the typed answer: `Dial`, `Play`, `Gather`, `Reject`, `Hangup`.
 //! * [`xml`] — writes a [`response::Response`] as sipgate's XML.
-//! * [`route`] — the JSON route format and its validation.
-//! * [`router`] — which stored route decides a push.
-//! * [`http`] — the endpoint's HTTP behaviour (status codes, media types, limits).
+//! * [`calendar`], [`zone`] — civil dates and IANA time zones for office hours.
+//! * [`rules`] — the rules document: conditions, menus, validation, evaluation.
+//! * [`storage`] — the KV layout: versions, shards, the live pointer, the isolate cache.
+//! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
+//! * [`http`] — the worker's HTTP behaviour (endpoints, status codes, limits).
 //! * [`log`] — the one structured log line per request.
 //!
 //! The edge shell, `edge` (wasm32 only), turns a Workers request into calls
-//! of [`http`] and reads routes from the KV binding `ROUTES`.
+//! of [`http`] and reads rules from the KV binding `ROUTES`. The CLI
+//! (`src/main.rs`) checks, simulates and publishes documents.
 
 // Input-derived data must never reach a panic: no unwrap/expect/indexing
 // outside tests.
@@ -39,9 +42,11 @@ pub mod log;
 pub mod number;
 pub mod push;
 pub mod response;
-pub mod route;
-pub mod router;
 pub mod rules;
+pub mod simulate;
+pub mod storage;
+#[cfg(test)]
+mod testing;
 pub mod url;
 pub mod xml;
 pub mod zone;

@@ -4,8 +4,9 @@
 //! exactly one, e.g.
 //!
 //! ```json
-//! {"level":"info","msg":"routed","status":200,"event":"newCall","callId":"123456","key":"route:4915791234567","rule":"office","answer":"dial"}
-//! {"level":"error","msg":"store_failed","status":200,"event":"newCall","key":"route:4915791234567","answer":"proceed","error":"KV GET failed"}
+//! {"level":"info","msg":"routed","status":200,"event":"newCall","callId":"123456","version":7,"reads":0,"rule":"business-hours","answer":"dial"}
+//! {"level":"info","msg":"menu","status":200,"event":"dtmf","callId":"123456","version":7,"reads":1,"menu":"after-hours","step":"option","answer":"voicemail"}
+//! {"level":"error","msg":"rules_unavailable","status":200,"event":"newCall","key":"rules:live","answer":"proceed","error":"reading rules:live failed: …"}
 //! {"level":"warn","msg":"refused","status":400,"error":"missing field `to`"}
 //! ```
 //!
@@ -25,8 +26,9 @@ pub enum Level {
 #[serde(rename_all = "camelCase")]
 pub struct LogLine {
     pub level: Level,
-    /// What happened, one word: `routed`, `no_route`, `not_routed`,
-    /// `store_failed`, `bad_route`, `refused`.
+    /// What happened, one word: `routed`, `no_match`, `no_rules`, `menu`,
+    /// `unknown_menu`, `killed`, `not_routed`, `rules_unavailable`,
+    /// `simulated`, `refused`.
     pub msg: &'static str,
     /// The HTTP status answered.
     pub status: u16,
@@ -34,12 +36,23 @@ pub struct LogLine {
     pub event: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
-    /// The store key that decided or failed.
+    /// The rules version that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// KV reads this request made (0 when the isolate's cache served it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<u32>,
+    /// The KV key that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The id of the rule that decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The menu a `dtmf` push answered, and what the digits did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub menu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<&'static str>,
     /// The action answered (`dial`, `proceed`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<&'static str>,
@@ -55,8 +68,12 @@ impl LogLine {
             status,
             event: None,
             call_id: None,
+            version: None,
+            reads: None,
             key: None,
             rule: None,
+            menu: None,
+            step: None,
             answer: None,
             error: None,
         }
@@ -74,12 +91,12 @@ mod tests {
 
     #[test]
     fn writes_one_json_object_without_empty_fields() {
-        let mut line = LogLine::new(Level::Error, "store_failed", 200);
-        line.key = Some("route:49157".into());
+        let mut line = LogLine::new(Level::Error, "rules_unavailable", 200);
+        line.key = Some("rules:live".into());
         line.error = Some("timeout \"x\"".into());
         assert_eq!(
             line.to_json(),
-            r#"{"level":"error","msg":"store_failed","status":200,"key":"route:49157","error":"timeout \"x\""}"#
+            r#"{"level":"error","msg":"rules_unavailable","status":200,"key":"rules:live","error":"timeout \"x\""}"#
         );
     }
 }

@@ -7,6 +7,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use sipgate_router::edge::handle;
+use sipgate_router::storage;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use worker::js_sys::{Function, Object, Reflect};
@@ -15,10 +16,41 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response};
 const FORM: &str = "application/x-www-form-urlencoded; charset=UTF-8";
 const SEED: &str = "from=492111234567&to=4915791234567&direction=in";
 
+/// A rules document as the KV entries of published version 1 (the
+/// pointer and one shard).
+fn published(document: &str) -> Vec<(String, String)> {
+    published_as(document, 1)
+}
+
+/// The same as version `version`: shards of a version the isolate has not
+/// cached yet (tests share one isolate, and shards are immutable).
+fn published_as(document: &str, version: u64) -> Vec<(String, String)> {
+    let spec = sipgate_router::rules::problem::parse_json(document).unwrap();
+    let current = storage::Pointer {
+        version: version - 1,
+        ..storage::Pointer::default()
+    };
+    let plan = storage::plan_publish(
+        document,
+        &spec,
+        &storage::Index::default(),
+        Some(&current),
+        "t".into(),
+        None,
+    );
+    plan.writes.into_iter().chain([plan.pointer]).collect()
+}
+
+const RULES: &str = r#"{
+    "numbers": {"4915791234567": [{"id": "mobile", "then": {"dial": {"numbers": ["4915799912345"]}}}]},
+    "default": [{"id": "fallback", "then": {"reject": {"reason": "busy"}}}]
+}"#;
+
 /// An `Env` whose `ROUTES.get` answers from `entries`, or throws when
-/// `failure` is set. The KV methods the handler never calls exist so that
-/// binding the store succeeds, as it does in workerd.
-fn mock_env(entries: &[(&str, &str)], failure: Option<&str>) -> Env {
+/// `failure` is set; with `RULES_CACHE_SECONDS` 0, so no test sees another's
+/// rules through the isolate cache. The KV methods the handler never calls
+/// exist so that binding the store succeeds, as it does in workerd.
+fn mock_env(entries: &[(String, String)], failure: Option<&str>) -> Env {
     let values = Object::new();
     for (key, value) in entries {
         Reflect::set(&values, &JsValue::from_str(key), &JsValue::from_str(value)).unwrap();
@@ -27,13 +59,17 @@ fn mock_env(entries: &[(&str, &str)], failure: Option<&str>) -> Env {
         "values, failure",
         r#"
         const unused = async () => { throw new Error("not used by the router"); };
-        return { ROUTES: {
-            get: async (key) => {
-                if (failure) throw new Error(failure);
-                return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : null;
+        return {
+            RULES_CACHE_SECONDS: "0",
+            ROUTES: {
+                get: async (key, options) => {
+                    if (failure) throw new Error(failure);
+                    if (!(options && options.cacheTtl >= 30)) throw new Error("cacheTtl below KV's minimum of 30");
+                    return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : null;
+                },
+                getWithMetadata: unused, put: unused, list: unused, delete: unused,
             },
-            getWithMetadata: unused, put: unused, list: unused, delete: unused,
-        } };
+        };
         "#,
     );
     let failure = failure.map(JsValue::from_str).unwrap_or(JsValue::NULL);
@@ -71,7 +107,7 @@ fn content_type(response: &Response) -> String {
 }
 
 #[wasm_bindgen_test]
-async fn seed_request_without_routes_proceeds() {
+async fn nothing_published_proceeds() {
     let response = handle(push(SEED), &mock_env(&[], None)).await;
     assert_eq!(response.status_code(), 200);
     assert_eq!(content_type(&response), "application/xml; charset=utf-8");
@@ -82,18 +118,8 @@ async fn seed_request_without_routes_proceeds() {
 }
 
 #[wasm_bindgen_test]
-async fn the_numbers_route_answers() {
-    let env = mock_env(
-        &[
-            (
-                "route:4915791234567",
-                r#"{"then":{"dial":{"numbers":["4915799912345"]}}}"#,
-            ),
-            ("route:default", r#"{"then":{"voicemail":{}}}"#),
-        ],
-        None,
-    );
-    let response = handle(push(SEED), &env).await;
+async fn the_numbers_rules_answer() {
+    let response = handle(push(SEED), &mock_env(&published(RULES), None)).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response)
         .await
@@ -101,33 +127,40 @@ async fn the_numbers_route_answers() {
 }
 
 #[wasm_bindgen_test]
-async fn a_miss_takes_the_default_route() {
-    let env = mock_env(
-        &[("route:default", r#"{"then":{"reject":{"reason":"busy"}}}"#)],
-        None,
-    );
-    let response = handle(push(SEED), &env).await;
+async fn other_numbers_take_the_default() {
+    let response = handle(
+        push("from=492111234567&to=4930123456&direction=in"),
+        &mock_env(&published(RULES), None),
+    )
+    .await;
     assert!(text(response)
         .await
         .ends_with(r#"<Response><Reject reason="busy"/></Response>"#));
 }
 
 #[wasm_bindgen_test]
-async fn kv_failure_and_corrupt_routes_still_answer_200_proceed() {
+async fn kv_failure_and_corrupt_rules_still_answer_200_proceed() {
     let failing = mock_env(&[], Some("KV GET failed: 503"));
     let response = handle(push(SEED), &failing).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
 
-    let corrupt = mock_env(&[("route:4915791234567", "{\"then\":")], None);
-    let response = handle(push(SEED), &corrupt).await;
+    let mut corrupt = published_as(RULES, 900);
+    for (key, value) in &mut corrupt {
+        if key.ends_with(":s0") {
+            *value = "{\"numbers\":".to_owned();
+        }
+    }
+    let response = handle(push(SEED), &mock_env(&corrupt, None)).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
 }
 
 #[wasm_bindgen_test]
 async fn a_missing_binding_still_answers_200_proceed() {
-    let env: Env = JsValue::from(Object::new()).unchecked_into();
+    let env = Object::new();
+    Reflect::set(&env, &"RULES_CACHE_SECONDS".into(), &"0".into()).unwrap();
+    let env: Env = JsValue::from(env).unchecked_into();
     let response = handle(push(SEED), &env).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
@@ -140,8 +173,7 @@ async fn later_events_are_answered_empty() {
         "event=hangup&cause=normalClearing&callId=1&from=492111234567&to=4915791234567&direction=in",
         "event=dtmf&dtmf=0815&callId=1",
     ] {
-        let env = mock_env(&[("route:default", r#"{"then":{"hangup":{}}}"#)], None);
-        let response = handle(push(body), &env).await;
+        let response = handle(push(body), &mock_env(&published(RULES), None)).await;
         assert_eq!(response.status_code(), 200, "{body}");
         assert!(text(response).await.ends_with("<Response/>"), "{body}");
     }

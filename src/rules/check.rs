@@ -180,6 +180,20 @@ pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
     })
 }
 
+/// Checks one action outside a document (the kill switch): menus cannot be
+/// named, there are none.
+pub fn compile_action(spec: &ActionSpec, path: &str) -> Result<Outcome, Vec<Problem>> {
+    let mut context = Context {
+        checker: Checker::default(),
+        menu_names: HashSet::new(),
+        shared: Shared::default(),
+    };
+    match context.outcome(spec, path) {
+        Some(outcome) if context.checker.errors.is_empty() => Ok(outcome),
+        _ => Err(context.checker.errors),
+    }
+}
+
 /// Collects problems while the document is compiled.
 #[derive(Debug, Default)]
 pub struct Checker {

@@ -1,29 +1,73 @@
 // Runs the built worker (build/index.js + index_bg.wasm) in workerd through
-// the Miniflare API, with a local KV namespace bound as ROUTES, and collects
-// what the worker logs. No ports, no wrangler: the same runtime `wrangler dev`
+// the Miniflare API, over a local KV store that the rules CLI publishes
+// into through wrangler — the same store layout `npm start` uses — and
+// collects what the worker logs. No ports: the same runtime `wrangler dev`
 // uses, started in about a second.
 import { Miniflare } from "miniflare";
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const compatibilityDate = readFileSync(join(root, "wrangler.toml"), "utf8").match(
-  /^compatibility_date\s*=\s*"([^"]+)"/m,
-)[1];
+const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
+const compatibilityDate = wranglerToml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+const namespaceId = wranglerToml.match(/^id\s*=\s*"([^"]+)"/m)[1];
+const cliPath = join(root, "target", "debug", "sipgate-router");
 
 export const FORM = "application/x-www-form-urlencoded; charset=UTF-8";
+export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
+export const PROCEED = `${XML_DECL}<Response/>`;
+export const ADMIN_TOKEN = "e2e-admin-token";
 
 /** A push body from tests/fixtures/pushes/. */
 export function fixture(name) {
   return readFileSync(join(root, "tests", "fixtures", "pushes", `${name}.form`), "utf8");
 }
 
+/** An example document from examples/, parsed. */
+export function example(name) {
+  return JSON.parse(readFileSync(join(root, "examples", `${name}.json`), "utf8"));
+}
+
 /**
- * Starts the worker. `routes` is put into ROUTES first. `fault` wraps the
- * worker so that its ROUTES binding misbehaves (see faulty-kv.mjs).
+ * A local KV store in a temporary directory, and the rules CLI pointed at
+ * it (`publish`, `rollback`, `kill`, … through wrangler, as a user runs them).
  */
-export async function startWorker({ routes = {}, fault } = {}) {
+export function localStore() {
+  const dir = mkdtempSync(join(tmpdir(), "sipgate-router-e2e-"));
+  let files = 0;
+  return {
+    dir,
+    /** Runs the CLI; returns {status, stdout, stderr}. */
+    cli(...args) {
+      if (!existsSync(cliPath)) throw new Error("target/debug/sipgate-router is missing: cargo build --bin sipgate-router");
+      const result = spawnSync(cliPath, [...args, "--persist-to", dir], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+    /** Publishes a document (an object) and returns the CLI's output; fails the test if it fails. */
+    publish(document) {
+      const file = join(dir, `document-${files++}.json`);
+      writeFileSync(file, typeof document === "string" ? document : JSON.stringify(document));
+      const result = this.cli("publish", file);
+      if (result.status !== 0) throw new Error(`publish failed:\n${result.stderr}`);
+      return result.stdout;
+    },
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Starts the worker over `store`. `vars` become bindings (default: no
+ * isolate cache, an admin token). `fault` wraps the worker so that its
+ * ROUTES binding misbehaves or is counted (see faulty-kv.mjs).
+ */
+export async function startWorker({ store, fault, vars = {} } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
     throw new Error("build/index.js is missing: run `node scripts/build.mjs` first");
   }
@@ -46,8 +90,9 @@ export async function startWorker({ routes = {}, fault } = {}) {
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
     compatibilityDate,
-    kvNamespaces: ["ROUTES"],
-    bindings: fault ? { FAULT: fault } : {},
+    kvNamespaces: { ROUTES: namespaceId },
+    kvPersist: store ? join(store.dir, "v3", "kv") : false,
+    bindings: { RULES_CACHE_SECONDS: "0", ADMIN_TOKEN, ...vars, ...(fault ? { FAULT: fault } : {}) },
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
@@ -57,9 +102,6 @@ export async function startWorker({ routes = {}, fault } = {}) {
   try {
     await mf.ready;
     kv = await mf.getKVNamespace("ROUTES");
-    for (const [key, value] of Object.entries(routes)) {
-      await kv.put(key, typeof value === "string" ? value : JSON.stringify(value));
-    }
   } catch (error) {
     await mf.dispose(); // a live workerd would keep the test process from exiting
     throw error;
@@ -76,8 +118,10 @@ export async function startWorker({ routes = {}, fault } = {}) {
       });
     },
     async request(path, init) {
+      const started = performance.now();
       const response = await mf.dispatchFetch(new URL(path, "http://router.test"), init);
-      return { status: response.status, headers: response.headers, body: await response.text() };
+      const body = await response.text();
+      return { status: response.status, headers: response.headers, body, ms: performance.now() - started };
     },
     /** The parsed JSON log lines the worker wrote, waiting briefly for stdio to flush. */
     async logLines(predicate = () => true, { timeoutMs = 2000 } = {}) {
@@ -100,6 +144,3 @@ export async function startWorker({ routes = {}, fault } = {}) {
     dispose: () => mf.dispose(),
   };
 }
-
-export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
-export const PROCEED = `${XML_DECL}<Response/>`;

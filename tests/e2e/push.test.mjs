@@ -2,7 +2,7 @@
 // HTTP exactly as sipgate.io does (form-encoded POSTs, XML back).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { fixture, PROCEED, startWorker, XML_DECL } from "./harness.mjs";
+import { fixture, localStore, PROCEED, startWorker, XML_DECL } from "./harness.mjs";
 
 const SEED = fixture("new-call-seed");
 const OFFICE = {
@@ -28,20 +28,26 @@ function assertRefused(reply, status, reason) {
   assert.equal(reply.body, `${reason}\n`);
 }
 
-describe("pushes answered from KV", () => {
+const RULES = {
+  numbers: {
+    "4915791234567": [OFFICE],
+    "4921100030": [{ then: { reject: { reason: "busy" } } }],
+  },
+  default: [{ id: "fallback", then: { voicemail: {} } }],
+};
+
+describe("pushes answered from the published rules", () => {
+  let store;
   let worker;
   before(async () => {
-    worker = await startWorker({
-      routes: {
-        "route:4915791234567": OFFICE,
-        "route:default": { id: "fallback", then: { voicemail: {} } },
-        "route:4921100030": { then: { reject: { reason: "busy" } } },
-        "route:4921100099": "{\"then\": {\"dial\": ", // corrupt JSON
-        "route:4921100098": { then: { dial: { numbers: ["1", "2", "3", "4", "5", "6"] } } }, // invalid
-      },
-    });
+    store = localStore();
+    store.publish(RULES);
+    worker = await startWorker({ store });
   });
-  after(() => worker.dispose());
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
 
   test("the seed's curl request is routed by the called number", async () => {
     // curl -X POST --data "from=492111234567&to=4915791234567&direction=in"
@@ -57,7 +63,8 @@ describe("pushes answered from KV", () => {
       status: 200,
       event: "newCall",
       callId: "123456",
-      key: "route:4915791234567",
+      version: 1,
+      reads: 1, // the pointer; the shard is cached since the first push
       rule: "office",
       answer: "dial",
     });
@@ -71,7 +78,7 @@ describe("pushes answered from KV", () => {
     assertXml(await worker.post("from=4921100030&to=492111234567&direction=out"), `${XML_DECL}<Response><Reject reason="busy"/></Response>`);
   });
 
-  test("a number without a route takes the default route", async () => {
+  test("a number without rules takes the default rules", async () => {
     assertXml(await worker.post("from=492111234567&to=4930123456&direction=in"), VOICEMAIL_XML);
   });
 
@@ -80,40 +87,60 @@ describe("pushes answered from KV", () => {
       assertXml(await worker.post(fixture(name)), PROCEED);
     }
   });
-
-  test("a corrupt route answers <Response/> and logs why", async () => {
-    assertXml(await worker.post("from=492111234567&to=4921100099&direction=in&callId=corrupt1"), PROCEED);
-    const [line] = await worker.logLines((line) => line.callId === "corrupt1");
-    assert.equal(line.level, "error");
-    assert.equal(line.msg, "bad_route");
-    assert.equal(line.key, "route:4921100099");
-    assert.match(line.error, /EOF while parsing/);
-  });
-
-  test("an invalid route answers <Response/> and logs the JSON path", async () => {
-    assertXml(await worker.post("from=492111234567&to=4921100098&direction=in&callId=invalid1"), PROCEED);
-    const [line] = await worker.logLines((line) => line.callId === "invalid1");
-    assert.equal(line.msg, "bad_route");
-    assert.equal(line.error, "then.dial.numbers[0]: \"1\" is too short for an E.164 number; then.dial.numbers[1]: \"2\" is too short for an E.164 number; then.dial.numbers[2]: \"3\" is too short for an E.164 number; then.dial.numbers[3]: \"4\" is too short for an E.164 number; then.dial.numbers[4]: \"5\" is too short for an E.164 number; then.dial.numbers[5]: \"6\" is too short for an E.164 number; then.dial.numbers: has 6 numbers, but sipgate rings at most 5 in parallel");
-  });
-
-  test("a route written while running is used by the next push", async () => {
-    await worker.kv.put("route:4930999999", JSON.stringify({ then: { hangup: {} } }));
-    assertXml(await worker.post("from=492111234567&to=4930999999&direction=in"), `${XML_DECL}<Response><Hangup/></Response>`);
-  });
 });
 
-describe("no default route", () => {
+describe("nothing published", () => {
   let worker;
   before(async () => {
-    worker = await startWorker({ routes: {} });
+    worker = await startWorker({ store: null });
   });
   after(() => worker.dispose());
 
-  test("a miss without a default lets the call proceed", async () => {
-    assertXml(await worker.post(SEED), PROCEED);
-    const [line] = await worker.logLines((line) => line.msg === "no_route");
-    assert.equal(line.level, "info");
+  test("calls proceed", async () => {
+    assertXml(await worker.post(`${SEED}&callId=none1`), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "none1");
+    assert.equal(line.msg, "no_rules");
+  });
+});
+
+describe("corrupt and invalid rules in KV", () => {
+  let store;
+  let worker;
+  before(async () => {
+    store = localStore();
+    store.publish(RULES);
+    worker = await startWorker({ store });
+  });
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
+
+  test("a shard that is not JSON answers <Response/> and logs why", async () => {
+    await worker.kv.put("rules:live", JSON.stringify({ version: 7, shards: 1 }));
+    await worker.kv.put("rules:v7:s0", '{"numbers": {');
+    assertXml(await worker.post(`${SEED}&callId=corrupt1`), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "corrupt1");
+    assert.equal(line.level, "error");
+    assert.equal(line.msg, "rules_unavailable");
+    assert.equal(line.key, "rules:v7:s0");
+    assert.match(line.error, /EOF while parsing/);
+  });
+
+  test("an invalid shard answers <Response/> and logs the JSON path", async () => {
+    await worker.kv.put("rules:live", JSON.stringify({ version: 8, shards: 1 }));
+    await worker.kv.put("rules:v8:s0", JSON.stringify({ default: [{ then: { dial: { numbers: ["1", "2", "3", "4", "5", "6"] } } }] }));
+    assertXml(await worker.post(`${SEED}&callId=invalid1`), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "invalid1");
+    assert.equal(line.msg, "rules_unavailable");
+    assert.match(line.error, /default\[0\]\.then\.dial\.numbers: has 6 numbers, but sipgate rings at most 5 in parallel/);
+  });
+
+  test("a corrupt pointer answers <Response/>", async () => {
+    await worker.kv.put("rules:live", "not json");
+    assertXml(await worker.post(`${SEED}&callId=pointer1`), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "pointer1");
+    assert.equal(line.key, "rules:live");
   });
 });
 
@@ -128,18 +155,24 @@ describe("KV failing", () => {
     assertXml(await worker.post(`${SEED}&callId=kvdown1`), PROCEED);
     const [line] = await worker.logLines((line) => line.callId === "kvdown1");
     assert.equal(line.level, "error");
-    assert.equal(line.msg, "store_failed");
-    assert.equal(line.key, "route:4915791234567");
+    assert.equal(line.msg, "rules_unavailable");
+    assert.equal(line.key, "rules:live");
     assert.match(line.error, /injected fault/);
   });
 });
 
 describe("bad input", () => {
+  let store;
   let worker;
   before(async () => {
-    worker = await startWorker({ routes: { "route:default": { then: { hangup: {} } } } });
+    store = localStore();
+    store.publish({ default: [{ then: { hangup: {} } }] });
+    worker = await startWorker({ store });
   });
-  after(() => worker.dispose());
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
 
   test("a method other than POST gets 405 with Allow: POST", async () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
@@ -163,7 +196,7 @@ describe("bad input", () => {
     assertRefused(
       await worker.post(new TextEncoder().encode(SEED), { contentType: null }),
       415,
-      "missing Content-Type: a push is application/x-www-form-urlencoded",
+      "missing Content-Type: send application/x-www-form-urlencoded",
     );
     assertRefused(
       await worker.post(SEED, { contentType: "application/x-www-form-urlencoded; charset=ISO-8859-1" }),

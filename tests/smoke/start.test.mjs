@@ -1,11 +1,12 @@
 // Smoke test of `npm start`: start the worker exactly the way `npm start`
-// does (scripts/start.mjs: seed the example routes, `wrangler dev`), POST
-// the seed's curl request, then put a route with the command the README
-// gives and see the next answer change — no restart. Uses its own port and
-// its own local store, so a developer's running `npm start` is untouched.
+// does (scripts/start.mjs: publish the office example, `wrangler dev`), POST
+// the seed's curl request, then publish a route for that number with the
+// command the README gives and see the next answer change — no restart.
+// Uses its own port and its own local store, so a developer's running
+// `npm start` is untouched.
 import assert from "node:assert/strict";
 import { execSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,20 +75,28 @@ test("the seed's curl request is answered 200 with an XML Response", async () =>
   const reply = await curlPost(url, SEED);
   assert.equal(reply.status, 200);
   assert.equal(reply.type, "application/xml; charset=utf-8");
-  // The example routes have none for this number; the seeded default proceeds.
+  // The office example has no rules for this number; its default proceeds.
   assert.equal(reply.body, '<?xml version="1.0" encoding="UTF-8"?><Response/>');
 });
 
-test("a seeded example route answers", async () => {
-  const reply = await curlPost(url, "from=492111234567&to=4921100030&direction=in");
+test("the published office example answers", async () => {
+  const reply = await curlPost(url, "from=anonymous&to=4921100000&direction=in");
   assert.equal(reply.body, '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>');
 });
 
-test("the README's command to put a route changes the answer without a restart", async () => {
+test("publishing a route for the number with the README's command changes the answer without a restart", async () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");
-  const command = readme.split("\n").find((line) => line.startsWith("npx wrangler kv key put") && line.includes("route:4915791234567"));
-  assert.ok(command, "README.md shows how to put a route for 4915791234567");
-  execSync(`${command} --persist-to '${persistDir}'`, {
+  const command = readme.split("\n").find((line) => line.startsWith("npm run rules -- publish my-rules.json"));
+  assert.ok(command, "README.md shows how to publish my-rules.json");
+  // What the README tells the user to do to my-rules.json: the office
+  // example plus rules for 4915791234567.
+  const document = JSON.parse(readFileSync(join(root, "examples", "office.json"), "utf8"));
+  const snippet = readme.match(/```json\n(\{\s*"4915791234567"[\s\S]*?)```/);
+  assert.ok(snippet, "README.md shows the rules to add for 4915791234567");
+  Object.assign(document.numbers, JSON.parse(snippet[1]));
+  const file = join(persistDir, "my-rules.json");
+  writeFileSync(file, JSON.stringify(document));
+  execSync(`${command.replace("my-rules.json", `'${file}'`)} --persist-to '${persistDir}'`, {
     cwd: root,
     stdio: "pipe",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

@@ -1,0 +1,139 @@
+//! The rules namespace through wrangler's `kv` commands.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Where the CLI reads and writes: the local store (optionally another
+/// directory) or the real namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Local { persist_to: Option<String> },
+    Remote,
+}
+
+pub struct Wrangler {
+    program: PathBuf,
+    target: Target,
+}
+
+/// What `wrangler kv key get` prints, with exit status 0, for a missing key.
+const NOT_FOUND: &str = "Value not found\n";
+
+impl Wrangler {
+    pub fn new(target: Target) -> Wrangler {
+        let program = std::env::var_os("WRANGLER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("node_modules/.bin/wrangler"));
+        Wrangler { program, target }
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.target {
+            Target::Local { persist_to: None } => "the local KV (.wrangler/state)".to_owned(),
+            Target::Local {
+                persist_to: Some(dir),
+            } => format!("the local KV in {dir}"),
+            Target::Remote => "the remote KV namespace".to_owned(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.program);
+        command
+            .args(["kv"])
+            .args(args)
+            .args(["--binding", "ROUTES"]);
+        match &self.target {
+            Target::Local { persist_to } => {
+                command.arg("--local");
+                if let Some(dir) = persist_to {
+                    command.args(["--persist-to", dir]);
+                }
+            }
+            Target::Remote => {
+                command.arg("--remote");
+            }
+        }
+        command.env("WRANGLER_SEND_METRICS", "false");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Result<String, String> {
+        let output = self.command(args).output().map_err(|error| {
+            format!(
+                "cannot run {}: {error} (run npm ci first)",
+                self.program.display()
+            )
+        })?;
+        if !output.status.success() {
+            return Err(format!(
+                "wrangler kv {} failed: {}",
+                args.first().copied().unwrap_or_default(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        String::from_utf8(output.stdout)
+            .map_err(|_| "wrangler printed something that is not UTF-8".to_owned())
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<String>, String> {
+        let value = self.run(&["key", "get", key, "--text"])?;
+        Ok((value != NOT_FOUND).then_some(value))
+    }
+
+    pub fn put(&self, key: &str, value: &str) -> Result<(), String> {
+        let file = TempFile::new(value)?;
+        self.run(&["key", "put", key, "--path", file.path()])
+            .map(drop)
+    }
+
+    pub fn put_many(&self, entries: &[(String, String)]) -> Result<(), String> {
+        // wrangler takes at most 10,000 pairs per bulk request.
+        for chunk in entries.chunks(10_000) {
+            let pairs: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+                .collect();
+            let file = TempFile::new(&serde_json::Value::Array(pairs).to_string())?;
+            self.run(&["bulk", "put", file.path()])?;
+        }
+        Ok(())
+    }
+
+    pub fn delete_many(&self, keys: &[String]) -> Result<(), String> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let file = TempFile::new(&serde_json::to_string(keys).unwrap_or_default())?;
+        self.run(&["bulk", "delete", file.path(), "--force"])
+            .map(drop)
+    }
+}
+
+/// A file for wrangler to read, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(contents: &str) -> Result<TempFile, String> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "sipgate-router-{}-{}.json",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, contents)
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+        Ok(TempFile(path))
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

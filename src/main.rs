@@ -1,0 +1,41 @@
+//! `sipgate-router`: check, try, publish and roll back rules documents.
+//!
+//! ```text
+//! sipgate-router check FILE [--json]
+//! sipgate-router simulate FILE --from N --to N --direction in|out [--at 2026-12-24T18:30]
+//!                [--diversion N] [--user NAME]… [--user-id ID]… [--menu NAME --dtmf DIGITS [--try N]] [--json]
+//! sipgate-router publish FILE      [KV]
+//! sipgate-router versions          [KV]
+//! sipgate-router rollback [--to V] [KV]
+//! sipgate-router diff A B          [KV]   (A, B: version numbers or files)
+//! sipgate-router kill (--dial N… | --voicemail | --proceed | --reject [busy] | --off) [KV]
+//!
+//! KV: the local store by default (as `npm start` uses it); --persist-to DIR
+//!     for another local store; --remote for the real namespace.
+//! ```
+//!
+//! Reading and writing KV goes through wrangler (`node_modules/.bin/wrangler`,
+//! or `$WRANGLER`), so the CLI uses exactly the credentials and local store
+//! wrangler does.
+
+use std::process::ExitCode;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match cli::run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() -> ExitCode {
+    ExitCode::FAILURE
+}

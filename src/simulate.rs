@@ -1,0 +1,342 @@
+//! Dry runs: a call (or typed digits) in, the decision with its trace out,
+//! with no side effects. The CLI's `simulate` and the worker's
+//! `POST /simulate` both answer with [`Trace`].
+//!
+//! ```json
+//! {"from": "492111234567", "to": "4921100000", "direction": "in", "at": "2026-11-28T10:00"}
+//! {"from": "492111234567", "to": "4921100000", "direction": "in", "menu": "after-hours", "dtmf": "1"}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::LocalDateTime;
+use crate::number::Party;
+use crate::push::{Direction, Users};
+use crate::response::Response;
+use crate::rules::condition::CallFacts;
+use crate::rules::evaluate::Scope;
+use crate::rules::menu::{MenuState, MenuStep, SelfUrl};
+use crate::rules::{Outcome, RuleSet};
+use crate::zone::{LocalResult, Zone};
+
+/// A simulated call.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CallInput {
+    pub from: String,
+    pub to: String,
+    pub direction: String,
+    /// Wall-clock time in the document's zone (`2026-12-24T18:30`), or UTC
+    /// with a `Z` (`2026-12-24T17:30Z`). Default: now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diversion: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<String>,
+    /// Simulate the digits typed into `menu` instead of the call itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub menu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf: Option<String>,
+    /// The menu's attempt (0 the first time it plays).
+    #[serde(default, rename = "try", skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+/// The decision and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trace {
+    /// The published version simulated against (absent for a file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    pub at: TimeInfo,
+    /// Set when the kill switch answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kill: Option<String>,
+    /// Every rule looked at, in order, up to the one that matched.
+    pub rules: Vec<RuleStep>,
+    /// The deciding rule's id.
+    pub matched: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub menu: Option<MenuInfo>,
+    /// What the action is, one word.
+    pub answer: &'static str,
+    /// The exact XML the router answers.
+    pub xml: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeInfo {
+    pub utc: String,
+    pub local: String,
+    pub weekday: String,
+    pub timezone: &'static str,
+    /// When the given wall-clock time is skipped or repeated by a DST switch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleStep {
+    pub rule: String,
+    pub scope: String,
+    pub matched: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MenuInfo {
+    pub name: String,
+    pub attempt: u32,
+    pub digits: String,
+    /// `option`, `no input` or `invalid input`, or `unknown menu`.
+    pub step: String,
+    /// `true` when the menu is played again.
+    pub replay: bool,
+}
+
+/// Why a simulation cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A simulated call, parsed.
+pub struct Call {
+    pub direction: Direction,
+    pub from: Party,
+    pub to: Party,
+    pub diversion: Option<Party>,
+    pub users: Users,
+    pub utc: i64,
+    pub time: TimeInfo,
+}
+
+impl Call {
+    /// Parses the input; wall-clock times are read in `zone`.
+    pub fn parse(input: &CallInput, zone: &Zone, now_utc: i64) -> Result<Call, InputError> {
+        let direction = match input.direction.as_str() {
+            "in" => Direction::In,
+            "out" => Direction::Out,
+            other => {
+                return Err(InputError(format!(
+                    "direction must be in or out, not {other:?}"
+                )))
+            }
+        };
+        let (utc, note) = match input.at.as_deref() {
+            None => (now_utc, None),
+            Some(text) => parse_at(text, zone)?,
+        };
+        let local = zone.to_local(utc);
+        Ok(Call {
+            direction,
+            from: Party::parse(&input.from),
+            to: Party::parse(&input.to),
+            diversion: input.diversion.as_deref().map(Party::parse),
+            users: Users {
+                names: input.users.clone(),
+                ids: input.user_ids.clone(),
+                full_ids: Vec::new(),
+            },
+            utc,
+            time: TimeInfo {
+                utc: format!("{}Z", LocalDateTime::from_seconds_since_epoch(utc)),
+                local: local.to_string(),
+                weekday: local.date.weekday().to_string(),
+                timezone: zone.name(),
+                note,
+            },
+        })
+    }
+
+    pub fn facts(&self) -> CallFacts<'_> {
+        CallFacts {
+            direction: self.direction,
+            from: &self.from,
+            to: &self.to,
+            diversion: self.diversion.as_ref(),
+            users: &self.users,
+            utc: self.utc,
+        }
+    }
+
+    /// The number whose rules apply: `to` for incoming calls, `from` for outgoing.
+    pub fn sipgate_number(&self) -> Option<&str> {
+        let party = match self.direction {
+            Direction::In => &self.to,
+            Direction::Out => &self.from,
+        };
+        party.number().map(|number| number.as_str())
+    }
+}
+
+fn parse_at(text: &str, zone: &Zone) -> Result<(i64, Option<String>), InputError> {
+    let bad = || {
+        InputError(format!(
+            "at must be a time like 2026-12-24T18:30 (or 2026-12-24T17:30Z for UTC), not {text:?}"
+        ))
+    };
+    if let Some(utc) = text.strip_suffix('Z') {
+        let local = LocalDateTime::parse(utc).ok_or_else(bad)?;
+        return Ok((Zone::utc().from_local(local).0, None));
+    }
+    let local = LocalDateTime::parse(text).ok_or_else(bad)?;
+    let (utc, kind) = zone.from_local(local);
+    let note = match kind {
+        LocalResult::Single => None,
+        LocalResult::Ambiguous => Some(format!(
+            "{local} happens twice in {zone} (the clocks go back); the first one is taken"
+        )),
+        LocalResult::Skipped => Some(format!(
+            "{local} does not exist in {zone} (the clocks go forward); read as {}",
+            zone.to_local(utc)
+        )),
+    };
+    Ok((utc, note))
+}
+
+/// Simulates `input` against `rules` (or the kill switch).
+pub fn simulate(
+    rules: Option<&RuleSet>,
+    kill: Option<&Outcome>,
+    version: Option<u64>,
+    input: &CallInput,
+    base: &SelfUrl,
+    now_utc: i64,
+) -> Result<Trace, InputError> {
+    let zone = rules.map_or_else(
+        || Zone::find("Europe/Berlin").unwrap_or_else(Zone::utc),
+        |rules| rules.zone.clone(),
+    );
+    let call = Call::parse(input, &zone, now_utc)?;
+    let mut trace = Trace {
+        version,
+        at: call.time.clone(),
+        kill: None,
+        rules: Vec::new(),
+        matched: None,
+        menu: None,
+        answer: "proceed",
+        xml: String::new(),
+    };
+    let response = if let Some(Outcome::Respond(action)) = kill {
+        trace.kill = Some("the kill switch is set: every call gets its action".to_owned());
+        Response {
+            action: action.clone(),
+            ..Response::default()
+        }
+    } else if let (Some(rules), Some(menu)) = (rules, &input.menu) {
+        let state = MenuState {
+            menu: menu.clone(),
+            attempt: input.attempt.unwrap_or(0),
+        };
+        let digits = input.dtmf.clone().unwrap_or_default();
+        let decision = rules.decide_digits(&state, &digits, base);
+        trace.menu = Some(MenuInfo {
+            name: state.menu,
+            attempt: state.attempt,
+            digits,
+            step: decision
+                .step
+                .as_ref()
+                .map_or("unknown menu", |step| step.reason().as_str())
+                .to_owned(),
+            replay: matches!(decision.step, Some(MenuStep::Replay { .. })),
+        });
+        decision.response
+    } else if let Some(rules) = rules {
+        let facts = call.facts();
+        let decision = rules.decide_call(&facts, call.sipgate_number(), base);
+        trace.rules = decision
+            .trace
+            .iter()
+            .map(|step| RuleStep {
+                rule: step.rule.id.clone(),
+                scope: scope_name(step.scope),
+                matched: step.mismatch.is_none(),
+                why: step
+                    .mismatch
+                    .as_ref()
+                    .map(|mismatch| mismatch.explain(&facts)),
+            })
+            .collect();
+        trace.matched = decision.matched.map(|(rule, _)| rule.id.clone());
+        decision.response
+    } else {
+        Response::proceed()
+    };
+    trace.answer = response.action_name();
+    trace.xml = response.to_xml();
+    Ok(trace)
+}
+
+fn scope_name(scope: Scope<'_>) -> String {
+    scope.to_string()
+}
+
+impl Trace {
+    /// The trace for people: one line per rule, then the XML.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        if let Some(version) = self.version {
+            text.push_str(&format!("rules version {version}\n"));
+        }
+        text.push_str(&format!(
+            "at {} {} {} ({})\n",
+            self.at.weekday, self.at.local, self.at.timezone, self.at.utc
+        ));
+        if let Some(note) = &self.at.note {
+            text.push_str(&format!("note: {note}\n"));
+        }
+        if let Some(kill) = &self.kill {
+            text.push_str(&format!("{kill}\n"));
+        }
+        for step in &self.rules {
+            match &step.why {
+                None => text.push_str(&format!("  ✓ {} [{}] matched\n", step.rule, step.scope)),
+                Some(why) => text.push_str(&format!("  ✗ {} [{}] {why}\n", step.rule, step.scope)),
+            }
+        }
+        if let Some(menu) = &self.menu {
+            let digits = if menu.digits.is_empty() {
+                "(none)"
+            } else {
+                &menu.digits
+            };
+            text.push_str(&format!(
+                "menu {} attempt {}: digits {digits} → {}{}\n",
+                menu.name,
+                menu.attempt,
+                menu.step,
+                if menu.replay {
+                    ", the menu plays again"
+                } else {
+                    ""
+                }
+            ));
+        }
+        match &self.matched {
+            Some(rule) => text.push_str(&format!("decided by {rule}: {}\n", self.answer)),
+            None if self.menu.is_none() && self.kill.is_none() => {
+                text.push_str(&format!("no rule matched: {}\n", self.answer))
+            }
+            None => text.push_str(&format!("answer: {}\n", self.answer)),
+        }
+        text.push_str(&self.xml);
+        text.push('\n');
+        text
+    }
+}

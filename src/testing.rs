@@ -1,0 +1,59 @@
+//! Test doubles for the core: a KV in memory, and a way to run its futures.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::storage::{Kv, StoreError};
+
+/// A KV in memory that counts reads and can be told to fail.
+#[derive(Default)]
+pub struct MemoryKv {
+    pub values: RefCell<HashMap<String, String>>,
+    pub failing: Option<String>,
+    pub reads: RefCell<Vec<String>>,
+}
+
+impl MemoryKv {
+    pub fn with(entries: &[(&str, &str)]) -> MemoryKv {
+        let kv = MemoryKv::default();
+        for (key, value) in entries {
+            kv.put(key, value);
+        }
+        kv
+    }
+
+    pub fn put(&self, key: &str, value: &str) {
+        self.values
+            .borrow_mut()
+            .insert(key.to_owned(), value.to_owned());
+    }
+
+    pub fn remove(&self, key: &str) {
+        self.values.borrow_mut().remove(key);
+    }
+
+    /// Reads since the last call.
+    pub fn take_reads(&self) -> Vec<String> {
+        std::mem::take(&mut self.reads.borrow_mut())
+    }
+}
+
+impl Kv for MemoryKv {
+    async fn get(&self, key: &str, _cache_ttl: u32) -> Result<Option<String>, StoreError> {
+        self.reads.borrow_mut().push(key.to_owned());
+        if let Some(message) = &self.failing {
+            return Err(StoreError(message.clone()));
+        }
+        Ok(self.values.borrow().get(key).cloned())
+    }
+}
+
+/// Runs a future that never waits (the memory KV answers at once).
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("the memory KV never waits"),
+    }
+}
