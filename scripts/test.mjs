@@ -1,6 +1,7 @@
 // `npm test`: every test layer, installing what is missing first.
 //
-//   1. host: clippy (warnings are errors) and `cargo test` — the pure core
+//   1. host: clippy (warnings are errors) and `cargo test` — the pure core;
+//      the JSON Schema checked against the validator (ajv vs the CLI)
 //   2. wasm32: clippy and wasm-bindgen-test under node — the edge shell with a mock Env
 //   3. the release build, then end-to-end tests of it in workerd (Miniflare API),
 //      with rules published by the CLI through wrangler
@@ -16,6 +17,9 @@ step("host: clippy");
 run("cargo", ["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
 step("host: cargo test");
 run("cargo", ["test", "--quiet"]);
+buildCli(); // the schema and e2e tests run it
+step("the JSON Schema and the validator agree");
+run(process.execPath, ["--test", join("tests", "schema")]);
 
 const wasm = ["--target", "wasm32-unknown-unknown"];
 step("wasm32: clippy");
@@ -26,7 +30,6 @@ run("cargo", ["test", ...wasm, "--test", "wasm"], {
 });
 
 build();
-buildCli(); // the e2e tests publish with it
 step("end to end: the built worker in workerd");
 run(process.execPath, ["--test", "--test-timeout=120000", join("tests", "e2e")]);
 step("smoke: npm start, then the seed's curl");
