@@ -3,7 +3,8 @@
 // 127.0.0.1 with `wrangler dev` (which builds it through the [build] command
 // in wrangler.toml and rebuilds on changes under src/). Locally the isolate
 // does not cache the rules pointer (RULES_CACHE_SECONDS=0), so a publish
-// shows on the next push.
+// shows on the next push, and does not check sipgate's signature
+// (SIGNATURE_CHECK=off), so the seed's unsigned curl works.
 //
 //   npm start                                   127.0.0.1:8787, state in .wrangler/state
 //   npm start -- --port 8788 --persist-to DIR   another port / another local store
@@ -24,6 +25,8 @@ buildCli();
 run(bin.cli, ["publish", "examples/office.json", ...persist]);
 
 step(`serving on http://127.0.0.1:${options.port} (Ctrl-C stops)`);
+console.log("  SIGNATURE_CHECK is OFF for local development: unsigned pushes (curl) are accepted here.");
+console.log("  Deployed workers check X-Sipgate-Signature (wrangler.toml: SIGNATURE_CHECK = \"on\").");
 console.log(
   `  try: curl -X POST --data "from=492111234567&to=4921100000&direction=in" http://127.0.0.1:${options.port}`,
 );
@@ -38,6 +41,10 @@ const dev = start(
     options.port,
     "--var",
     "RULES_CACHE_SECONDS:0",
+    // The seed's curl is unsigned: locally, and only locally, the signature
+    // check is off (wrangler.toml keeps it on for deployments).
+    "--var",
+    "SIGNATURE_CHECK:off",
     "--show-interactive-dev-session=false",
     ...persist,
   ],

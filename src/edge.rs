@@ -4,16 +4,21 @@
 //! this module only moves bytes between the Workers runtime and it:
 //! headers and a size-capped body in, the [`Reply`] out, its log line to
 //! the console, rules read from the KV binding [`ROUTES_BINDING`], the
-//! clock, the vars and secrets, and the isolate's rules cache.
+//! clock and timers, WebCrypto for sipgate's signatures, the vars and
+//! secrets, and the isolate's caches (rules, imported key).
 
 use std::cell::RefCell;
 
 use futures_util::StreamExt;
+use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     console_error, console_log, console_warn, event, Context, Env, Headers, Request, Response,
 };
 
-use crate::http::{self, Config, Reply, RequestHead, Services, MAX_BODY_BYTES};
+use crate::access::{Access, Settings};
+use crate::http::{self, Config, Reply, RequestHead, Runtime, Services, MAX_BODY_BYTES};
 use crate::log::{Level, LogLine};
 use crate::storage::{Kv, RulesCache, StoreError};
 
@@ -24,11 +29,24 @@ pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 /// Var: seconds an isolate trusts its copy of the live pointer (default 10).
 pub const RULES_CACHE_SECONDS: &str = "RULES_CACHE_SECONDS";
 const DEFAULT_CACHE_SECONDS: i64 = 10;
+/// Var: milliseconds a push waits for KV before it is answered from the
+/// last-known-good rules (default 1000; sipgate waits about 10 s).
+pub const KV_BUDGET_MS: &str = "KV_BUDGET_MS";
+const DEFAULT_KV_BUDGET_MS: u32 = 1000;
 
 thread_local! {
     /// Lives as long as the isolate (leaked once, on purpose): warm pushes
     /// read no KV at all.
     static RULES_CACHE: &'static RefCell<RulesCache> = Box::leak(Box::default());
+    /// The verifying key, imported into WebCrypto once per isolate.
+    static IMPORTED_KEY: RefCell<Option<(Vec<u8>, JsValue)>> = const { RefCell::new(None) };
+}
+
+/// Forgets the isolate's rules (cache and last-known-good), as a fresh
+/// isolate has none. For tests, which share one isolate.
+#[doc(hidden)]
+pub fn forget_rules() {
+    RULES_CACHE.with(|cache| *cache.borrow_mut() = RulesCache::default());
 }
 
 #[event(fetch)]
@@ -49,6 +67,8 @@ async fn reply(req: &mut Request, env: &Env) -> Reply {
     let content_type = header(headers, "content-type");
     let content_length = header(headers, "content-length");
     let authorization = header(headers, "authorization");
+    let client_ip = header(headers, "cf-connecting-ip");
+    let signature = header(headers, "x-sipgate-signature");
     let method = req.method();
     let url = req.inner().url();
     let head = RequestHead {
@@ -57,6 +77,8 @@ async fn reply(req: &mut Request, env: &Env) -> Reply {
         content_type: content_type.as_deref(),
         content_length: content_length.as_deref(),
         authorization: authorization.as_deref(),
+        client_ip: client_ip.as_deref(),
+        signature: signature.as_deref(),
     };
     let endpoint = match http::admit(&head, &config) {
         Ok(endpoint) => endpoint,
@@ -67,32 +89,46 @@ async fn reply(req: &mut Request, env: &Env) -> Reply {
         Err(BodyError::TooLarge) => return http::body_too_large(),
         Err(BodyError::Unreadable(reason)) => return http::unreadable_body(&reason),
     };
-    let kv = KvRules::new(env);
+    let runtime = Edge {
+        kv: KvRules::new(env),
+    };
     // Shared by every request of the isolate; the core borrows it only
     // between awaits, so interleaved requests never collide.
     let cache = RULES_CACHE.with(|cache| *cache);
     let services = Services {
-        kv: &kv,
+        runtime: &runtime,
         cache,
-        now_ms: worker::js_sys::Date::now() as i64,
+        now_ms: js_sys::Date::now() as i64,
         config: &config,
     };
     http::serve(&endpoint, &body, &services).await
 }
 
 fn config(env: &Env) -> Config {
+    // Vars and secrets are both strings in the environment.
     let text = |name: &str| env.var(name).ok().map(|value| value.to_string());
     let cache_seconds = text(RULES_CACHE_SECONDS)
         .and_then(|seconds| seconds.trim().parse::<i64>().ok())
         .filter(|seconds| *seconds >= 0)
         .unwrap_or(DEFAULT_CACHE_SECONDS);
+    let kv_budget_ms = text(KV_BUDGET_MS)
+        .and_then(|ms| ms.trim().parse::<u32>().ok())
+        .filter(|ms| *ms > 0)
+        .unwrap_or(DEFAULT_KV_BUDGET_MS);
+    let (signature_check, public_key) = (text("SIGNATURE_CHECK"), text("SIPGATE_PUBLIC_KEY"));
+    let (basic_user, basic_password) = (text("BASIC_AUTH_USER"), text("BASIC_AUTH_PASSWORD"));
+    let allowed_sources = text("ALLOWED_SOURCES");
     Config {
-        admin_token: env
-            .secret(ADMIN_TOKEN)
-            .ok()
-            .map(|secret| secret.to_string())
-            .filter(|token| !token.is_empty()),
+        admin_token: text(ADMIN_TOKEN).filter(|token| !token.is_empty()),
         cache_ms: cache_seconds * 1000,
+        kv_budget_ms,
+        access: Access::from_settings(&Settings {
+            signature_check: signature_check.as_deref(),
+            public_key: public_key.as_deref(),
+            basic_user: basic_user.as_deref(),
+            basic_password: basic_password.as_deref(),
+            allowed_sources: allowed_sources.as_deref(),
+        }),
     }
 }
 
@@ -122,6 +158,127 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, BodyError> {
     Ok(body)
 }
 
+/// What the Workers runtime provides the core: KV, WebCrypto, timers.
+struct Edge {
+    kv: KvRules,
+}
+
+impl Kv for Edge {
+    async fn get(&self, key: &str, cache_ttl: u32) -> Result<Option<String>, StoreError> {
+        self.kv.get(key, cache_ttl).await
+    }
+}
+
+impl Runtime for Edge {
+    async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String> {
+        let key = imported_key(spki_der).await?;
+        let subtle = subtle()?;
+        let arguments = Array::of4(
+            &JsValue::from_str("RSASSA-PKCS1-v1_5"),
+            &key,
+            &Uint8Array::from(signature).into(),
+            &Uint8Array::from(body).into(),
+        );
+        let verified = call_async(&method(&subtle, "verify")?, &subtle, &arguments).await?;
+        Ok(verified.as_bool() == Some(true))
+    }
+
+    /// A `setTimeout` promise, cleared when the sleep is dropped (the KV read
+    /// won the race), so no timer outlives the request. Not `worker::Delay`:
+    /// it assumes `setTimeout` returns a number, which only workerd does.
+    async fn sleep(&self, ms: u32) {
+        let global = js_sys::global();
+        let Ok(set_timeout) = method(&global, "setTimeout") else {
+            return; // no timers: no budget either, answer at once
+        };
+        let mut timer = JsValue::UNDEFINED;
+        let promise = Promise::new(&mut |resolve, _reject| {
+            timer = set_timeout
+                .call2(&global, &resolve, &JsValue::from(ms))
+                .unwrap_or(JsValue::UNDEFINED);
+        });
+        let _clear = ClearTimer(timer);
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+/// Clears a `setTimeout` timer when dropped.
+struct ClearTimer(JsValue);
+
+impl Drop for ClearTimer {
+    fn drop(&mut self) {
+        let global = js_sys::global();
+        if let Ok(clear) = method(&global, "clearTimeout") {
+            let _ = clear.call1(&global, &self.0);
+        }
+    }
+}
+
+/// `crypto.subtle` of the global scope.
+fn subtle() -> Result<JsValue, String> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(describe)?;
+    Reflect::get(&crypto, &"subtle".into()).map_err(describe)
+}
+
+fn method(object: &JsValue, name: &str) -> Result<Function, String> {
+    Reflect::get(object, &name.into())
+        .map_err(describe)?
+        .dyn_into::<Function>()
+        .map_err(|_| format!("{name} is not a function"))
+}
+
+async fn call_async(
+    function: &Function,
+    this: &JsValue,
+    arguments: &Array,
+) -> Result<JsValue, String> {
+    let promise: Promise = function
+        .apply(this, arguments)
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(|_| "WebCrypto did not return a promise".to_owned())?;
+    JsFuture::from(promise).await.map_err(describe)
+}
+
+/// The key as a WebCrypto `CryptoKey`, imported once per isolate (and again
+/// only if the configured key changes).
+async fn imported_key(spki_der: &[u8]) -> Result<JsValue, String> {
+    let cached = IMPORTED_KEY.with(|slot| {
+        slot.borrow()
+            .as_ref()
+            .filter(|(der, _)| der == spki_der)
+            .map(|(_, key)| key.clone())
+    });
+    if let Some(key) = cached {
+        return Ok(key);
+    }
+    let subtle = subtle()?;
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into()).map_err(describe)?;
+    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into()).map_err(describe)?;
+    let arguments = Array::of5(
+        &"spki".into(),
+        &Uint8Array::from(spki_der).into(),
+        &algorithm,
+        &JsValue::FALSE,
+        &Array::of1(&"verify".into()),
+    );
+    let key = call_async(&method(&subtle, "importKey")?, &subtle, &arguments)
+        .await
+        .map_err(|error| format!("the verifying key cannot be imported: {error}"))?;
+    IMPORTED_KEY.with(|slot| *slot.borrow_mut() = Some((spki_der.to_vec(), key.clone())));
+    Ok(key)
+}
+
+fn describe(error: JsValue) -> String {
+    let message = error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"));
+    first_line(&message)
+}
+
 /// Rules in Workers KV. A missing binding is a store failure on every read,
 /// so a misconfigured deployment still answers every call.
 struct KvRules {
@@ -136,9 +293,7 @@ impl KvRules {
                 .map_err(|error| format!("KV binding {ROUTES_BINDING} is not usable: {error}")),
         }
     }
-}
 
-impl Kv for KvRules {
     async fn get(&self, key: &str, cache_ttl: u32) -> Result<Option<String>, StoreError> {
         let store = self
             .store
@@ -178,7 +333,7 @@ fn write_log(line: &LogLine) {
 fn into_response(reply: Reply) -> Response {
     let headers = Headers::new();
     for (name, value) in &reply.headers {
-        // Names and values are our own constants; set cannot fail on them.
+        // Names and values are our own; set cannot fail on them.
         let _ = headers.set(name, value);
     }
     Response::builder()

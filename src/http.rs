@@ -23,15 +23,19 @@
 //! body, reads at most [`MAX_BODY_BYTES`], then calls [`serve`].
 
 use std::cell::RefCell;
+use std::pin::pin;
 
+use futures_util::future::{select, Either};
+
+use crate::access::{signature_bytes, Access, Denied, REALM};
 use crate::log::{Level, LogLine};
 use crate::push::Push;
 use crate::response::Response;
 use crate::rules::menu::{MenuState, SelfUrl};
 use crate::rules::problem::parse_json;
 use crate::rules::Outcome;
-use crate::simulate::{simulate, Call, CallInput};
-use crate::storage::{load_live, Kv, Live, RulesCache};
+use crate::simulate::{simulate, CallInput};
+use crate::storage::{last_known_good, load_live, Kv, Live, LoadError, RulesCache};
 use crate::xml;
 
 /// Largest body accepted; a real push is ~270 bytes.
@@ -50,6 +54,10 @@ pub struct RequestHead<'a> {
     pub content_type: Option<&'a str>,
     pub content_length: Option<&'a str>,
     pub authorization: Option<&'a str>,
+    /// `CF-Connecting-IP`: the client address as Cloudflare saw it.
+    pub client_ip: Option<&'a str>,
+    /// `X-Sipgate-Signature`.
+    pub signature: Option<&'a str>,
 }
 
 /// Settings from the worker's vars and secrets.
@@ -59,6 +67,21 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `RULES_CACHE_SECONDS`, in ms: how long an isolate trusts its copy of the pointer.
     pub cache_ms: i64,
+    /// `KV_BUDGET_MS`: how long a push waits for KV before it is answered
+    /// from the last-known-good rules (or proceeds).
+    pub kv_budget_ms: u32,
+    /// Signature, basic auth and source checks for pushes.
+    pub access: Access,
+}
+
+/// What the runtime provides beyond KV: WebCrypto and timers.
+#[allow(async_fn_in_trait)] // Workers run single-threaded: no `Send` bound wanted.
+pub trait Runtime: Kv {
+    /// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 `signature` of `body` with
+    /// the key in `spki_der`; `Err` when the key cannot be used.
+    async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String>;
+    /// Completes after `ms` milliseconds.
+    async fn sleep(&self, ms: u32);
 }
 
 /// What a request is for, once admitted.
@@ -68,6 +91,8 @@ pub enum Endpoint {
     Push {
         base: SelfUrl,
         query: String,
+        /// `X-Sipgate-Signature`, checked against the body once it is read.
+        signature: Option<String>,
     },
     Simulate {
         base: SelfUrl,
@@ -75,8 +100,8 @@ pub enum Endpoint {
 }
 
 /// Everything a request is answered with.
-pub struct Services<'a, K: Kv> {
-    pub kv: &'a K,
+pub struct Services<'a, R: Runtime> {
+    pub runtime: &'a R,
     pub cache: &'a RefCell<RulesCache>,
     /// Milliseconds since the epoch.
     pub now_ms: i64,
@@ -146,7 +171,18 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
         }
         (Endpoint::Simulate { base }, JSON)
     } else {
-        (Endpoint::Push { base, query }, FORM)
+        if let Err(denied) = config.access.check_head(head.client_ip, head.authorization) {
+            return Err(Box::new(deny(&denied)));
+        }
+        let signature = head.signature.map(str::to_owned);
+        (
+            Endpoint::Push {
+                base,
+                query,
+                signature,
+            },
+            FORM,
+        )
     };
     if head.method != "POST" {
         let mut reply = Reply::refuse(
@@ -174,6 +210,43 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
         }
     }
     Ok(endpoint)
+}
+
+/// The refusal of a push that fails an access check; the log says why
+/// (never with secrets or the body), the sender gets no more than needed.
+fn deny(denied: &Denied) -> Reply {
+    let mut reply = Reply::refuse(denied.status(), denied.reason());
+    reply.log.msg = "denied";
+    if let Denied::Misconfigured(problem) = denied {
+        reply.log.level = Level::Error;
+        reply.log.error = Some(problem.clone());
+    }
+    if let Denied::Credentials = denied {
+        reply.headers.push((
+            "WWW-Authenticate",
+            format!("Basic realm=\"{REALM}\", charset=\"UTF-8\""),
+        ));
+    }
+    reply
+}
+
+/// Checks `X-Sipgate-Signature` over the raw body, before anything parses it.
+async fn verify<R: Runtime>(
+    runtime: &R,
+    key: &[u8],
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), Denied> {
+    let signature = signature_bytes(header)?;
+    match runtime.verify(key, body, &signature).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Denied::Signature(
+            "X-Sipgate-Signature does not match the body",
+        )),
+        Err(problem) => Err(Denied::Misconfigured(format!(
+            "cannot verify signatures: {problem}"
+        ))),
+    }
 }
 
 /// The router's own URL (without query), the path, and the query.
@@ -242,18 +315,34 @@ fn check_media_type(content_type: Option<&str>, wanted: &str) -> Result<(), Stri
 }
 
 /// Answers an admitted request whose body has been read.
-pub async fn serve<K: Kv>(endpoint: &Endpoint, body: &[u8], services: &Services<'_, K>) -> Reply {
+pub async fn serve<R: Runtime>(
+    endpoint: &Endpoint,
+    body: &[u8],
+    services: &Services<'_, R>,
+) -> Reply {
     match endpoint {
-        Endpoint::Push { base, query } => answer_push(body, base, query, services).await,
+        Endpoint::Push {
+            base,
+            query,
+            signature,
+        } => {
+            if let Some(key) = &services.config.access.signature_key {
+                if let Err(denied) = verify(services.runtime, key, body, signature.as_deref()).await
+                {
+                    return deny(&denied);
+                }
+            }
+            answer_push(body, base, query, services).await
+        }
         Endpoint::Simulate { base } => answer_simulation(body, base, services).await,
     }
 }
 
-async fn answer_push<K: Kv>(
+async fn answer_push<R: Runtime>(
     body: &[u8],
     base: &SelfUrl,
     query: &str,
-    services: &Services<'_, K>,
+    services: &Services<'_, R>,
 ) -> Reply {
     let push = match Push::parse(body) {
         Ok(push) => push,
@@ -338,21 +427,29 @@ async fn answer_push<K: Kv>(
     Reply::xml(&response, log)
 }
 
-/// The live rules, or `None` after noting in `log` why they could not be had.
-async fn load<K: Kv>(
-    services: &Services<'_, K>,
+/// The live rules, within the KV time budget; when they cannot be had, the
+/// isolate's last-known-good rules; `None` (proceed) when there are none
+/// either. Notes in `log` what happened.
+async fn load<R: Runtime>(
+    services: &Services<'_, R>,
     number: Option<&str>,
     log: &mut LogLine,
 ) -> Option<Live> {
-    match load_live(
+    let budget_ms = services.config.kv_budget_ms;
+    let loading = pin!(load_live(
         services.cache,
-        services.kv,
+        services.runtime,
         number,
         services.now_ms,
         services.config.cache_ms,
-    )
-    .await
-    {
+    ));
+    let deadline = pin!(services.runtime.sleep(budget_ms));
+    let result = match select(loading, deadline).await {
+        Either::Left((result, _)) => result,
+        // The KV read is abandoned, not awaited: sipgate is answered now.
+        Either::Right(((), _)) => Err(LoadError::TimedOut { budget_ms }),
+    };
+    match result {
         Ok(live) => {
             log.version = Some(live.version);
             log.reads = Some(live.reads);
@@ -364,10 +461,22 @@ async fn load<K: Kv>(
         }
         Err(error) => {
             log.level = Level::Error;
-            log.msg = "rules_unavailable";
-            log.key = Some(error.key().to_owned());
-            log.error = Some(error.to_string());
-            None
+            log.key = error.key().map(str::to_owned);
+            match last_known_good(services.cache, number) {
+                Some(live) => {
+                    log.version = Some(live.version);
+                    log.error = Some(format!(
+                        "{error}; answered from the last-known-good rules (version {})",
+                        live.version
+                    ));
+                    Some(live)
+                }
+                None => {
+                    log.msg = "rules_unavailable";
+                    log.error = Some(error.to_string());
+                    None
+                }
+            }
         }
     }
 }
@@ -384,10 +493,10 @@ fn respond_kill(kill: &Outcome, log: &mut LogLine) -> Response {
     }
 }
 
-async fn answer_simulation<K: Kv>(
+async fn answer_simulation<R: Runtime>(
     body: &[u8],
     base: &SelfUrl,
-    services: &Services<'_, K>,
+    services: &Services<'_, R>,
 ) -> Reply {
     let input: CallInput = match std::str::from_utf8(body)
         .map_err(|_| "the body is not UTF-8".to_owned())
@@ -398,13 +507,8 @@ async fn answer_simulation<K: Kv>(
     };
     let mut log = LogLine::new(Level::Info, "simulated", 200);
     let now_utc = services.now_ms.div_euclid(1000);
-    // Which shard: the number the call would be routed on.
-    let zone_free = Call::parse(&input, &crate::zone::Zone::utc(), now_utc);
-    let number = zone_free
-        .as_ref()
-        .ok()
-        .and_then(|call| call.sipgate_number().map(str::to_owned));
-    let Some(live) = load(services, number.as_deref(), &mut log).await else {
+    // The shard of the number the call would be routed on.
+    let Some(live) = load(services, input.sipgate_number().as_deref(), &mut log).await else {
         log.status = 503;
         return Reply {
             status: 503,
@@ -463,6 +567,8 @@ mod tests {
             content_type,
             content_length: None,
             authorization: None,
+            client_ip: None,
+            signature: None,
         }
     }
 
@@ -479,7 +585,8 @@ mod tests {
     fn config() -> Config {
         Config {
             admin_token: Some("s3cret-token".into()),
-            cache_ms: 0,
+            kv_budget_ms: 1000,
+            ..Config::default()
         }
     }
 
@@ -492,7 +599,7 @@ mod tests {
         };
         let cache = RefCell::new(RulesCache::default());
         let services = Services {
-            kv,
+            runtime: kv,
             cache: &cache,
             now_ms,
             config: &config,
@@ -570,7 +677,7 @@ mod tests {
             request.authorization = authorization;
             let config = Config {
                 admin_token: token.map(str::to_owned),
-                cache_ms: 0,
+                ..Config::default()
             };
             admit(&request, &config).map_err(|reply| reply.status)
         };
@@ -808,5 +915,405 @@ mod tests {
         let long = "x".repeat(500);
         let reply = admit(&head(&long, "https://r.example/", FORM_UTF8), &config()).unwrap_err();
         assert!(reply.body.len() < 200);
+    }
+}
+
+/// Access checks and failure handling, with a cache shared across requests.
+#[cfg(test)]
+mod trust_tests {
+    use super::*;
+    use crate::access::Settings;
+    use crate::base64;
+    use crate::storage::{plan_publish, Index, LIVE_KEY};
+    use crate::testing::{fake_signature, run, MemoryKv};
+
+    const FORM_UTF8: Option<&str> = Some("application/x-www-form-urlencoded");
+    const SEED: &str = "from=492111234567&to=4921100000&direction=in";
+    const MONDAY_10: i64 = 1_796_029_200_000;
+    const DIAL: &str = r#"{"numbers": {"4921100000": [{"id": "dial", "then": {"dial": {"numbers": ["4915790000001"]}}}]}}"#;
+
+    fn publish(kv: &MemoryKv, document: &str) {
+        let spec = parse_json(document).unwrap();
+        let current = kv
+            .values
+            .borrow()
+            .get(LIVE_KEY)
+            .map(|json| crate::storage::Pointer::parse(json).unwrap());
+        let plan = plan_publish(
+            document,
+            &spec,
+            &Index::default(),
+            current.as_ref(),
+            "t".into(),
+            None,
+        );
+        for (key, value) in plan.writes.iter().chain([&plan.pointer]) {
+            kv.put(key, value);
+        }
+    }
+
+    struct Request<'a> {
+        path: &'a str,
+        content_type: Option<&'a str>,
+        authorization: Option<String>,
+        client_ip: Option<&'a str>,
+        signature: Option<String>,
+        body: &'a str,
+    }
+
+    fn push(body: &str) -> Request<'_> {
+        Request {
+            path: "/",
+            content_type: FORM_UTF8,
+            authorization: None,
+            client_ip: None,
+            signature: None,
+            body,
+        }
+    }
+
+    fn send(
+        kv: &MemoryKv,
+        cache: &RefCell<RulesCache>,
+        config: &Config,
+        request: &Request<'_>,
+    ) -> Reply {
+        let url = format!("https://r.example{}", request.path);
+        let head = RequestHead {
+            method: "POST",
+            url: &url,
+            content_type: request.content_type,
+            content_length: None,
+            authorization: request.authorization.as_deref(),
+            client_ip: request.client_ip,
+            signature: request.signature.as_deref(),
+        };
+        let endpoint = match admit(&head, config) {
+            Ok(endpoint) => endpoint,
+            Err(refusal) => return *refusal,
+        };
+        let services = Services {
+            runtime: kv,
+            cache,
+            now_ms: MONDAY_10,
+            config,
+        };
+        run(serve(&endpoint, request.body.as_bytes(), &services))
+    }
+
+    fn basic(user: &str, password: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::encode(format!("{user}:{password}").as_bytes())
+        )
+    }
+
+    fn signature(body: &str) -> String {
+        base64::encode(&fake_signature(body.as_bytes()))
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Given {
+        Off,
+        Right,
+        Wrong,
+        Missing,
+    }
+
+    /// Signature × basic auth × allowlist, each off or on with right, wrong
+    /// or missing credentials: a push gets through exactly when every check
+    /// that is on passes, and a refused push reads nothing.
+    #[test]
+    fn the_auth_matrix_has_no_bypass() {
+        let kv = MemoryKv::default();
+        publish(&kv, DIAL);
+        let mut cases = 0;
+        for signature_given in [Given::Off, Given::Right, Given::Wrong, Given::Missing] {
+            for basic_given in [Given::Off, Given::Right, Given::Wrong, Given::Missing] {
+                for source_given in [Given::Off, Given::Right, Given::Wrong, Given::Missing] {
+                    let access = Access::from_settings(&Settings {
+                        signature_check: Some(if signature_given == Given::Off {
+                            "off"
+                        } else {
+                            "on"
+                        }),
+                        basic_user: (basic_given != Given::Off).then_some("sipgate"),
+                        basic_password: (basic_given != Given::Off).then_some("s3cret"),
+                        allowed_sources: (source_given != Given::Off)
+                            .then_some("217.116.118.254, 212.9.46.32"),
+                        ..Settings::default()
+                    });
+                    let config = Config {
+                        access,
+                        kv_budget_ms: 1000,
+                        ..Config::default()
+                    };
+                    let request = Request {
+                        authorization: match basic_given {
+                            Given::Right => Some(basic("sipgate", "s3cret")),
+                            Given::Wrong => Some(basic("sipgate", "guess")),
+                            Given::Off | Given::Missing => None,
+                        },
+                        client_ip: match source_given {
+                            Given::Right => Some("212.9.46.32"),
+                            Given::Wrong => Some("198.51.100.7"),
+                            Given::Off | Given::Missing => None,
+                        },
+                        signature: match signature_given {
+                            Given::Right => Some(signature(SEED)),
+                            Given::Wrong => Some(signature("from=1&to=4921100000&direction=in")),
+                            Given::Off | Given::Missing => None,
+                        },
+                        ..push(SEED)
+                    };
+                    kv.take_reads();
+                    // The real signature check needs a real key: give the fake runtime one.
+                    let reply = send(&kv, &RefCell::new(RulesCache::default()), &config, &request);
+                    let passes = |given: Given| matches!(given, Given::Off | Given::Right);
+                    let expected = if !passes(source_given) {
+                        403
+                    } else if !passes(basic_given) {
+                        401
+                    } else if !passes(signature_given) {
+                        403
+                    } else {
+                        200
+                    };
+                    let case = format!("signature {signature_given:?}, basic {basic_given:?}, source {source_given:?}");
+                    assert_eq!(reply.status, expected, "{case}: {}", reply.body);
+                    if expected == 200 {
+                        assert!(
+                            reply.body.contains("<Number>4915790000001</Number>"),
+                            "{case}"
+                        );
+                    } else {
+                        assert!(kv.take_reads().is_empty(), "{case}: a refused push read KV");
+                        assert_eq!(reply.log.msg, "denied", "{case}");
+                    }
+                    if expected == 401 {
+                        assert!(reply.headers.contains(&(
+                            "WWW-Authenticate",
+                            "Basic realm=\"sipgate-router\", charset=\"UTF-8\"".to_owned()
+                        )));
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 64);
+    }
+
+    #[test]
+    fn the_admin_token_matrix() {
+        let kv = MemoryKv::default();
+        publish(&kv, DIAL);
+        for configured in [None, Some("admin-token")] {
+            for bearer in [None, Some("admin-token"), Some("admin-tokeN"), Some("")] {
+                let config = Config {
+                    admin_token: configured.map(str::to_owned),
+                    kv_budget_ms: 1000,
+                    // Push checks do not apply to the admin endpoint.
+                    access: Access::from_settings(&Settings::default()),
+                    ..Config::default()
+                };
+                let request = Request {
+                    path: "/simulate",
+                    content_type: Some("application/json"),
+                    authorization: bearer.map(|token| format!("Bearer {token}")),
+                    ..push(r#"{"from":"492111234567","to":"4921100000","direction":"in"}"#)
+                };
+                let reply = send(&kv, &RefCell::new(RulesCache::default()), &config, &request);
+                let expected = if configured.is_some() && bearer == configured {
+                    200
+                } else {
+                    404
+                };
+                assert_eq!(
+                    reply.status, expected,
+                    "configured {configured:?}, bearer {bearer:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn any_one_byte_change_to_a_signed_body_is_refused() {
+        let kv = MemoryKv::default();
+        publish(&kv, DIAL);
+        let config = Config {
+            kv_budget_ms: 1000,
+            access: Access::from_settings(&Settings::default()),
+            ..Config::default()
+        };
+        let cache = RefCell::new(RulesCache::default());
+        let signed = signature(SEED);
+        let accepted = send(
+            &kv,
+            &cache,
+            &config,
+            &Request {
+                signature: Some(signed.clone()),
+                ..push(SEED)
+            },
+        );
+        assert_eq!(accepted.status, 200);
+        for position in 0..SEED.len() {
+            let mut changed = SEED.as_bytes().to_vec();
+            changed[position] ^= 0x01;
+            let changed = String::from_utf8(changed).unwrap();
+            let reply = send(
+                &kv,
+                &cache,
+                &config,
+                &Request {
+                    signature: Some(signed.clone()),
+                    ..push(&changed)
+                },
+            );
+            assert_eq!(reply.status, 403, "byte {position}");
+            assert_eq!(
+                reply.body,
+                "forbidden: X-Sipgate-Signature does not match the body\n"
+            );
+        }
+        let malformed = send(
+            &kv,
+            &cache,
+            &config,
+            &Request {
+                signature: Some("not base64!".into()),
+                ..push(SEED)
+            },
+        );
+        assert_eq!(
+            malformed.body,
+            "forbidden: X-Sipgate-Signature is not base64\n"
+        );
+    }
+
+    #[test]
+    fn a_misconfiguration_fails_closed_and_says_why_in_the_log_only() {
+        let kv = MemoryKv::default();
+        let config = Config {
+            access: Access::from_settings(&Settings {
+                basic_user: Some("sipgate"),
+                ..Settings::default()
+            }),
+            ..Config::default()
+        };
+        let reply = send(
+            &kv,
+            &RefCell::new(RulesCache::default()),
+            &config,
+            &push(SEED),
+        );
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (
+                403,
+                "forbidden: the router's access configuration is invalid\n"
+            )
+        );
+        assert_eq!(reply.log.level, Level::Error);
+        assert_eq!(
+            reply.log.error.as_deref(),
+            Some("BASIC_AUTH_USER is set but the secret BASIC_AUTH_PASSWORD is not")
+        );
+    }
+
+    fn open_config() -> Config {
+        Config {
+            kv_budget_ms: 1000,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn kv_past_its_budget_answers_from_the_last_known_good_rules() {
+        let mut kv = MemoryKv::default();
+        publish(&kv, DIAL);
+        let cache = RefCell::new(RulesCache::default());
+        let config = open_config();
+        assert!(send(&kv, &cache, &config, &push(SEED))
+            .body
+            .contains("4915790000001"));
+        kv.hanging = true;
+        let reply = send(&kv, &cache, &config, &push(SEED));
+        assert_eq!(reply.status, 200);
+        assert!(reply.body.contains("4915790000001"), "{}", reply.body);
+        assert_eq!(reply.log.level, Level::Error);
+        assert_eq!(
+            reply.log.error.as_deref(),
+            Some("KV did not answer within 1000 ms; answered from the last-known-good rules (version 1)")
+        );
+        // A cold isolate has nothing to fall back on: proceed.
+        let cold = send(
+            &kv,
+            &RefCell::new(RulesCache::default()),
+            &config,
+            &push(SEED),
+        );
+        assert!(cold.body.ends_with("<Response/>"));
+        assert_eq!(cold.log.msg, "rules_unavailable");
+    }
+
+    #[test]
+    fn a_broken_new_version_or_a_lost_key_answers_from_the_last_known_good_rules() {
+        let kv = MemoryKv::default();
+        publish(&kv, DIAL);
+        let cache = RefCell::new(RulesCache::default());
+        let config = open_config();
+        assert!(send(&kv, &cache, &config, &push(SEED))
+            .body
+            .contains("4915790000001"));
+        // Version 2's shard is garbage.
+        kv.put(LIVE_KEY, r#"{"version":2,"shards":1}"#);
+        kv.put("rules:v2:s0", "\u{0}\u{1}garbage");
+        let reply = send(&kv, &cache, &config, &push(SEED));
+        assert!(reply.body.contains("4915790000001"));
+        assert!(reply
+            .log
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("rules:v2:s0 is not usable"));
+        // The shard disappears.
+        kv.remove("rules:v2:s0");
+        let reply = send(&kv, &cache, &config, &push(SEED));
+        assert!(reply.body.contains("4915790000001"));
+        assert!(reply
+            .log
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("rules:v2:s0 is missing"));
+        // The pointer disappears: a fault, not "nothing published".
+        kv.remove(LIVE_KEY);
+        let reply = send(&kv, &cache, &config, &push(SEED));
+        assert!(reply.body.contains("4915790000001"));
+        assert!(reply
+            .log
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("rules:live is missing"));
+        // KV fails outright.
+        let failing = MemoryKv {
+            failing: Some("503".into()),
+            ..MemoryKv::default()
+        };
+        publish(&kv, DIAL);
+        let cache = RefCell::new(RulesCache::default());
+        assert!(send(&kv, &cache, &config, &push(SEED))
+            .body
+            .contains("4915790000001"));
+        let reply = send(&failing, &cache, &config, &push(SEED));
+        assert!(reply.body.contains("4915790000001"));
+        assert!(reply
+            .log
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("reading rules:live failed: 503"));
     }
 }

@@ -35,6 +35,8 @@
     )
 )]
 
+pub mod access;
+pub mod base64;
 pub mod calendar;
 pub mod form;
 pub mod http;
@@ -44,6 +46,7 @@ pub mod push;
 pub mod response;
 pub mod rules;
 pub mod simulate;
+pub mod sources;
 pub mod storage;
 #[cfg(test)]
 mod testing;

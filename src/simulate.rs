@@ -46,6 +46,21 @@ pub struct CallInput {
     pub attempt: Option<u32>,
 }
 
+impl CallInput {
+    /// The digits of the number whose rules apply (`to` in, `from` out),
+    /// which names the shard to read.
+    pub fn sipgate_number(&self) -> Option<String> {
+        let number = if self.direction == "out" {
+            &self.from
+        } else {
+            &self.to
+        };
+        Party::parse(number)
+            .number()
+            .map(|number| number.as_str().to_owned())
+    }
+}
+
 /// The decision and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -239,6 +239,10 @@ pub enum LoadError {
         key: String,
         error: StoreError,
     },
+    /// KV did not answer within the time budget.
+    TimedOut {
+        budget_ms: u32,
+    },
     /// The pointer or a shard is not a valid document.
     Corrupt {
         key: String,
@@ -254,6 +258,9 @@ impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LoadError::Store { key, error } => write!(f, "reading {key} failed: {}", error.0),
+            LoadError::TimedOut { budget_ms } => {
+                write!(f, "KV did not answer within {budget_ms} ms")
+            }
             LoadError::Corrupt { key, error } => write!(f, "{key} is not usable: {error}"),
             LoadError::Missing { key } => write!(f, "{key} is missing"),
         }
@@ -261,20 +268,25 @@ impl std::fmt::Display for LoadError {
 }
 
 impl LoadError {
-    pub fn key(&self) -> &str {
+    /// The key that failed, when one did.
+    pub fn key(&self) -> Option<&str> {
         match self {
             LoadError::Store { key, .. }
             | LoadError::Corrupt { key, .. }
-            | LoadError::Missing { key } => key,
+            | LoadError::Missing { key } => Some(key),
+            LoadError::TimedOut { .. } => None,
         }
     }
 }
 
 /// A warm isolate's copy of the pointer (for `ttl_ms`) and of the shards
-/// it has used (immutable, so kept until evicted).
+/// it has used (immutable, so kept until evicted), and the last-known-good
+/// pointer: the last one a push was completely answered from, whose shards
+/// answer while KV fails or a new version turns out broken.
 #[derive(Debug, Default)]
 pub struct RulesCache {
     pointer: Option<CachedPointer>,
+    good: Option<CachedPointer>,
     shards: HashMap<(u64, u32), Arc<RuleSet>>,
 }
 
@@ -313,6 +325,20 @@ pub async fn load_live(
                         error,
                     })
                 }
+                // Nothing published - unless this isolate has seen a version
+                // live: a pointer that vanishes is a fault, not a decision
+                // (the kill switch is the way to stop routing).
+                Ok(None)
+                    if cache
+                        .borrow()
+                        .good
+                        .as_ref()
+                        .is_some_and(|good| good.pointer.version > 0) =>
+                {
+                    return Err(LoadError::Missing {
+                        key: LIVE_KEY.to_owned(),
+                    })
+                }
                 Ok(None) => Pointer::default(),
                 Ok(Some(json)) => Pointer::parse(&json).map_err(|error| LoadError::Corrupt {
                     key: LIVE_KEY.to_owned(),
@@ -344,6 +370,7 @@ pub async fn load_live(
     };
     let pointer = &cached.pointer;
     if cached.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
+        cache.borrow_mut().good = Some(cached.clone());
         return Ok(Live {
             version: pointer.version,
             kill: cached.kill,
@@ -375,11 +402,13 @@ pub async fn load_live(
             );
             let mut cache = cache.borrow_mut();
             if cache.shards.len() >= MAX_CACHED_SHARDS {
-                // Shards of old versions are useless; then any will do.
+                // Shards of versions neither live nor last-known-good are
+                // useless; then any will do.
                 let live_version = pointer.version;
-                cache
-                    .shards
-                    .retain(|(version, _), _| *version == live_version);
+                let good_version = cache.good.as_ref().map(|good| good.pointer.version);
+                cache.shards.retain(|(version, _), _| {
+                    *version == live_version || Some(*version) == good_version
+                });
                 if cache.shards.len() >= MAX_CACHED_SHARDS {
                     cache.shards.clear();
                 }
@@ -388,12 +417,39 @@ pub async fn load_live(
             rules
         }
     };
+    cache.borrow_mut().good = Some(cached.clone());
     Ok(Live {
         version: pointer.version,
         kill: None,
         rules: Some(rules),
         reads,
         warning: cached.kill_problem,
+    })
+}
+
+/// The rules of the last-known-good pointer for `number`, if the isolate
+/// still holds its shard; used when KV fails or answers too late, or a new
+/// version is broken.
+pub fn last_known_good(cache: &RefCell<RulesCache>, number: Option<&str>) -> Option<Live> {
+    let cache = cache.borrow();
+    let good = cache.good.as_ref()?;
+    let pointer = &good.pointer;
+    let rules = if good.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
+        None
+    } else {
+        Some(
+            cache
+                .shards
+                .get(&(pointer.version, pointer.shard_of(number)))?
+                .clone(),
+        )
+    };
+    Some(Live {
+        version: pointer.version,
+        kill: good.kill.clone(),
+        rules,
+        reads: 0,
+        warning: None,
     })
 }
 

@@ -1,16 +1,25 @@
-//! Test doubles for the core: a KV in memory, and a way to run its futures.
+//! Test doubles for the core: a runtime in memory (KV, a fake signature
+//! scheme, timers), and a way to run its futures.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use crate::http::Runtime;
 use crate::storage::{Kv, StoreError};
 
-/// A KV in memory that counts reads and can be told to fail.
+/// A KV in memory that counts reads and can be told to fail or to hang.
 #[derive(Default)]
 pub struct MemoryKv {
     pub values: RefCell<HashMap<String, String>>,
     pub failing: Option<String>,
+    /// Reads never complete; the time budget runs out at once.
+    pub hanging: bool,
     pub reads: RefCell<Vec<String>>,
+}
+
+/// The fake signature of `body`: `sig:` followed by the body.
+pub fn fake_signature(body: &[u8]) -> Vec<u8> {
+    [b"sig:".as_slice(), body].concat()
 }
 
 impl MemoryKv {
@@ -41,10 +50,28 @@ impl MemoryKv {
 impl Kv for MemoryKv {
     async fn get(&self, key: &str, _cache_ttl: u32) -> Result<Option<String>, StoreError> {
         self.reads.borrow_mut().push(key.to_owned());
+        if self.hanging {
+            std::future::pending::<()>().await;
+        }
         if let Some(message) = &self.failing {
             return Err(StoreError(message.clone()));
         }
         Ok(self.values.borrow().get(key).cloned())
+    }
+}
+
+impl Runtime for MemoryKv {
+    async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String> {
+        if spki_der.is_empty() {
+            return Err("empty key".to_owned());
+        }
+        Ok(signature == fake_signature(body))
+    }
+
+    async fn sleep(&self, _ms: u32) {
+        if !self.hanging {
+            std::future::pending::<()>().await;
+        }
     }
 }
 

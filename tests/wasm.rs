@@ -6,11 +6,12 @@
 //! `wasm-bindgen-test-runner` as the cargo runner (`npm test` sets it up).
 #![cfg(target_arch = "wasm32")]
 
-use sipgate_router::edge::handle;
+use sipgate_router::edge::{forget_rules, handle};
 use sipgate_router::storage;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use worker::js_sys::{Function, Object, Reflect};
+use worker::wasm_bindgen_futures;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 const FORM: &str = "application/x-www-form-urlencoded; charset=UTF-8";
@@ -61,6 +62,7 @@ fn mock_env(entries: &[(String, String)], failure: Option<&str>) -> Env {
         const unused = async () => { throw new Error("not used by the router"); };
         return {
             RULES_CACHE_SECONDS: "0",
+            SIGNATURE_CHECK: "off",
             ROUTES: {
                 get: async (key, options) => {
                     if (failure) throw new Error(failure);
@@ -108,6 +110,7 @@ fn content_type(response: &Response) -> String {
 
 #[wasm_bindgen_test]
 async fn nothing_published_proceeds() {
+    forget_rules();
     let response = handle(push(SEED), &mock_env(&[], None)).await;
     assert_eq!(response.status_code(), 200);
     assert_eq!(content_type(&response), "application/xml; charset=utf-8");
@@ -140,6 +143,7 @@ async fn other_numbers_take_the_default() {
 
 #[wasm_bindgen_test]
 async fn kv_failure_and_corrupt_rules_still_answer_200_proceed() {
+    forget_rules();
     let failing = mock_env(&[], Some("KV GET failed: 503"));
     let response = handle(push(SEED), &failing).await;
     assert_eq!(response.status_code(), 200);
@@ -151,15 +155,28 @@ async fn kv_failure_and_corrupt_rules_still_answer_200_proceed() {
             *value = "{\"numbers\":".to_owned();
         }
     }
+    forget_rules();
     let response = handle(push(SEED), &mock_env(&corrupt, None)).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
 }
 
 #[wasm_bindgen_test]
+async fn a_warm_isolate_answers_from_its_last_known_good_rules_when_kv_fails() {
+    forget_rules();
+    let warm = handle(push(SEED), &mock_env(&published_as(RULES, 500), None)).await;
+    assert!(text(warm).await.contains("4915799912345"));
+    let response = handle(push(SEED), &mock_env(&[], Some("KV GET failed: 503"))).await;
+    assert_eq!(response.status_code(), 200);
+    assert!(text(response).await.contains("4915799912345"));
+}
+
+#[wasm_bindgen_test]
 async fn a_missing_binding_still_answers_200_proceed() {
+    forget_rules();
     let env = Object::new();
     Reflect::set(&env, &"RULES_CACHE_SECONDS".into(), &"0".into()).unwrap();
+    Reflect::set(&env, &"SIGNATURE_CHECK".into(), &"off".into()).unwrap();
     let env: Env = JsValue::from(env).unchecked_into();
     let response = handle(push(SEED), &env).await;
     assert_eq!(response.status_code(), 200);
@@ -206,4 +223,98 @@ async fn bad_requests_get_specific_errors() {
     assert_eq!(response.status_code(), 400);
     assert_eq!(content_type(&response), "text/plain; charset=utf-8");
     assert_eq!(text(response).await, "missing field `to`\n");
+}
+
+/// A key pair made with node's WebCrypto: the public key as PEM, and a
+/// function that signs a body (base64 RSASSA-PKCS1-v1_5 SHA-256).
+async fn test_key_pair() -> (String, Function) {
+    let make = Function::new_no_args(
+        r#"
+        return (async () => {
+            const subtle = globalThis.crypto.subtle;
+            const pair = await subtle.generateKey(
+                { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+                true, ["sign", "verify"]);
+            const spki = new Uint8Array(await subtle.exportKey("spki", pair.publicKey));
+            const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
+            const pem = "-----BEGIN PUBLIC KEY-----\n" + base64(spki).match(/.{1,64}/g).join("\n") + "\n-----END PUBLIC KEY-----\n";
+            const sign = async (body) => base64(new Uint8Array(
+                await subtle.sign("RSASSA-PKCS1-v1_5", pair.privateKey, new TextEncoder().encode(body))));
+            return [pem, sign];
+        })();
+        "#,
+    );
+    let promise: worker::js_sys::Promise = make.call0(&JsValue::NULL).unwrap().unchecked_into();
+    let pair: worker::js_sys::Array = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .unchecked_into();
+    (
+        pair.get(0).as_string().unwrap(),
+        pair.get(1).unchecked_into(),
+    )
+}
+
+async fn sign(signer: &Function, body: &str) -> String {
+    let promise: worker::js_sys::Promise = signer
+        .call1(&JsValue::NULL, &body.into())
+        .unwrap()
+        .unchecked_into();
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+fn signed_push(body: &str, signature: Option<&str>) -> Request {
+    let headers = Headers::new();
+    headers.set("Content-Type", FORM).unwrap();
+    if let Some(signature) = signature {
+        headers.set("X-Sipgate-Signature", signature).unwrap();
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(body)));
+    Request::new_with_init("https://router.example/", &init).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_verifies_signatures_with_a_configured_key() {
+    let (pem, signer) = test_key_pair().await;
+    let env = mock_env(&published(RULES), None);
+    let env_object: &Object = env.unchecked_ref();
+    Reflect::set(env_object, &"SIGNATURE_CHECK".into(), &"on".into()).unwrap();
+    Reflect::set(env_object, &"SIPGATE_PUBLIC_KEY".into(), &pem.into()).unwrap();
+
+    let signature = sign(&signer, SEED).await;
+    let response = handle(signed_push(SEED, Some(&signature)), &env).await;
+    assert_eq!(response.status_code(), 200);
+    assert!(text(response).await.contains("4915799912345"));
+
+    let changed = SEED.replace("direction=in", "direction=in&x=1");
+    let response = handle(signed_push(&changed, Some(&signature)), &env).await;
+    assert_eq!(response.status_code(), 403);
+    assert_eq!(
+        text(response).await,
+        "forbidden: X-Sipgate-Signature does not match the body\n"
+    );
+
+    let response = handle(signed_push(SEED, None), &env).await;
+    assert_eq!(response.status_code(), 403);
+}
+
+#[wasm_bindgen_test]
+async fn sipgates_own_key_is_the_default_and_refuses_our_signatures() {
+    let (_, signer) = test_key_pair().await;
+    let env = mock_env(&published(RULES), None);
+    Reflect::set(env.unchecked_ref(), &"SIGNATURE_CHECK".into(), &"on".into()).unwrap();
+    let signature = sign(&signer, SEED).await;
+    let response = handle(signed_push(SEED, Some(&signature)), &env).await;
+    assert_eq!(response.status_code(), 403);
+    assert_eq!(
+        text(response).await,
+        "forbidden: X-Sipgate-Signature does not match the body\n"
+    );
 }

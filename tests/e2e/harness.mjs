@@ -64,7 +64,7 @@ export function localStore() {
 
 /**
  * Starts the worker over `store`. `vars` become bindings (default: no
- * isolate cache, an admin token). `fault` wraps the worker so that its
+ * isolate cache, no signature check, an admin token). `fault` wraps the worker so that its
  * ROUTES binding misbehaves or is counted (see faulty-kv.mjs).
  */
 export async function startWorker({ store, fault, vars = {} } = {}) {
@@ -92,7 +92,7 @@ export async function startWorker({ store, fault, vars = {} } = {}) {
     compatibilityDate,
     kvNamespaces: { ROUTES: namespaceId },
     kvPersist: store ? join(store.dir, "v3", "kv") : false,
-    bindings: { RULES_CACHE_SECONDS: "0", ADMIN_TOKEN, ...vars, ...(fault ? { FAULT: fault } : {}) },
+    bindings: { RULES_CACHE_SECONDS: "0", SIGNATURE_CHECK: "off", ADMIN_TOKEN, ...vars, ...(fault ? { FAULT: fault } : {}) },
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);

@@ -1,0 +1,372 @@
+//! Who may send pushes: sipgate's signature, HTTP basic auth, and the source
+//! allowlist. Each is configured by vars and secrets whose names are part of
+//! the public interface:
+//!
+//! | name | kind | check |
+//! |---|---|---|
+//! | `SIGNATURE_CHECK` | var, `on` (default) / `off` | `X-Sipgate-Signature`: base64 RSA PKCS#1 v1.5 SHA-256 over the raw body → else 403 |
+//! | `SIPGATE_PUBLIC_KEY` | var or secret, PEM | the verifying key; default: sipgate's key, compiled in |
+//! | `BASIC_AUTH_USER` + `BASIC_AUTH_PASSWORD` | var + secret | `Authorization: Basic …` → else 401 with a challenge |
+//! | `ALLOWED_SOURCES` | var, IPs/CIDRs | `CF-Connecting-IP` → else 403 |
+//!
+//! A configuration that cannot be understood fails closed (403 for every
+//! push, logged): sipgate then connects calls as if there were no webhook,
+//! which is safe, where an open router lets anyone have calls dialled.
+
+use crate::base64;
+use crate::http::constant_time_eq;
+use crate::sources::Allowlist;
+
+/// sipgate's push-signing key (4096-bit RSA, SubjectPublicKeyInfo).
+pub const SIPGATE_PUBLIC_KEY: &str = include_str!("sipgate-push-public-key.pem");
+
+/// The realm of the basic-auth challenge.
+pub const REALM: &str = "sipgate-router";
+
+/// How pushes are checked. The default checks nothing (tests, and what
+/// `from_settings` never returns: it defaults to the signature check).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    /// The SPKI DER of the verifying key; `None` when the check is off.
+    pub signature_key: Option<Vec<u8>>,
+    pub basic: Option<Credentials>,
+    pub sources: Allowlist,
+    /// Why the configuration cannot be used, if it cannot.
+    pub misconfigured: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+/// The raw settings, as read from the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Settings<'a> {
+    pub signature_check: Option<&'a str>,
+    pub public_key: Option<&'a str>,
+    pub basic_user: Option<&'a str>,
+    pub basic_password: Option<&'a str>,
+    pub allowed_sources: Option<&'a str>,
+}
+
+/// Why a push is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// 403: the client address is not allowed.
+    Source,
+    /// 401: credentials missing or wrong (answered with the challenge).
+    Credentials,
+    /// 403: the signature is missing, malformed or does not match.
+    Signature(&'static str),
+    /// 403: the access configuration cannot be used.
+    Misconfigured(String),
+}
+
+impl Denied {
+    pub fn status(&self) -> u16 {
+        match self {
+            Denied::Credentials => 401,
+            _ => 403,
+        }
+    }
+
+    /// The plain-text reason; never echoes secrets or request values.
+    pub fn reason(&self) -> String {
+        match self {
+            Denied::Source => "forbidden: the client address is not in ALLOWED_SOURCES".to_owned(),
+            Denied::Credentials => "unauthorized: basic auth credentials required".to_owned(),
+            Denied::Signature(why) => format!("forbidden: {why}"),
+            Denied::Misconfigured(_) => {
+                "forbidden: the router's access configuration is invalid".to_owned()
+            }
+        }
+    }
+}
+
+impl Access {
+    /// Access from settings; problems make it fail closed.
+    pub fn from_settings(settings: &Settings<'_>) -> Access {
+        let mut problems = Vec::new();
+        let check = settings.signature_check.map(str::trim).unwrap_or("on");
+        let signature_key = match check.to_ascii_lowercase().as_str() {
+            "off" => None,
+            "on" => {
+                let pem = settings
+                    .public_key
+                    .filter(|pem| !pem.trim().is_empty())
+                    .unwrap_or(SIPGATE_PUBLIC_KEY);
+                match spki_der(pem) {
+                    Ok(der) => Some(der),
+                    Err(error) => {
+                        problems.push(format!("SIPGATE_PUBLIC_KEY: {error}"));
+                        None
+                    }
+                }
+            }
+            other => {
+                problems.push(format!("SIGNATURE_CHECK must be on or off, not {other:?}"));
+                None
+            }
+        };
+        let nonempty =
+            |value: Option<&str>| value.filter(|value| !value.is_empty()).map(str::to_owned);
+        let basic = match (
+            nonempty(settings.basic_user),
+            nonempty(settings.basic_password),
+        ) {
+            (Some(user), Some(password)) => Some(Credentials { user, password }),
+            (None, None) => None,
+            (Some(_), None) => {
+                problems.push(
+                    "BASIC_AUTH_USER is set but the secret BASIC_AUTH_PASSWORD is not".to_owned(),
+                );
+                None
+            }
+            (None, Some(_)) => {
+                problems.push("BASIC_AUTH_PASSWORD is set but BASIC_AUTH_USER is not".to_owned());
+                None
+            }
+        };
+        let sources = match Allowlist::parse(settings.allowed_sources.unwrap_or_default()) {
+            Ok(list) => list,
+            Err(error) => {
+                problems.push(format!("ALLOWED_SOURCES: {error}"));
+                Allowlist::default()
+            }
+        };
+        Access {
+            signature_key,
+            basic,
+            sources,
+            misconfigured: (!problems.is_empty()).then(|| problems.join("; ")),
+        }
+    }
+
+    /// Everything a push may be refused for before its body is read.
+    pub fn check_head(
+        &self,
+        client_ip: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<(), Denied> {
+        if let Some(problem) = &self.misconfigured {
+            return Err(Denied::Misconfigured(problem.clone()));
+        }
+        if !self.sources.is_empty() && !self.sources.allows(client_ip) {
+            return Err(Denied::Source);
+        }
+        if let Some(expected) = &self.basic {
+            if !basic_matches(expected, authorization) {
+                return Err(Denied::Credentials);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Authorization: Basic base64(user:password)`, compared in constant time
+/// (both parts, always, so the time says nothing about which was wrong).
+fn basic_matches(expected: &Credentials, authorization: Option<&str>) -> bool {
+    let given = authorization
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then(|| token.trim())
+        })
+        .and_then(base64::decode)
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let (user, password) = given
+        .as_deref()
+        .and_then(|pair| pair.split_once(':'))
+        .unwrap_or(("", ""));
+    let user_ok = constant_time_eq(user.as_bytes(), expected.user.as_bytes());
+    let password_ok = constant_time_eq(password.as_bytes(), expected.password.as_bytes());
+    given.is_some() && user_ok & password_ok
+}
+
+/// The bytes of `X-Sipgate-Signature`, or why there are none.
+pub fn signature_bytes(header: Option<&str>) -> Result<Vec<u8>, Denied> {
+    let header = header.ok_or(Denied::Signature("missing X-Sipgate-Signature"))?;
+    base64::decode(header.trim()).ok_or(Denied::Signature("X-Sipgate-Signature is not base64"))
+}
+
+/// The DER of a `-----BEGIN PUBLIC KEY-----` PEM. Literal `\n` sequences
+/// count as line breaks, as keys pasted into one-line settings have them.
+pub fn spki_der(pem: &str) -> Result<Vec<u8>, String> {
+    const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
+    const END: &str = "-----END PUBLIC KEY-----";
+    let pem = pem.replace("\\n", "\n");
+    let body = pem
+        .split_once(BEGIN)
+        .and_then(|(_, rest)| rest.split_once(END))
+        .map(|(body, _)| body)
+        .ok_or("not a PEM public key (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----)")?;
+    let base64: String = body.split_whitespace().collect();
+    let der = base64::decode(&base64).ok_or("the PEM body is not base64")?;
+    // An SPKI is a DER SEQUENCE; WebCrypto checks the rest when importing.
+    if der.first() != Some(&0x30) {
+        return Err("the PEM body is not a DER SubjectPublicKeyInfo".to_owned());
+    }
+    Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(user: &str, password: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::encode(format!("{user}:{password}").as_bytes())
+        )
+    }
+
+    fn access(settings: Settings<'_>) -> Access {
+        Access::from_settings(&settings)
+    }
+
+    #[test]
+    fn defaults_to_checking_sipgates_signature() {
+        let default = access(Settings::default());
+        assert_eq!(default.misconfigured, None);
+        let der = default.signature_key.unwrap();
+        assert_eq!(der.len(), 550, "a 4096-bit RSA SPKI");
+        assert_eq!(
+            access(Settings {
+                signature_check: Some("off"),
+                ..Settings::default()
+            })
+            .signature_key,
+            None
+        );
+        assert_eq!(
+            access(Settings {
+                signature_check: Some(" ON "),
+                ..Settings::default()
+            })
+            .signature_key
+            .map(|k| k.len()),
+            Some(550)
+        );
+    }
+
+    #[test]
+    fn bad_configuration_fails_closed() {
+        for settings in [
+            Settings {
+                signature_check: Some("maybe"),
+                ..Settings::default()
+            },
+            Settings {
+                public_key: Some("not a key"),
+                ..Settings::default()
+            },
+            Settings {
+                basic_user: Some("sipgate"),
+                ..Settings::default()
+            },
+            Settings {
+                basic_password: Some("secret"),
+                ..Settings::default()
+            },
+            Settings {
+                allowed_sources: Some("217.116.118.254, nonsense"),
+                ..Settings::default()
+            },
+        ] {
+            let access = access(settings.clone());
+            assert!(access.misconfigured.is_some(), "{settings:?}");
+            assert!(matches!(
+                access.check_head(Some("217.116.118.254"), None),
+                Err(Denied::Misconfigured(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn basic_auth() {
+        let access = access(Settings {
+            basic_user: Some("sipgate"),
+            basic_password: Some("s3cret"),
+            ..Settings::default()
+        });
+        assert_eq!(
+            access.check_head(None, Some(&basic("sipgate", "s3cret"))),
+            Ok(())
+        );
+        assert_eq!(
+            access.check_head(
+                None,
+                Some(&format!("basic  {}", base64::encode(b"sipgate:s3cret")))
+            ),
+            Ok(())
+        );
+        for wrong in [
+            None,
+            Some(basic("sipgate", "s3creT")),
+            Some(basic("Sipgate", "s3cret")),
+            Some(basic("sipgate", "")),
+            Some(basic("", "")),
+            Some("Basic".to_owned()),
+            Some("Basic !!!".to_owned()),
+            Some("Bearer s3cret".to_owned()),
+            Some(format!("Basic {}", base64::encode(b"sipgates3cret"))),
+        ] {
+            assert_eq!(
+                access.check_head(None, wrong.as_deref()),
+                Err(Denied::Credentials),
+                "{wrong:?}"
+            );
+        }
+        assert_eq!(Denied::Credentials.status(), 401);
+        // The password may contain colons.
+        let colon = self::access(Settings {
+            basic_user: Some("u"),
+            basic_password: Some("a:b"),
+            ..Settings::default()
+        });
+        assert_eq!(colon.check_head(None, Some(&basic("u", "a:b"))), Ok(()));
+    }
+
+    #[test]
+    fn source_allowlist() {
+        let access = access(Settings {
+            allowed_sources: Some("217.116.118.254, 212.9.46.32"),
+            ..Settings::default()
+        });
+        assert_eq!(access.check_head(Some("212.9.46.32"), None), Ok(()));
+        assert_eq!(
+            access.check_head(Some("203.0.113.7"), None),
+            Err(Denied::Source)
+        );
+        assert_eq!(access.check_head(None, None), Err(Denied::Source));
+        let open = self::access(Settings::default());
+        assert_eq!(open.check_head(None, None), Ok(()));
+    }
+
+    #[test]
+    fn signature_header() {
+        assert_eq!(
+            signature_bytes(None),
+            Err(Denied::Signature("missing X-Sipgate-Signature"))
+        );
+        assert_eq!(
+            signature_bytes(Some("%%%")),
+            Err(Denied::Signature("X-Sipgate-Signature is not base64"))
+        );
+        assert_eq!(signature_bytes(Some(" AAEC ")).unwrap(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn pem_keys() {
+        let der = spki_der(SIPGATE_PUBLIC_KEY).unwrap();
+        let one_line = SIPGATE_PUBLIC_KEY.replace('\n', "\\n");
+        assert_eq!(spki_der(&one_line).unwrap(), der);
+        assert!(spki_der("-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----").is_err());
+        assert!(spki_der("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+        assert!(
+            spki_der("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----")
+                .is_err()
+        );
+    }
+}
