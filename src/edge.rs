@@ -82,7 +82,10 @@ async fn reply(req: &mut Request, env: &Env) -> Reply {
     };
     let endpoint = match http::admit(&head, &config) {
         Ok(endpoint) => endpoint,
-        Err(refusal) => return *refusal,
+        Err(refusal) => {
+            drain(req).await;
+            return *refusal;
+        }
     };
     let body = match read_body(req).await {
         Ok(body) => body,
@@ -151,11 +154,32 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, BodyError> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| BodyError::Unreadable(error.to_string()))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
+            drain_stream(&mut stream, body.len() + chunk.len()).await;
             return Err(BodyError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Reads and drops up to this many bytes of a refused request's body, so the
+/// client gets the refusal instead of a connection reset while it is still
+/// sending; an abusive client sending more simply loses the answer.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+async fn drain(req: &mut Request) {
+    if let Ok(mut stream) = req.stream() {
+        drain_stream(&mut stream, 0).await;
+    }
+}
+
+async fn drain_stream(stream: &mut worker::ByteStream, mut drained: usize) {
+    while let Some(Ok(chunk)) = stream.next().await {
+        drained += chunk.len();
+        if drained > DRAIN_LIMIT {
+            break;
+        }
+    }
 }
 
 /// What the Workers runtime provides the core: KV, WebCrypto, timers.

@@ -2,26 +2,33 @@
 // injection, read counting and a fixed clock in workerd (tests only). The
 // FAULT binding lists what to do, comma-separated:
 //   error — every KV read throws, as during a KV outage;
-//   count — reads go to the real binding and are counted: the response
-//           carries `x-kv-reads` and `x-kv-keys`;
+//   kv    — the request header `x-test-kv` picks how KV behaves for that
+//           request: `error` (throws), `hang` (never answers), `garbage`
+//           (answers bytes that are not JSON), or absent (the real KV);
+//   count — reads are counted: the response carries `x-kv-reads` and
+//           `x-kv-keys`;
 //   clock — the request header `x-test-now` (ms since the epoch) is what
 //           Date.now() returns while the worker answers.
 // The worker module itself is unchanged: this only hands it another env.
 import RustWorker from "../../build/index.js";
 
-function refusingKv(fault) {
-  const refuse = async () => {
-    throw new Error(`KV is failing (injected fault: ${fault})`);
-  };
-  return { get: refuse, getWithMetadata: refuse, put: refuse, list: refuse, delete: refuse };
+const FAULTS = ["error", "kv", "count", "clock"];
+
+function misbehaving(kv, behaviour) {
+  const get = {
+    error: async () => {
+      throw new Error(`KV is failing (injected fault: ${behaviour})`);
+    },
+    hang: () => new Promise(() => {}),
+    garbage: async () => "\u0000\u0001 not json {{{",
+  }[behaviour];
+  if (!get) throw new Error(`unknown x-test-kv ${behaviour}`);
+  return { ...passThrough(kv), get, getWithMetadata: get };
 }
 
-function countingKv(kv, keys) {
+function passThrough(kv) {
   return {
-    get: (key, options) => {
-      keys.push(key);
-      return kv.get(key, options);
-    },
+    get: (...args) => kv.get(...args),
     getWithMetadata: (...args) => kv.getWithMetadata(...args),
     put: (...args) => kv.put(...args),
     list: (...args) => kv.list(...args),
@@ -29,16 +36,28 @@ function countingKv(kv, keys) {
   };
 }
 
+function counting(kv, keys) {
+  return {
+    ...passThrough(kv),
+    get: (key, options) => {
+      keys.push(key);
+      return kv.get(key, options);
+    },
+  };
+}
+
 export default {
   async fetch(request, env, ctx) {
     const faults = String(env.FAULT).split(",");
     for (const fault of faults) {
-      if (!["error", "count", "clock"].includes(fault)) throw new Error(`unknown FAULT ${fault}`);
+      if (!FAULTS.includes(fault)) throw new Error(`unknown FAULT ${fault}`);
     }
     const keys = [];
     let routes = env.ROUTES;
-    if (faults.includes("error")) routes = refusingKv("error");
-    if (faults.includes("count")) routes = countingKv(routes, keys);
+    if (faults.includes("error")) routes = misbehaving(routes, "error");
+    const behaviour = request.headers.get("x-test-kv");
+    if (faults.includes("kv") && behaviour) routes = misbehaving(routes, behaviour);
+    if (faults.includes("count")) routes = counting(routes, keys);
     const realNow = Date.now;
     const fixed = request.headers.get("x-test-now");
     if (faults.includes("clock") && fixed !== null) Date.now = () => Number(fixed);

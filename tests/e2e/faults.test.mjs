@@ -1,0 +1,115 @@
+// Fault injection in workerd: KV that errors, hangs past the time budget,
+// returns garbage, or loses the pointer or the version's shard mid-run.
+// Every push is still answered 200 with valid XML within the budget, from
+// the last-known-good rules when the isolate has them, and the log says
+// what happened.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { localStore, PROCEED, startWorker, XML_DECL } from "./harness.mjs";
+
+const BUDGET_MS = 400;
+const SEED = "from=492111234567&to=4921100000&direction=in";
+const DIALED = `${XML_DECL}<Response><Dial><Number>4915790000001</Number></Dial></Response>`;
+const RULES = { numbers: { "4921100000": [{ id: "dial", then: { dial: { numbers: ["4915790000001"] } } }] } };
+let calls = 0;
+const push = (worker, kv) =>
+  worker.post(`${SEED}&callId=fault${++calls}`, { headers: kv ? { "x-test-kv": kv } : {} });
+
+async function lineFor(worker, reply) {
+  const callId = `fault${calls}`;
+  const [line] = await worker.logLines((line) => line.callId === callId);
+  assert.ok(line, `no log line for ${callId}`);
+  return line;
+}
+
+/** 200, XML, and in time: the budget plus generous slack for a loaded machine. */
+function assertAnswered(reply, body) {
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers.get("content-type"), "application/xml; charset=utf-8");
+  assert.equal(reply.body, body);
+  assert.ok(reply.ms < BUDGET_MS + 1500, `answered after ${Math.round(reply.ms)} ms`);
+}
+
+describe("KV faults", () => {
+  let store;
+  before(() => {
+    store = localStore();
+    store.publish(RULES);
+  });
+  after(() => store.dispose());
+
+  const fresh = () => startWorker({ store, fault: "kv", vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
+
+  for (const fault of ["error", "hang", "garbage"]) {
+    test(`${fault}: a cold isolate proceeds, a warm one answers from its last-known-good rules`, async () => {
+      const worker = await fresh();
+      try {
+        const cold = await push(worker, fault);
+        assertAnswered(cold, PROCEED);
+        const coldLine = await lineFor(worker);
+        assert.equal(coldLine.level, "error");
+        assert.equal(coldLine.msg, "rules_unavailable");
+        assert.match(coldLine.error, fault === "hang" ? /did not answer within 400 ms/ : fault === "error" ? /injected fault/ : /rules:live is not usable/);
+
+        assertAnswered(await push(worker), DIALED); // KV healthy: the isolate learns the rules
+        const warm = await push(worker, fault);
+        assertAnswered(warm, DIALED);
+        const warmLine = await lineFor(worker);
+        assert.equal(warmLine.level, "error");
+        assert.equal(warmLine.msg, "routed");
+        assert.match(warmLine.error, /answered from the last-known-good rules \(version 1\)/);
+      } finally {
+        await worker.dispose();
+      }
+    });
+  }
+
+  test("a hanging KV never holds the answer past the budget, push after push", async () => {
+    const worker = await fresh();
+    try {
+      assertAnswered(await push(worker), DIALED);
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) assertAnswered(await push(worker, "hang"), DIALED);
+      assert.ok(performance.now() - started < 5 * (BUDGET_MS + 500));
+    } finally {
+      await worker.dispose();
+    }
+  });
+});
+
+describe("keys lost mid-run", () => {
+  let store;
+  let worker;
+  before(async () => {
+    store = localStore();
+    store.publish(RULES);
+    worker = await startWorker({ store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
+  });
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
+
+  test("the version's shard vanishes: last-known-good rules, logged", async () => {
+    assertAnswered(await push(worker), DIALED);
+    store.publish({ numbers: { "4921100000": [{ id: "v2", then: { dial: { numbers: ["4915790000002"] } } }] } });
+    await worker.kv.delete("rules:v2:s0");
+    assertAnswered(await push(worker), DIALED);
+    const line = await lineFor(worker);
+    assert.match(line.error, /rules:v2:s0 is missing; answered from the last-known-good rules \(version 1\)/);
+  });
+
+  test("the pointer vanishes: last-known-good rules, logged", async () => {
+    await worker.kv.delete("rules:live");
+    assertAnswered(await push(worker), DIALED);
+    const line = await lineFor(worker);
+    assert.match(line.error, /rules:live is missing; answered from the last-known-good rules/);
+  });
+
+  test("a corrupt pointer: last-known-good rules, logged", async () => {
+    await worker.kv.put("rules:live", "{corrupt");
+    assertAnswered(await push(worker), DIALED);
+    const line = await lineFor(worker);
+    assert.match(line.error, /rules:live is not usable/);
+  });
+});
