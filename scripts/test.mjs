@@ -6,8 +6,10 @@
 //   3. the release build, then end-to-end tests of it in workerd (Miniflare API),
 //      with rules published by the CLI through wrangler
 //   4. a smoke test that starts the worker the way `npm start` does
+//   5. a short run of every fuzz target (cargo-fuzz, nightly)
 import { join } from "node:path";
 import { build } from "./build.mjs";
+import { fuzz } from "./fuzz.mjs";
 import { bin, buildCli, ensureTools, quietEnv, run, step } from "./tools.mjs";
 
 const started = Date.now();
@@ -34,5 +36,8 @@ step("end to end: the built worker in workerd");
 run(process.execPath, ["--test", "--test-timeout=120000", join("tests", "e2e")]);
 step("smoke: npm start, then the seed's curl");
 run(process.execPath, ["--test", "--test-timeout=300000", join("tests", "smoke")]);
+
+// Bounded: 20 s per target (node scripts/fuzz.mjs --seconds N for longer).
+fuzz(Number(process.env.FUZZ_SECONDS ?? 20));
 
 console.log(`\n✓ all tests passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -97,6 +97,16 @@ export function ensureTools() {
   ensureCargoTool("wasm-bindgen-cli", lockedVersion("wasm-bindgen"), bin.wasmBindgen);
 }
 
+/** cargo-fuzz and the nightly toolchain it needs, for scripts/fuzz.mjs. */
+export function ensureFuzzTools() {
+  const toolchains = output("rustup", ["toolchain", "list"]) ?? "";
+  if (!toolchains.split("\n").some((line) => line.startsWith("nightly"))) {
+    step("installing the nightly Rust toolchain (for cargo-fuzz)");
+    run("rustup", ["toolchain", "install", "nightly", "--profile", "minimal"]);
+  }
+  ensureCargoTool("cargo-fuzz", "0.13.2", join(toolsDir, "bin", "cargo-fuzz"));
+}
+
 /** Builds the rules CLI (check, simulate, publish, …) for the host. */
 export function buildCli() {
   run("cargo", ["build", "--quiet", "--bin", "sipgate-router"]);
