@@ -175,6 +175,13 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
             return Err(Box::new(deny(&denied)));
         }
         let signature = head.signature.map(str::to_owned);
+        // Menu URLs must carry the credentials sipgate needs to post to them.
+        let base = match &config.access.basic {
+            Some(credentials) => base
+                .with_credentials(&credentials.user, &credentials.password)
+                .unwrap_or(base),
+            None => base,
+        };
         (
             Endpoint::Push {
                 base,
@@ -1218,6 +1225,37 @@ mod trust_tests {
         assert_eq!(
             reply.log.error.as_deref(),
             Some("BASIC_AUTH_USER is set but the secret BASIC_AUTH_PASSWORD is not")
+        );
+    }
+
+    #[test]
+    fn with_basic_auth_menu_urls_carry_the_credentials() {
+        let kv = MemoryKv::default();
+        publish(
+            &kv,
+            r#"{"menus": {"m": {"prompt": "https://x.example/m.wav"}}, "default": [{"then": {"menu": "m"}}]}"#,
+        );
+        let config = Config {
+            kv_budget_ms: 1000,
+            access: Access::from_settings(&Settings {
+                signature_check: Some("off"),
+                basic_user: Some("sipgate"),
+                basic_password: Some("s3cret"),
+                ..Settings::default()
+            }),
+            ..Config::default()
+        };
+        let request = Request {
+            authorization: Some(basic("sipgate", "s3cret")),
+            ..push(SEED)
+        };
+        let reply = send(&kv, &RefCell::new(RulesCache::default()), &config, &request);
+        assert!(
+            reply
+                .body
+                .contains("onData=\"https://sipgate:s3cret@r.example/?menu=m&amp;try=0\""),
+            "{}",
+            reply.body
         );
     }
 

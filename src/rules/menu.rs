@@ -33,10 +33,43 @@ impl SelfUrl {
             .map(|url| SelfUrl(url.as_str().to_owned()))
     }
 
+    /// The same URL with basic-auth credentials in it
+    /// (`https://user:password@host/…`): sipgate only knows the credentials
+    /// of the URL the user entered, so the URLs the router hands it for
+    /// menu digits must carry them.
+    pub fn with_credentials(&self, user: &str, password: &str) -> Option<SelfUrl> {
+        let (scheme, rest) = self.0.split_once("://")?;
+        // Drop credentials the request URL may already show.
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        let url = format!(
+            "{scheme}://{}:{}@{host}{path}",
+            userinfo(user),
+            userinfo(password)
+        );
+        HttpUrl::parse(&url)
+            .ok()
+            .map(|url| SelfUrl(url.as_str().to_owned()))
+    }
+
     /// The URL a menu's digits are posted to.
     fn for_menu(&self, menu: &str, attempt: u32) -> Option<HttpUrl> {
         HttpUrl::parse(&format!("{}?menu={menu}&try={attempt}", self.0)).ok()
     }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, as a
+/// URL's user or password must be.
+fn userinfo(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// Which menu a `dtmf` push answers, read from the query of its URL.
@@ -151,6 +184,21 @@ mod tests {
             "https://router.example/sipgate?menu=main&try=2"
         );
         assert!(SelfUrl::from_request_url("/relative").is_none());
+    }
+
+    #[test]
+    fn credentials_go_into_the_url() {
+        let base = SelfUrl::from_request_url("https://router.example/sipgate").unwrap();
+        let with = base.with_credentials("sipgate", "p@ss:w/rd ü").unwrap();
+        assert_eq!(
+            with.for_menu("main", 0).unwrap().as_str(),
+            "https://sipgate:p%40ss%3Aw%2Frd%20%C3%BC@router.example/sipgate?menu=main&try=0"
+        );
+        let already = SelfUrl::from_request_url("https://old:creds@router.example/").unwrap();
+        assert_eq!(
+            already.with_credentials("u", "p").unwrap().0,
+            "https://u:p@router.example/"
+        );
     }
 
     #[test]
