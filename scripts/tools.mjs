@@ -17,7 +17,7 @@ export const bin = {
   esbuild: join(root, "node_modules", ".bin", "esbuild"),
   wrangler: join(root, "node_modules", ".bin", "wrangler"),
   /** The rules CLI (src/main.rs), built by buildCli(). */
-  cli: join(root, "target", "debug", "sipgate-router"),
+  cli: join(root, "target", "debug", "sipgate-rules"),
 };
 
 /** Environment for every child: no telemetry, no fetches of request metadata. */
@@ -109,7 +109,7 @@ export function ensureFuzzTools() {
 
 /** Builds the rules CLI (check, simulate, publish, …) for the host. */
 export function buildCli() {
-  run("cargo", ["build", "--quiet", "--bin", "sipgate-router"]);
+  run("cargo", ["build", "--quiet", "--bin", "sipgate-rules"]);
 }
 
 /** Starts a long-running child; the caller stops it. */

@@ -9,10 +9,12 @@
 //! would be routed on a value nobody sent. Here such a body is refused with
 //! the field and the reason.
 
+use std::borrow::Cow;
 use std::fmt;
 
-/// One decoded `key=value` pair, in body order.
-pub type Pair = (String, String);
+/// One decoded `key=value` pair, in body order; borrowed from the body
+/// unless it had escapes to decode (most pushes have none).
+pub type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormError {
@@ -39,7 +41,7 @@ impl std::error::Error for FormError {}
 /// Decodes a whole body into pairs. Empty segments (`a=1&&b=2`, a trailing
 /// `&`) are skipped as browsers do; a segment without `=` is a key with an
 /// empty value.
-pub fn decode(body: &[u8]) -> Result<Vec<Pair>, FormError> {
+pub fn decode(body: &[u8]) -> Result<Vec<Pair<'_>>, FormError> {
     body.split(|byte| *byte == b'&')
         .filter(|segment| !segment.is_empty())
         .map(|segment| {
@@ -73,7 +75,12 @@ impl ComponentError {
     }
 }
 
-fn decode_component(raw: &[u8]) -> Result<String, ComponentError> {
+fn decode_component(raw: &[u8]) -> Result<Cow<'_, str>, ComponentError> {
+    if !raw.iter().any(|byte| matches!(byte, b'%' | b'+')) {
+        return std::str::from_utf8(raw)
+            .map(Cow::Borrowed)
+            .map_err(|_| ComponentError::NotUtf8);
+    }
     let mut bytes = Vec::with_capacity(raw.len());
     let mut rest = raw;
     while let Some((&byte, tail)) = rest.split_first() {
@@ -94,7 +101,9 @@ fn decode_component(raw: &[u8]) -> Result<String, ComponentError> {
             other => bytes.push(other),
         }
     }
-    String::from_utf8(bytes).map_err(|_| ComponentError::NotUtf8)
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| ComponentError::NotUtf8)
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
@@ -111,7 +120,11 @@ mod tests {
     use super::*;
 
     fn decoded(body: &str) -> Vec<(String, String)> {
-        decode(body.as_bytes()).unwrap()
+        decode(body.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect()
     }
 
     #[test]

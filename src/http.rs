@@ -137,11 +137,11 @@ impl Reply {
         }
     }
 
-    fn xml(response: &Response, log: LogLine) -> Reply {
+    fn xml(document: String, log: LogLine) -> Reply {
         Reply {
             status: 200,
             headers: vec![("Content-Type", xml::CONTENT_TYPE.to_owned())],
-            body: response.to_xml(),
+            body: document,
             log,
         }
     }
@@ -359,13 +359,14 @@ async fn answer_push<R: Runtime>(
     log.event = Some(clip(push.event_name()));
     log.call_id = push.leg().call_id.as_deref().map(clip);
 
-    let response = match &push {
+    // The action, one word, and the XML document.
+    let (answer, xml) = match &push {
         Push::NewCall(call) => {
             let number = call.sipgate_number().number().map(|number| number.as_str());
             match load(services, number, &mut log).await {
                 Some(Live {
                     kill: Some(kill), ..
-                }) => respond_kill(&kill, &mut log),
+                }) => written(&respond_kill(&kill, &mut log)),
                 Some(Live {
                     rules: Some(rules), ..
                 }) => {
@@ -385,24 +386,24 @@ async fn answer_push<R: Runtime>(
                         }
                         None => log.msg = "no_match",
                     }
-                    decision.response
+                    (decision.response.action_name(), decision.xml().into_owned())
                 }
                 Some(_) => {
                     log.msg = "no_rules";
-                    Response::proceed()
+                    written(&Response::proceed())
                 }
-                None => Response::proceed(),
+                None => written(&Response::proceed()),
             }
         }
         Push::Dtmf(dtmf) => match MenuState::from_query(query) {
             // Digits for a Gather of the user's own: nothing of ours to decide.
-            None => Response::proceed(),
+            None => written(&Response::proceed()),
             Some(state) => {
                 log.menu = Some(state.menu.clone());
                 match load(services, None, &mut log).await {
                     Some(Live {
                         kill: Some(kill), ..
-                    }) => respond_kill(&kill, &mut log),
+                    }) => written(&respond_kill(&kill, &mut log)),
                     Some(Live {
                         rules: Some(rules), ..
                     }) => {
@@ -417,21 +418,25 @@ async fn answer_push<R: Runtime>(
                                 log.msg = "unknown_menu";
                             }
                         }
-                        decision.response
+                        written(&decision.response)
                     }
                     Some(_) => {
                         log.msg = "no_rules";
-                        Response::proceed()
+                        written(&Response::proceed())
                     }
-                    None => Response::proceed(),
+                    None => written(&Response::proceed()),
                 }
             }
         },
         // sipgate ignores the answer to answer and hangup; unknown events proceed.
-        Push::Answer(_) | Push::Hangup(_) | Push::Unknown(_) => Response::proceed(),
+        Push::Answer(_) | Push::Hangup(_) | Push::Unknown(_) => written(&Response::proceed()),
     };
-    log.answer = Some(response.action_name());
-    Reply::xml(&response, log)
+    log.answer = Some(answer);
+    Reply::xml(xml, log)
+}
+
+fn written(response: &Response) -> (&'static str, String) {
+    (response.action_name(), response.to_xml())
 }
 
 /// The live rules, within the KV time budget; when they cannot be had, the

@@ -21,7 +21,7 @@
 //!
 //! The edge shell, `edge` (wasm32 only), turns a Workers request into calls
 //! of [`http`] and reads rules from the KV binding `ROUTES`. The CLI
-//! (`src/main.rs`) checks, simulates and publishes documents.
+//! (`src/bin/sipgate-rules.rs`) checks, simulates and publishes documents.
 
 // Input-derived data must never reach a panic: no unwrap/expect/indexing
 // outside tests.

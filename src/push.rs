@@ -280,20 +280,20 @@ struct Fields {
 }
 
 impl Fields {
-    fn fold(pairs: Vec<form::Pair>) -> Result<Fields, PushError> {
+    fn fold(pairs: Vec<form::Pair<'_>>) -> Result<Fields, PushError> {
         let mut fields = Fields::default();
         for (key, value) in pairs {
-            let (slot, name) = match key.as_str() {
+            let (slot, name) = match key.as_ref() {
                 "user[]" | "user" => {
-                    fields.users.names.push(value);
+                    fields.users.names.push(value.into_owned());
                     continue;
                 }
                 "userId[]" | "userId" => {
-                    fields.users.ids.push(value);
+                    fields.users.ids.push(value.into_owned());
                     continue;
                 }
                 "fullUserId[]" | "fullUserId" => {
-                    fields.users.full_ids.push(value);
+                    fields.users.full_ids.push(value.into_owned());
                     continue;
                 }
                 "event" => (&mut fields.event, "event"),
@@ -315,7 +315,7 @@ impl Fields {
                     return Err(PushError::ConflictingField(name))
                 }
                 Some(_) => {}
-                None => *slot = Some(value),
+                None => *slot = Some(value.into_owned()),
             }
         }
         Ok(fields)

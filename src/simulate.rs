@@ -289,7 +289,7 @@ pub fn simulate(
             })
             .collect();
         trace.matched = decision.matched.map(|(rule, _)| rule.id.clone());
-        decision.response
+        decision.response.into_owned()
     } else {
         Response::proceed()
     };

@@ -3,7 +3,8 @@
 //! ```text
 //! rules:live          {"version":7,"shards":1,"kill":null}        the pointer, written last
 //! rules:v7:s0         shard 0 of version 7 (a rules document)     immutable
-//! rules:v7:source     the document as published (for diff)        immutable
+//! rules:v7:source:0   the document as published (for diff), in    immutable
+//!                     16 MiB chunks (KV values stop at 25 MiB)
 //! rules:index         {"versions":[{"version":7,…},{"version":6,…}]}  the last 10 versions
 //! ```
 //!
@@ -33,9 +34,11 @@ pub const LIVE_KEY: &str = "rules:live";
 pub const INDEX_KEY: &str = "rules:index";
 /// How many published versions are kept for rollback.
 pub const KEEP_VERSIONS: usize = 10;
-/// Per-number rule lists per shard: small enough to parse in well under a
-/// millisecond, large enough that 100,000 numbers make only ~200 shards.
-pub const NUMBERS_PER_SHARD: usize = 512;
+/// Per-number rule lists per shard. A cold isolate parses and compiles the
+/// whole shard of the number it answers, so this bounds the first push's
+/// CPU (about 1.3 ms natively for 128 numbers with four timed rules each,
+/// see bench/RESULTS.md); 100,000 numbers make 782 shards.
+pub const NUMBERS_PER_SHARD: usize = 128;
 
 /// KV's shortest edge-cache time; the pointer is read with it.
 pub const POINTER_CACHE_TTL: u32 = 30;
@@ -46,8 +49,30 @@ pub fn shard_key(version: u64, shard: u32) -> String {
     format!("rules:v{version}:s{shard}")
 }
 
-pub fn source_key(version: u64) -> String {
-    format!("rules:v{version}:source")
+/// Key of chunk `chunk` of the published document: KV values are limited
+/// to 25 MiB, and a document of 100,000 numbers with rich rules is larger.
+pub fn source_key(version: u64, chunk: u32) -> String {
+    format!("rules:v{version}:source:{chunk}")
+}
+
+/// The published document is stored in chunks of at most this many bytes.
+pub const SOURCE_CHUNK_BYTES: usize = 16 * 1024 * 1024;
+
+/// `text` in pieces of at most `max` bytes, cut at character boundaries.
+fn chunks(text: &str, max: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while rest.len() > max {
+        let mut cut = max;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
 }
 
 /// The live pointer (and kill switch).
@@ -128,6 +153,13 @@ pub struct IndexEntry {
     /// Where the document came from (a file name), for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// How many `rules:vN:source:K` keys hold the document.
+    #[serde(default = "one")]
+    pub source_chunks: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// The KV writes of one publish, in the order they must happen.
@@ -171,13 +203,18 @@ pub fn plan_publish(
             )
         })
         .collect();
-    writes.push((source_key(version), source.to_owned()));
+    let source_chunks = chunks(source, SOURCE_CHUNK_BYTES);
+    let source_chunk_count = source_chunks.len() as u32;
+    for (chunk, piece) in source_chunks.into_iter().enumerate() {
+        writes.push((source_key(version, chunk as u32), piece.to_owned()));
+    }
     let mut versions = vec![IndexEntry {
         version,
         shards: shards.len() as u32,
         published_at,
         numbers: spec.numbers.len(),
         source: source_name,
+        source_chunks: source_chunk_count,
     }];
     versions.extend(index.versions.iter().cloned());
     let dropped = versions.split_off(KEEP_VERSIONS.min(versions.len()));
@@ -199,11 +236,18 @@ pub fn plan_publish(
     }
 }
 
+impl PublishPlan {
+    /// How many shards the new version has.
+    pub fn pointer_shards(&self) -> u32 {
+        Pointer::parse(&self.pointer.1).map_or(0, |pointer| pointer.shards)
+    }
+}
+
 /// Every key of a published version.
 pub fn version_keys(entry: &IndexEntry) -> Vec<String> {
     (0..entry.shards)
         .map(|shard| shard_key(entry.version, shard))
-        .chain(std::iter::once(source_key(entry.version)))
+        .chain((0..entry.source_chunks).map(|chunk| source_key(entry.version, chunk)))
         .collect()
 }
 
@@ -503,9 +547,9 @@ mod tests {
             "{counts:?}"
         );
         assert_eq!(shard_count(0), 1);
-        assert_eq!(shard_count(512), 1);
-        assert_eq!(shard_count(513), 2);
-        assert_eq!(shard_count(100_000), 196);
+        assert_eq!(shard_count(128), 1);
+        assert_eq!(shard_count(129), 2);
+        assert_eq!(shard_count(100_000), 782);
     }
 
     #[test]
@@ -514,7 +558,7 @@ mod tests {
         let first = publish(&kv, OFFICE, "2026-11-26T10:00:00Z");
         assert_eq!(first.version, 1);
         let keys: Vec<&str> = first.writes.iter().map(|(key, _)| key.as_str()).collect();
-        assert_eq!(keys, ["rules:v1:s0", "rules:v1:source", "rules:index"]);
+        assert_eq!(keys, ["rules:v1:s0", "rules:v1:source:0", "rules:index"]);
         assert_eq!(
             first.pointer,
             (
@@ -546,7 +590,7 @@ mod tests {
             &format!(r#"{{"version":{KEEP_VERSIONS},"shards":1,"kill":{{"proceed":{{}}}}}}"#),
         );
         let plan = publish(&kv, OFFICE, "t");
-        assert_eq!(plan.deletes, ["rules:v1:s0", "rules:v1:source"]);
+        assert_eq!(plan.deletes, ["rules:v1:s0", "rules:v1:source:0"]);
         assert!(!kv.values.borrow().contains_key("rules:v1:s0"));
         assert!(kv.values.borrow().contains_key("rules:v2:s0"));
         assert!(plan.pointer.1.contains(r#""kill":{"proceed":{}}"#));
@@ -649,6 +693,15 @@ mod tests {
         );
     }
 
+    #[test]
+    fn large_documents_are_stored_in_chunks() {
+        let text = "é".repeat(10) + "abc";
+        let pieces = chunks(&text, 5);
+        assert!(pieces.iter().all(|piece| piece.len() <= 5));
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(chunks("", 5), [""]);
+    }
+
     /// A table of 100,000 numbers: every push still reads at most two keys
     /// and finds its own number's rules.
     #[test]
@@ -665,7 +718,7 @@ mod tests {
         let source = serde_json::to_string(&spec).unwrap();
         let kv = MemoryKv::default();
         let plan = publish(&kv, &source, "t");
-        assert_eq!(plan.pointer.1, r#"{"version":1,"shards":196,"kill":null}"#);
+        assert_eq!(plan.pointer.1, r#"{"version":1,"shards":782,"kill":null}"#);
         for n in [0u32, 1, 4_242, 55_555, 99_999] {
             let number = format!("4930{n:07}");
             let cache = RefCell::new(RulesCache::default());
@@ -673,7 +726,7 @@ mod tests {
             assert_eq!(live.reads, 2, "{number}");
             assert_eq!(
                 kv.take_reads(),
-                [LIVE_KEY.to_owned(), shard_key(1, shard_of(&number, 196))]
+                [LIVE_KEY.to_owned(), shard_key(1, shard_of(&number, 782))]
             );
             let rules = live.rules.unwrap();
             assert_eq!(rules.numbers[&number][0].id, format!("n{n}"));

@@ -5,15 +5,16 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::condition::{unknown_zone, Conditions, DateSet, Shared};
+use super::path::{Field, Index};
 use super::pattern::PatternSet;
 use super::problem::{parse_json, DocumentError, Problem};
 use super::spec::{ActionSpec, DocumentSpec, GatherKindSpec, MenuSpec, RejectReasonSpec, RuleSpec};
 use crate::number::E164;
 use crate::response::{
-    Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason,
+    Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason, Response,
 };
 use crate::url::HttpUrl;
 use crate::zone::Zone;
@@ -40,6 +41,38 @@ pub struct Rule {
     pub then: Outcome,
     pub on_answer: Option<HttpUrl>,
     pub on_hangup: Option<HttpUrl>,
+    /// The whole answer, written the first time the rule matches, when it
+    /// does not depend on the request (every outcome but a menu, whose URL
+    /// does): later pushes cost no XML writing, and compiling a shard for a
+    /// cold isolate writes none.
+    prepared: OnceLock<Option<Prepared>>,
+}
+
+impl Rule {
+    /// The prepared answer, for outcomes that do not depend on the request.
+    pub fn prepared(&self) -> Option<&Prepared> {
+        self.prepared
+            .get_or_init(|| match &self.then {
+                Outcome::Respond(action) => {
+                    let response = Response {
+                        on_answer: self.on_answer.clone(),
+                        on_hangup: self.on_hangup.clone(),
+                        action: action.clone(),
+                    };
+                    let xml = response.to_xml();
+                    Some(Prepared { response, xml })
+                }
+                Outcome::Menu(_) => None,
+            })
+            .as_ref()
+    }
+}
+
+/// An answer built and written in advance.
+#[derive(Debug)]
+pub struct Prepared {
+    pub response: Response,
+    pub xml: String,
 }
 
 /// What a rule, a menu option or a menu's fallback does.
@@ -108,36 +141,36 @@ pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
     }
 
     let menu_names: HashSet<&str> = spec.menus.keys().map(String::as_str).collect();
-    let mut ids = RuleIds::default();
     let mut context = Context {
         checker,
         menu_names,
         shared,
     };
 
-    let global = context.rules(&spec.global, "global", &mut ids);
+    let global = context.rules(&spec.global, &"global");
     let mut numbers = HashMap::with_capacity(spec.numbers.len());
     for (number, rules) in &spec.numbers {
-        let path = format!("numbers.{number}");
+        let path = Field(&"numbers", number);
         match E164::parse(number) {
             Ok(parsed) => {
-                let compiled = context.rules(rules, &path, &mut ids);
+                let compiled = context.rules(rules, &path);
                 if numbers
                     .insert(parsed.as_str().to_owned(), compiled)
                     .is_some()
                 {
                     context.checker.error(
-                        &path,
+                        path,
                         format!("is the number {parsed} again (written differently)"),
                     );
                 }
             }
             Err(error) => context
                 .checker
-                .error(&path, format!("the key {number:?} {error}")),
+                .error(path, format!("the key {number:?} {error}")),
         }
     }
-    let default = context.rules(&spec.default, "default", &mut ids);
+    let default = context.rules(&spec.default, &"default");
+    check_unique_ids(spec, &mut context.checker);
 
     let mut menus = HashMap::with_capacity(spec.menus.len());
     for (name, menu) in &spec.menus {
@@ -188,7 +221,7 @@ pub fn compile_action(spec: &ActionSpec, path: &str) -> Result<Outcome, Vec<Prob
         menu_names: HashSet::new(),
         shared: Shared::default(),
     };
-    match context.outcome(spec, path) {
+    match context.outcome(spec, &path) {
         Some(outcome) if context.checker.errors.is_empty() => Ok(outcome),
         _ => Err(context.checker.errors),
     }
@@ -202,33 +235,33 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub fn error(&mut self, path: &str, message: impl fmt::Display) {
+    pub fn error(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
         self.errors.push(Problem {
-            path: path.to_owned(),
+            path: path.to_string(),
             message: message.to_string(),
         });
     }
 
-    pub fn warning(&mut self, path: &str, message: impl fmt::Display) {
+    pub fn warning(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
         self.warnings.push(Problem {
-            path: path.to_owned(),
+            path: path.to_string(),
             message: message.to_string(),
         });
     }
 
-    fn number(&mut self, path: &str, text: &str) -> Option<E164> {
+    fn number(&mut self, path: impl fmt::Display, text: &str) -> Option<E164> {
         E164::parse(text)
             .map_err(|error| self.error(path, format_args!("{text:?} {error}")))
             .ok()
     }
 
-    fn url(&mut self, path: &str, text: &str) -> Option<HttpUrl> {
+    fn url(&mut self, path: impl fmt::Display, text: &str) -> Option<HttpUrl> {
         HttpUrl::parse(text)
             .map_err(|error| self.error(path, format_args!("{text:?} {error}")))
             .ok()
     }
 
-    fn at_least_one(&mut self, path: &str, value: Option<u32>) -> Option<NonZeroU32> {
+    fn at_least_one(&mut self, path: impl fmt::Display, value: Option<u32>) -> Option<NonZeroU32> {
         let value = value?;
         let checked = NonZeroU32::new(value);
         if checked.is_none() {
@@ -239,7 +272,7 @@ impl Checker {
 
     /// Names of lists, calendars and menus go into `@name` references and
     /// menu URLs: letters, digits, `-` and `_`.
-    fn name(&mut self, path: &str, name: &str) {
+    fn name(&mut self, path: impl fmt::Display, name: &str) {
         if !is_name(name) {
             self.error(
                 path,
@@ -257,9 +290,57 @@ pub fn is_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Rule ids seen so far, to refuse duplicates.
-#[derive(Default)]
-struct RuleIds(HashMap<String, String>);
+/// Where a rule stands, written out only when it is reported.
+#[derive(Clone, Copy)]
+enum Place<'s> {
+    Global(usize),
+    Number(&'s str, usize),
+    Default(usize),
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Global(index) => write!(f, "global[{index}]"),
+            Place::Number(number, index) => write!(f, "numbers.{number}[{index}]"),
+            Place::Default(index) => write!(f, "default[{index}]"),
+        }
+    }
+}
+
+/// Rule ids must be unique: a trace names rules by them.
+fn check_unique_ids(spec: &DocumentSpec, checker: &mut Checker) {
+    let places = spec
+        .global
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| (rule, Place::Global(index)))
+        .chain(spec.numbers.iter().flat_map(|(number, rules)| {
+            rules
+                .iter()
+                .enumerate()
+                .map(move |(index, rule)| (rule, Place::Number(number, index)))
+        }))
+        .chain(
+            spec.default
+                .iter()
+                .enumerate()
+                .map(|(index, rule)| (rule, Place::Default(index))),
+        );
+    let mut seen: HashMap<&str, Place<'_>> = HashMap::new();
+    for (rule, place) in places {
+        let Some(id) = rule.id.as_deref() else {
+            continue;
+        };
+        if let Some(first) = seen.insert(id, place) {
+            checker.error(
+                Field(&place, "id"),
+                format!("{id:?} is already the id of {first}"),
+            );
+            seen.insert(id, first);
+        }
+    }
+}
 
 struct Context<'a> {
     checker: Checker,
@@ -268,25 +349,19 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn rules(&mut self, specs: &[RuleSpec], path: &str, ids: &mut RuleIds) -> Vec<Rule> {
+    fn rules(&mut self, specs: &[RuleSpec], path: &dyn fmt::Display) -> Vec<Rule> {
         let mut rules: Vec<Rule> = Vec::with_capacity(specs.len());
         for (index, spec) in specs.iter().enumerate() {
-            let path = format!("{path}[{index}]");
+            let path = Index(path, index);
             let id = match &spec.id {
                 Some(id) => {
                     if id.is_empty() || id.len() > 64 {
                         self.checker
-                            .error(&format!("{path}.id"), "must be 1–64 characters");
-                    }
-                    if let Some(first) = ids.0.insert(id.clone(), path.clone()) {
-                        self.checker.error(
-                            &format!("{path}.id"),
-                            format!("{id:?} is already the id of {first}"),
-                        );
+                            .error(Field(&path, "id"), "must be 1–64 characters");
                     }
                     id.clone()
                 }
-                None => path.clone(),
+                None => path.to_string(),
             };
             let when = spec
                 .when
@@ -296,22 +371,22 @@ impl Context<'_> {
                         when,
                         &self.shared,
                         &mut self.checker,
-                        &format!("{path}.when"),
+                        &format_args!("{path}.when"),
                     )
                 })
                 .unwrap_or_default();
             let on_answer = spec
                 .on_answer
                 .as_deref()
-                .and_then(|url| self.checker.url(&format!("{path}.onAnswer"), url));
+                .and_then(|url| self.checker.url(format_args!("{path}.onAnswer"), url));
             let on_hangup = spec
                 .on_hangup
                 .as_deref()
-                .and_then(|url| self.checker.url(&format!("{path}.onHangup"), url));
-            let then = self.outcome(&spec.then, &format!("{path}.then"));
+                .and_then(|url| self.checker.url(format_args!("{path}.onHangup"), url));
+            let then = self.outcome(&spec.then, &format_args!("{path}.then"));
             if let Some(catch_all) = rules.iter().find(|rule| rule.when.is_catch_all()) {
                 self.checker.warning(
-                    &path,
+                    path,
                     format!(
                         "never matches: the rule {:?} before it matches every call",
                         catch_all.id
@@ -324,6 +399,7 @@ impl Context<'_> {
                 then: then.unwrap_or(Outcome::Respond(None)),
                 on_answer,
                 on_hangup,
+                prepared: OnceLock::new(),
             });
         }
         rules
@@ -332,7 +408,9 @@ impl Context<'_> {
     fn menu(&mut self, name: &str, spec: &MenuSpec) -> Option<Menu> {
         let path = format!("menus.{name}");
         self.checker.name(&path, name);
-        let prompt = self.checker.url(&format!("{path}.prompt"), &spec.prompt);
+        let prompt = self
+            .checker
+            .url(format_args!("{path}.prompt"), &spec.prompt);
         let longest = spec
             .options
             .keys()
@@ -343,7 +421,7 @@ impl Context<'_> {
         let max_digits = match spec.max_digits {
             Some(max) => self
                 .checker
-                .at_least_one(&format!("{path}.maxDigits"), Some(max)),
+                .at_least_one(format_args!("{path}.maxDigits"), Some(max)),
             None => NonZeroU32::new(u32::try_from(longest).unwrap_or(u32::MAX)),
         };
         let mut options = HashMap::with_capacity(spec.options.len());
@@ -371,14 +449,14 @@ impl Context<'_> {
             }
         }
         let mut fallback = |action: &Option<ActionSpec>, field: &str| match action {
-            Some(action) => self.outcome(action, &format!("{path}.{field}")),
+            Some(action) => self.outcome(action, &format_args!("{path}.{field}")),
             None => Some(Outcome::Respond(None)),
         };
         let no_input = fallback(&spec.no_input, "noInput");
         let invalid = fallback(&spec.invalid, "invalid");
         let timeout_ms = self
             .checker
-            .at_least_one(&format!("{path}.timeout"), spec.timeout);
+            .at_least_one(format_args!("{path}.timeout"), spec.timeout);
         Some(Menu {
             name: name.to_owned(),
             prompt: prompt?,
@@ -392,7 +470,7 @@ impl Context<'_> {
     }
 
     /// Checks an action; `None` after reporting why it cannot be used.
-    fn outcome(&mut self, spec: &ActionSpec, path: &str) -> Option<Outcome> {
+    fn outcome(&mut self, spec: &ActionSpec, path: &dyn fmt::Display) -> Option<Outcome> {
         let checker = &mut self.checker;
         let action = match spec {
             ActionSpec::Dial {
@@ -400,23 +478,23 @@ impl Context<'_> {
                 caller_id,
                 anonymous,
             } => {
-                let path = format!("{path}.dial");
+                let path = &Field(path, "dial");
                 let checked: Vec<Option<E164>> = numbers
                     .iter()
                     .enumerate()
                     .map(|(index, number)| {
-                        checker.number(&format!("{path}.numbers[{index}]"), number)
+                        checker.number(format_args!("{path}.numbers[{index}]"), number)
                     })
                     .collect();
                 let caller_id = caller_id
                     .as_deref()
-                    .map(|text| checker.number(&format!("{path}.callerId"), text));
+                    .map(|text| checker.number(format_args!("{path}.callerId"), text));
                 // The count is checked even when some numbers are invalid, so
                 // one pass reports everything.
                 let count_ok = match DialNumbers::check_count(checked.len()) {
                     Ok(()) => true,
                     Err(error) => {
-                        checker.error(&format!("{path}.numbers"), error);
+                        checker.error(format_args!("{path}.numbers"), error);
                         false
                     }
                 };
@@ -440,7 +518,7 @@ impl Context<'_> {
                 target: DialTarget::Voicemail,
             }),
             ActionSpec::Play { url } => Action::Play(Play {
-                url: checker.url(&format!("{path}.play.url"), url)?,
+                url: checker.url(format_args!("{path}.play.url"), url)?,
             }),
             ActionSpec::Gather {
                 on_data,
@@ -449,13 +527,14 @@ impl Context<'_> {
                 kind,
                 play,
             } => {
-                let path = format!("{path}.gather");
-                let on_data = checker.url(&format!("{path}.onData"), on_data);
-                let max_digits = checker.at_least_one(&format!("{path}.maxDigits"), *max_digits);
-                let timeout_ms = checker.at_least_one(&format!("{path}.timeout"), *timeout);
+                let path = &Field(path, "gather");
+                let on_data = checker.url(format_args!("{path}.onData"), on_data);
+                let max_digits =
+                    checker.at_least_one(format_args!("{path}.maxDigits"), *max_digits);
+                let timeout_ms = checker.at_least_one(format_args!("{path}.timeout"), *timeout);
                 let prompt = match play {
                     Some(play) => Some(Play {
-                        url: checker.url(&format!("{path}.play.url"), &play.url)?,
+                        url: checker.url(format_args!("{path}.play.url"), &play.url)?,
                     }),
                     None => None,
                 };
@@ -478,7 +557,7 @@ impl Context<'_> {
             ActionSpec::Menu(name) => {
                 if !self.menu_names.contains(name.as_str()) {
                     self.checker.error(
-                        &format!("{path}.menu"),
+                        format_args!("{path}.menu"),
                         format!("{name:?} is not a menu in `menus`"),
                     );
                     return None;
@@ -530,7 +609,7 @@ fn check_ways_out(menus: &HashMap<String, Menu>, checker: &mut Checker) {
     trapped.sort_unstable();
     for name in trapped {
         checker.error(
-            &format!("menus.{name}"),
+            format!("menus.{name}"),
             "has no way out: its options, noInput and invalid lead only to menus that never end the menu",
         );
     }

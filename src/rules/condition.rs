@@ -17,9 +17,11 @@
 //! may be a list of windows (any of them).
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
 use super::check::Checker;
+use super::path::{Field, Item};
 use super::pattern::{written, PartyMatcher, PatternSet};
 use super::spec::{DiversionSpec, OneOrMany, TimeSpec, WhenSpec};
 use crate::calendar::{Date, LocalDateTime, MonthDay, TimeOfDay, Weekday};
@@ -159,7 +161,7 @@ impl Conditions {
         spec: &WhenSpec,
         shared: &Shared,
         checker: &mut Checker,
-        path: &str,
+        path: &dyn fmt::Display,
     ) -> Conditions {
         let lists = |name: &str| shared.lists.get(name).cloned();
         let party = |values: &OneOrMany<String>, checker: &mut Checker, field: &str| {
@@ -168,14 +170,14 @@ impl Conditions {
                 values.is_list(),
                 &lists,
                 checker,
-                &format!("{path}.{field}"),
+                &format_args!("{path}.{field}"),
             )
         };
         Conditions {
             direction: spec
                 .direction
                 .as_ref()
-                .and_then(|values| direction(values, checker, &format!("{path}.direction"))),
+                .and_then(|values| direction(values, checker, &format_args!("{path}.direction"))),
             caller: spec
                 .caller
                 .as_ref()
@@ -193,27 +195,25 @@ impl Conditions {
             user: spec
                 .user
                 .as_ref()
-                .map(|values| names(values, checker, &format!("{path}.user"))),
+                .map(|values| names(values, checker, &format_args!("{path}.user"))),
             user_id: spec
                 .user_id
                 .as_ref()
-                .map(|values| names(values, checker, &format!("{path}.userId"))),
+                .map(|values| names(values, checker, &format_args!("{path}.userId"))),
             time: spec.time.as_ref().map(|windows| {
+                let time_path = Field(path, "time");
                 if windows.as_slice().is_empty() {
-                    checker.error(
-                        &format!("{path}.time"),
-                        "is an empty list, which no call matches",
-                    );
+                    checker.error(time_path, "is an empty list, which no call matches");
                 }
                 windows
                     .as_slice()
                     .iter()
                     .enumerate()
                     .map(|(index, window)| {
-                        let path = if windows.is_list() {
-                            format!("{path}.time[{index}]")
-                        } else {
-                            format!("{path}.time")
+                        let path = Item {
+                            parent: &time_path,
+                            listed: windows.is_list(),
+                            index,
                         };
                         TimeWindow::compile(window, shared, checker, &path)
                     })
@@ -293,19 +293,23 @@ impl Conditions {
     }
 }
 
-fn direction(values: &OneOrMany<String>, checker: &mut Checker, path: &str) -> Option<Direction> {
+fn direction(
+    values: &OneOrMany<String>,
+    checker: &mut Checker,
+    path: &dyn fmt::Display,
+) -> Option<Direction> {
     let mut wanted = (false, false);
     for (index, value) in values.as_slice().iter().enumerate() {
         match value.as_str() {
             "in" => wanted.0 = true,
             "out" => wanted.1 = true,
             other => {
-                let path = if values.is_list() {
-                    format!("{path}[{index}]")
-                } else {
-                    path.to_owned()
+                let path = Item {
+                    parent: path,
+                    listed: values.is_list(),
+                    index,
                 };
-                checker.error(&path, format!("{other:?} is not a direction (in or out)"));
+                checker.error(path, format!("{other:?} is not a direction (in or out)"));
             }
         }
     }
@@ -323,7 +327,11 @@ fn direction(values: &OneOrMany<String>, checker: &mut Checker, path: &str) -> O
     }
 }
 
-fn names(values: &OneOrMany<String>, checker: &mut Checker, path: &str) -> Vec<String> {
+fn names(
+    values: &OneOrMany<String>,
+    checker: &mut Checker,
+    path: &dyn fmt::Display,
+) -> Vec<String> {
     if values.as_slice().is_empty() {
         checker.error(path, "is an empty list, which no call matches");
     }
@@ -342,52 +350,64 @@ pub struct TimeWindow {
 }
 
 impl TimeWindow {
-    fn compile(spec: &TimeSpec, shared: &Shared, checker: &mut Checker, path: &str) -> TimeWindow {
+    fn compile(
+        spec: &TimeSpec,
+        shared: &Shared,
+        checker: &mut Checker,
+        path: &dyn fmt::Display,
+    ) -> TimeWindow {
         let zone = match &spec.timezone {
             Some(name) => Zone::find(name).unwrap_or_else(|| {
-                checker.error(&format!("{path}.timezone"), unknown_zone(name));
+                checker.error(format_args!("{path}.timezone"), unknown_zone(name));
                 Zone::utc()
             }),
             None => shared.zone.clone().unwrap_or_else(Zone::utc),
         };
+        let (weekdays_path, hours_path, dates_path) = (
+            Field(path, "weekdays"),
+            Field(path, "hours"),
+            Field(path, "dates"),
+        );
         let weekdays = match &spec.weekdays {
             None => 0b111_1111,
             Some(values) => {
                 let mut bits = 0u8;
                 for (index, value) in values.as_slice().iter().enumerate() {
-                    let path = list_path(&format!("{path}.weekdays"), values.is_list(), index);
+                    let path = Item {
+                        parent: &weekdays_path,
+                        listed: values.is_list(),
+                        index,
+                    };
                     match parse_weekdays(value) {
                         Some(days) => bits |= days,
                         None => checker.error(
-                            &path,
+                            path,
                             format!("{value:?} is not a weekday or range (mon, mon-fri, sat-sun)"),
                         ),
                     }
                 }
                 if values.as_slice().is_empty() {
-                    checker.error(
-                        &format!("{path}.weekdays"),
-                        "is an empty list, which no call matches",
-                    );
+                    checker.error(weekdays_path, "is an empty list, which no call matches");
                 }
                 bits
             }
         };
         let hours = spec.hours.as_ref().map(|values| {
             if values.as_slice().is_empty() {
-                checker.error(
-                    &format!("{path}.hours"),
-                    "is an empty list, which no call matches",
-                );
+                checker.error(hours_path, "is an empty list, which no call matches");
             }
             values
                 .as_slice()
                 .iter()
                 .enumerate()
                 .filter_map(|(index, value)| {
-                    let path = list_path(&format!("{path}.hours"), values.is_list(), index);
+                    let path = Item {
+                        parent: &hours_path,
+                        listed: values.is_list(),
+                        index,
+                    };
                     parse_hours(value)
-                        .map_err(|message| checker.error(&path, format!("{value:?} {message}")))
+                        .map_err(|message| checker.error(path, format!("{value:?} {message}")))
                         .ok()
                 })
                 .collect()
@@ -396,22 +416,23 @@ impl TimeWindow {
             let mut own = DateSet::default();
             let mut calendars = Vec::new();
             if values.as_slice().is_empty() {
-                checker.error(
-                    &format!("{path}.dates"),
-                    "is an empty list, which no call matches",
-                );
+                checker.error(dates_path, "is an empty list, which no call matches");
             }
             for (index, value) in values.as_slice().iter().enumerate() {
-                let path = list_path(&format!("{path}.dates"), values.is_list(), index);
+                let path = Item {
+                    parent: &dates_path,
+                    listed: values.is_list(),
+                    index,
+                };
                 match value.strip_prefix('@') {
                     Some(name) => match shared.calendars.get(name) {
                         Some(calendar) => calendars.push(calendar.clone()),
                         None => checker
-                            .error(&path, format!("{value:?} names no calendar in `calendars`")),
+                            .error(path, format!("{value:?} names no calendar in `calendars`")),
                     },
                     None => {
                         if let Err(message) = own.add(value) {
-                            checker.error(&path, format!("{value:?} {message}"));
+                            checker.error(path, format!("{value:?} {message}"));
                         }
                     }
                 }
@@ -452,14 +473,6 @@ impl TimeWindow {
         self.dates
             .as_ref()
             .is_none_or(|dates| dates.contains(local.date))
-    }
-}
-
-fn list_path(path: &str, listed: bool, index: usize) -> String {
-    if listed {
-        format!("{path}[{index}]")
-    } else {
-        path.to_owned()
     }
 }
 
@@ -518,11 +531,14 @@ pub struct DateSet {
 
 impl DateSet {
     /// Compiles a calendar (`calendars.name`).
-    pub fn compile(values: &[String], checker: &mut Checker, path: &str) -> DateSet {
+    pub fn compile(values: &[String], checker: &mut Checker, path: &dyn fmt::Display) -> DateSet {
         let mut set = DateSet::default();
         for (index, value) in values.iter().enumerate() {
             if let Err(message) = set.add(value) {
-                checker.error(&format!("{path}[{index}]"), format!("{value:?} {message}"));
+                checker.error(
+                    format_args!("{path}[{index}]"),
+                    format!("{value:?} {message}"),
+                );
             }
         }
         set

@@ -2,6 +2,7 @@
 //! default; the first rule whose conditions all hold decides. The trace
 //! says why each earlier rule did not match.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::check::{Outcome, Rule, RuleSet};
@@ -43,7 +44,20 @@ pub struct CallDecision<'r> {
     /// The rule that decided, if any rule matched.
     pub matched: Option<(&'r Rule, Scope<'r>)>,
     pub trace: Vec<Considered<'r>>,
-    pub response: Response,
+    /// Borrowed from the rule when it was prepared at compile time.
+    pub response: Cow<'r, Response>,
+    /// The XML, when prepared at compile time.
+    prepared_xml: Option<&'r str>,
+}
+
+impl CallDecision<'_> {
+    /// The XML document to answer.
+    pub fn xml(&self) -> Cow<'_, str> {
+        match self.prepared_xml {
+            Some(xml) => Cow::Borrowed(xml),
+            None => Cow::Owned(self.response.to_xml()),
+        }
+    }
 }
 
 /// The decision on a `dtmf` push.
@@ -68,7 +82,7 @@ impl RuleSet {
         let lists = std::iter::once((Scope::Global, self.global.as_slice()))
             .chain(number_rules)
             .chain(std::iter::once((Scope::Default, self.default.as_slice())));
-        let mut trace = Vec::new();
+        let mut trace = Vec::with_capacity(8);
         for (scope, rules) in lists {
             for rule in rules {
                 match rule.when.check(call) {
@@ -78,10 +92,18 @@ impl RuleSet {
                             scope,
                             mismatch: None,
                         });
+                        let (response, prepared_xml) = match rule.prepared() {
+                            Some(prepared) => (
+                                Cow::Borrowed(&prepared.response),
+                                Some(prepared.xml.as_str()),
+                            ),
+                            None => (Cow::Owned(self.respond(rule, base)), None),
+                        };
                         return CallDecision {
                             matched: Some((rule, scope)),
                             trace,
-                            response: self.respond(rule, base),
+                            response,
+                            prepared_xml,
                         };
                     }
                     Err(mismatch) => trace.push(Considered {
@@ -95,7 +117,8 @@ impl RuleSet {
         CallDecision {
             matched: None,
             trace,
-            response: Response::proceed(),
+            response: Cow::Owned(Response::proceed()),
+            prepared_xml: None,
         }
     }
 

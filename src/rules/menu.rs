@@ -94,7 +94,7 @@ impl MenuState {
             .and_then(|(_, value)| value.parse().ok())
             .unwrap_or(0);
         is_name(menu).then(|| MenuState {
-            menu: menu.clone(),
+            menu: menu.to_string(),
             attempt,
         })
     }

@@ -12,6 +12,7 @@ pub mod check;
 pub mod condition;
 pub mod evaluate;
 pub mod menu;
+pub mod path;
 pub mod pattern;
 pub mod problem;
 pub mod spec;

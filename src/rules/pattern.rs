@@ -12,9 +12,11 @@
 //! block list of thousands of numbers is as fast as one of three.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::Arc;
 
 use super::check::Checker;
+use super::path::Item;
 use crate::number::{Party, E164};
 
 /// Compiled plain patterns (no list references).
@@ -35,17 +37,17 @@ impl PatternSet {
         patterns: &[String],
         listed: bool,
         checker: &mut Checker,
-        path: &str,
+        path: &dyn fmt::Display,
     ) -> PatternSet {
         let mut set = PatternSet::default();
         for (index, pattern) in patterns.iter().enumerate() {
-            let path = if listed {
-                format!("{path}[{index}]")
-            } else {
-                path.to_owned()
+            let path = Item {
+                parent: path,
+                listed,
+                index,
             };
             if let Err(message) = set.add(pattern) {
-                checker.error(&path, format!("{pattern:?} {message}"));
+                checker.error(path, format!("{pattern:?} {message}"));
             }
         }
         set
@@ -115,7 +117,7 @@ impl PartyMatcher {
         listed: bool,
         lists: &dyn Fn(&str) -> Option<Arc<PatternSet>>,
         checker: &mut Checker,
-        path: &str,
+        path: &dyn fmt::Display,
     ) -> PartyMatcher {
         let mut own = Vec::new();
         let mut referenced = Vec::new();
@@ -124,12 +126,12 @@ impl PartyMatcher {
                 Some(name) => match lists(name) {
                     Some(list) => referenced.push(list),
                     None => {
-                        let path = if listed {
-                            format!("{path}[{index}]")
-                        } else {
-                            path.to_owned()
+                        let path = Item {
+                            parent: path,
+                            listed,
+                            index,
                         };
-                        checker.error(&path, format!("{pattern:?} names no list in `lists`"));
+                        checker.error(path, format!("{pattern:?} names no list in `lists`"));
                     }
                 },
                 None => own.push((index, pattern.clone())),
@@ -141,12 +143,12 @@ impl PartyMatcher {
         let mut set = PatternSet::default();
         for (index, pattern) in own {
             if let Err(message) = set.add(&pattern) {
-                let path = if listed {
-                    format!("{path}[{index}]")
-                } else {
-                    path.to_owned()
+                let path = Item {
+                    parent: path,
+                    listed,
+                    index,
                 };
-                checker.error(&path, format!("{pattern:?} {message}"));
+                checker.error(path, format!("{pattern:?} {message}"));
             }
         }
         PartyMatcher {
@@ -180,7 +182,7 @@ mod tests {
     fn set(patterns: &[&str]) -> PatternSet {
         let mut checker = Checker::default();
         let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-        let set = PatternSet::compile(&patterns, true, &mut checker, "lists.x");
+        let set = PatternSet::compile(&patterns, true, &mut checker, &"lists.x");
         assert!(checker.errors.is_empty(), "{:?}", checker.errors);
         set
     }
@@ -214,7 +216,7 @@ mod tests {
             .iter()
             .map(|p| p.to_string())
             .collect();
-        PatternSet::compile(&patterns, true, &mut checker, "lists.blocked");
+        PatternSet::compile(&patterns, true, &mut checker, &"lists.blocked");
         let messages: Vec<String> = checker.errors.iter().map(|p| p.to_string()).collect();
         assert_eq!(
             messages,
@@ -233,7 +235,7 @@ mod tests {
         let lists = |name: &str| (name == "blocked").then(|| blocked.clone());
         let mut checker = Checker::default();
         let patterns = vec!["@blocked".to_owned(), "anonymous".to_owned()];
-        let matcher = PartyMatcher::compile(&patterns, true, &lists, &mut checker, "when.caller");
+        let matcher = PartyMatcher::compile(&patterns, true, &lists, &mut checker, &"when.caller");
         assert!(checker.errors.is_empty());
         assert!(matcher.matches(&party("4990123")));
         assert!(matcher.matches(&party("anonymous")));
@@ -241,8 +243,8 @@ mod tests {
         assert_eq!(matcher.written(), "[\"@blocked\", \"anonymous\"]");
 
         let unknown = vec!["@vip".to_owned()];
-        PartyMatcher::compile(&unknown, false, &lists, &mut checker, "when.caller");
-        PartyMatcher::compile(&[], true, &lists, &mut checker, "when.called");
+        PartyMatcher::compile(&unknown, false, &lists, &mut checker, &"when.caller");
+        PartyMatcher::compile(&[], true, &lists, &mut checker, &"when.called");
         let messages: Vec<String> = checker.errors.iter().map(|p| p.to_string()).collect();
         assert_eq!(
             messages,

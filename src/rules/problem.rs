@@ -53,6 +53,12 @@ impl fmt::Display for DocumentError {
 impl std::error::Error for DocumentError {}
 
 /// Deserializes JSON, naming the JSON path of the first mismatch.
+///
+/// Paths need `serde_path_to_error`, which wraps every visitor: a third of
+/// the worker's wasm. They matter where people read them — `check`,
+/// `publish`, `/simulate`'s caller — which all run the host build or see
+/// documents the CLI checked. The worker (wasm32) only reads what was
+/// published, so it reports line and column instead.
 pub fn parse_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, DocumentError> {
     let syntax = |path: String, message: String| {
         DocumentError::Syntax(Problem {
@@ -66,10 +72,14 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Docum
         })
     };
     let mut deserializer = serde_json::Deserializer::from_str(json);
+    #[cfg(not(target_arch = "wasm32"))]
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         syntax(path, error.into_inner().to_string())
     })?;
+    #[cfg(target_arch = "wasm32")]
+    let value: T = T::deserialize(&mut deserializer)
+        .map_err(|error| syntax(String::new(), error.to_string()))?;
     deserializer
         .end()
         .map_err(|error| syntax(String::new(), error.to_string()))?;

@@ -14,7 +14,7 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
 const compatibilityDate = wranglerToml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const namespaceId = wranglerToml.match(/^id\s*=\s*"([^"]+)"/m)[1];
-const cliPath = join(root, "target", "debug", "sipgate-router");
+const cliPath = join(root, "target", "debug", "sipgate-rules");
 
 export const FORM = "application/x-www-form-urlencoded; charset=UTF-8";
 export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -42,7 +42,7 @@ export function localStore() {
     dir,
     /** Runs the CLI; returns {status, stdout, stderr}. */
     cli(...args) {
-      if (!existsSync(cliPath)) throw new Error("target/debug/sipgate-router is missing: cargo build --bin sipgate-router");
+      if (!existsSync(cliPath)) throw new Error("target/debug/sipgate-rules is missing: cargo build --bin sipgate-rules");
       const result = spawnSync(cliPath, [...args, "--persist-to", dir], {
         cwd: root,
         encoding: "utf8",

@@ -257,7 +257,7 @@ describe("100,000 numbers", () => {
   after(() => store.dispose());
 
   test("publishes", () => {
-    assert.match(publishOutput, /as version 1 \(100001 numbers, 196 shards\)/);
+    assert.match(publishOutput, /as version 1 \(100001 numbers, 782 shards\)/);
   });
 
   test("a push for any of them reads at most 2 KV keys, and none when warm", async () => {

@@ -1,5 +1,5 @@
 // The JSON Schema (schema/rules.schema.json, for editors) and the Rust
-// validator (`sipgate-router check`) agree: on the example documents and on
+// validator (`sipgate-rules check`) agree: on the example documents and on
 // tests/fixtures/rules/cases.json, which says for each case whether the
 // schema accepts it and which JSON path check reports first (null: valid).
 // The schema cannot see references (menus, lists, calendars that exist),
@@ -22,7 +22,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function check(document, name) {
   const file = join(dir, `${name.replace(/\W+/g, "-")}.json`);
   writeFileSync(file, JSON.stringify(document));
-  const result = spawnSync(join(root, "target", "debug", "sipgate-router"), ["check", file, "--json"], { encoding: "utf8" });
+  const result = spawnSync(join(root, "target", "debug", "sipgate-rules"), ["check", file, "--json"], { encoding: "utf8" });
   assert.ok(result.status === 0 || result.status === 1, result.stderr);
   return JSON.parse(result.stdout);
 }

@@ -1,4 +1,4 @@
-//! The commands of the `sipgate-router` CLI (see `src/main.rs` for usage).
+//! The commands of the `sipgate-rules` CLI (see `src/bin/sipgate-rules.rs` for usage).
 
 mod diff;
 mod wrangler;
@@ -19,14 +19,14 @@ use sipgate_router::storage::{self, Index, Pointer, INDEX_KEY, LIVE_KEY};
 use wrangler::{Target, Wrangler};
 
 const USAGE: &str = "usage:
-  sipgate-router check FILE [--json]
-  sipgate-router simulate FILE --from N --to N --direction in|out [--at 2026-12-24T18:30]
+  sipgate-rules check FILE [--json]
+  sipgate-rules simulate FILE --from N --to N --direction in|out [--at 2026-12-24T18:30]
                  [--diversion N] [--user NAME]... [--user-id ID]... [--menu NAME --dtmf DIGITS [--try N]] [--json]
-  sipgate-router publish FILE       [--remote | --persist-to DIR]
-  sipgate-router versions           [--remote | --persist-to DIR]
-  sipgate-router rollback [--to V]  [--remote | --persist-to DIR]
-  sipgate-router diff A B           [--remote | --persist-to DIR]   (A, B: version numbers or files)
-  sipgate-router kill (--dial N... | --voicemail | --proceed | --reject | --busy | --hangup | --off)
+  sipgate-rules publish FILE       [--remote | --persist-to DIR]
+  sipgate-rules versions           [--remote | --persist-to DIR]
+  sipgate-rules rollback [--to V]  [--remote | --persist-to DIR]
+  sipgate-rules diff A B           [--remote | --persist-to DIR]   (A, B: version numbers or files)
+  sipgate-rules kill (--dial N... | --voicemail | --proceed | --reject | --busy | --hangup | --off)
                                     [--remote | --persist-to DIR]";
 
 /// Flags that take no value.
@@ -265,7 +265,7 @@ fn pointer(kv: &Wrangler) -> Result<Option<Pointer>, String> {
         .transpose()
 }
 
-fn index(kv: &Wrangler) -> Result<Index, String> {
+pub(crate) fn index(kv: &Wrangler) -> Result<Index, String> {
     match kv.get(INDEX_KEY)? {
         None => Ok(Index::default()),
         Some(json) => parse_json(&json)
@@ -299,7 +299,7 @@ fn publish(args: &Args) -> Result<ExitCode, String> {
     kv.put_many(&plan.writes)?;
     kv.put(&plan.pointer.0, &plan.pointer.1)?;
     kv.delete_many(&plan.deletes)?;
-    let shards = plan.writes.len() - 2;
+    let shards = plan.pointer_shards();
     println!(
         "published {file} as version {} ({} numbers, {shards} shard{}) to {}; it is live",
         plan.version,

@@ -38,10 +38,24 @@ pub fn run(positional: &[String], kv: &Wrangler) -> Result<ExitCode, String> {
 /// so that formatting and key order do not show up as changes.
 fn document(which: &str, kv: &Wrangler) -> Result<Value, String> {
     let source = match which.parse::<u64>() {
-        Ok(version) => kv.get(&source_key(version))?.ok_or(format!(
-            "version {version} is not kept in {}",
-            kv.describe()
-        ))?,
+        Ok(version) => {
+            let chunks = super::index(kv)?
+                .versions
+                .iter()
+                .find(|entry| entry.version == version)
+                .map(|entry| entry.source_chunks)
+                .ok_or(format!(
+                    "version {version} is not kept in {}",
+                    kv.describe()
+                ))?;
+            let mut source = String::new();
+            for chunk in 0..chunks {
+                source += &kv
+                    .get(&source_key(version, chunk))?
+                    .ok_or(format!("{} is missing", source_key(version, chunk)))?;
+            }
+            source
+        }
         Err(_) => std::fs::read_to_string(which)
             .map_err(|error| format!("cannot read {which}: {error}"))?,
     };

@@ -1,14 +1,14 @@
-//! `sipgate-router`: check, try, publish and roll back rules documents.
+//! `sipgate-rules`: check, try, publish and roll back rules documents.
 //!
 //! ```text
-//! sipgate-router check FILE [--json]
-//! sipgate-router simulate FILE --from N --to N --direction in|out [--at 2026-12-24T18:30]
+//! sipgate-rules check FILE [--json]
+//! sipgate-rules simulate FILE --from N --to N --direction in|out [--at 2026-12-24T18:30]
 //!                [--diversion N] [--user NAME]… [--user-id ID]… [--menu NAME --dtmf DIGITS [--try N]] [--json]
-//! sipgate-router publish FILE      [KV]
-//! sipgate-router versions          [KV]
-//! sipgate-router rollback [--to V] [KV]
-//! sipgate-router diff A B          [KV]   (A, B: version numbers or files)
-//! sipgate-router kill (--dial N… | --voicemail | --proceed | --reject [busy] | --off) [KV]
+//! sipgate-rules publish FILE      [KV]
+//! sipgate-rules versions          [KV]
+//! sipgate-rules rollback [--to V] [KV]
+//! sipgate-rules diff A B          [KV]   (A, B: version numbers or files)
+//! sipgate-rules kill (--dial N… | --voicemail | --proceed | --reject [busy] | --off) [KV]
 //!
 //! KV: the local store by default (as `npm start` uses it); --persist-to DIR
 //!     for another local store; --remote for the real namespace.

@@ -88,16 +88,28 @@ impl Wrangler {
     }
 
     pub fn put_many(&self, entries: &[(String, String)]) -> Result<(), String> {
-        // wrangler takes at most 10,000 pairs per bulk request.
-        for chunk in entries.chunks(10_000) {
-            let pairs: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
-                .collect();
-            let file = TempFile::new(&serde_json::Value::Array(pairs).to_string())?;
-            self.run(&["bulk", "put", file.path()])?;
+        // A bulk request takes at most 10,000 pairs and 100 MB.
+        const MAX_PAIRS: usize = 10_000;
+        const MAX_BYTES: usize = 80 * 1024 * 1024;
+        let mut batch: Vec<serde_json::Value> = Vec::new();
+        let mut bytes = 0;
+        for (key, value) in entries {
+            if batch.len() == MAX_PAIRS || (!batch.is_empty() && bytes + value.len() > MAX_BYTES) {
+                self.bulk_put(&std::mem::take(&mut batch))?;
+                bytes = 0;
+            }
+            bytes += key.len() + value.len();
+            batch.push(serde_json::json!({ "key": key, "value": value }));
+        }
+        if !batch.is_empty() {
+            self.bulk_put(&batch)?;
         }
         Ok(())
+    }
+
+    fn bulk_put(&self, pairs: &[serde_json::Value]) -> Result<(), String> {
+        let file = TempFile::new(&serde_json::to_string(pairs).unwrap_or_default())?;
+        self.run(&["bulk", "put", file.path()]).map(drop)
     }
 
     pub fn delete_many(&self, keys: &[String]) -> Result<(), String> {

@@ -1,0 +1,380 @@
+// `npm run bench`: the five measurements of the benchmark suite, side by
+// side in one run, written to bench/RESULTS.md.
+//
+//   1. size       the deployed wasm and JS, raw and gzip, against the budget
+//   2. core       the Rust core's cost per push, native (cargo bench --bench core)
+//   3. load       throughput and latency of the Rust worker against an idiomatic
+//                 JavaScript worker (bench/js-worker), both in workerd on loopback,
+//                 the same KV rules and push mix, interleaved runs, CPU per request
+//   4. cold       a fresh isolate's first push with 100,000 numbers in KV: wall and CPU
+//   5. kv reads   per push, counted: cold and warm
+//
+//   npm run bench                 the full run (a few minutes), writes bench/RESULTS.md
+//   node bench/run.mjs --smoke    seconds; checks the harness works (npm test runs it)
+//
+// Loopback only; every run is bounded and stops by itself.
+import autocannon from "autocannon";
+import { Miniflare } from "miniflare";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
+import { bin, buildCli, quietEnv, root, step } from "../scripts/tools.mjs";
+
+const { values: options } = parseArgs({ options: { smoke: { type: "boolean", default: false } } });
+const smoke = options.smoke;
+const LOAD_SECONDS = smoke ? 1 : 8;
+const REPETITIONS = smoke ? 1 : 3;
+const COLD_RUNS = smoke ? 1 : 5;
+const CONNECTIONS = 8;
+const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
+const compatibilityDate = wrangler.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+const namespaceId = wrangler.match(/^id\s*=\s*"([^"]+)"/m)[1];
+
+// ---------------------------------------------------------------------------
+// Rules for the benchmark: like the office example, N numbers with time
+// conditions, a 1,000-entry block list, a menu. Same generator as benches/core.rs.
+
+function document(numbers) {
+  const blocked = [...Array(1000).keys()].map((n) => `4930666${String(n).padStart(5, "0")}`).concat(["49900*", "49137*"]);
+  const table = {};
+  for (let n = 0; n < numbers; n++) {
+    table[`4921${String(n).padStart(7, "0")}`] = [
+      { id: `holidays-${n}`, when: { time: { dates: ["@holidays", "2026-12-24..2026-12-31"] } }, then: { menu: "after-hours" } },
+      { id: `lunch-${n}`, when: { time: { weekdays: "mon-fri", hours: "12:00-13:00" } }, then: { voicemail: {} } },
+      {
+        id: `office-${n}`,
+        when: { time: { weekdays: "mon-fri", hours: ["08:00-12:00", "13:00-17:00"] } },
+        then: { dial: { numbers: ["4921100001", "4921100002", "4921100003"], callerId: "4921100000" } },
+        onAnswer: "https://crm.example.com/e",
+        onHangup: "https://crm.example.com/e",
+      },
+      { id: `after-${n}`, then: { menu: "after-hours" } },
+    ];
+  }
+  return {
+    timezone: "Europe/Berlin",
+    lists: { blocked },
+    calendars: { holidays: ["01-01", "05-01", "10-03", "12-25", "12-26", "2026-04-03", "2026-04-06"] },
+    menus: {
+      "after-hours": {
+        prompt: "https://sounds.example.com/a.wav",
+        maxDigits: 1,
+        timeout: 5000,
+        options: { 1: { dial: { numbers: ["4915790000099"] } }, 2: { voicemail: {} } },
+        noInput: { voicemail: {} },
+        invalid: { voicemail: {} },
+      },
+    },
+    global: [
+      { id: "outgoing", when: { direction: "out" }, then: { proceed: {} } },
+      { id: "block-list", when: { caller: "@blocked" }, then: { reject: {} } },
+      { id: "anonymous", when: { caller: "anonymous" }, then: { reject: { reason: "busy" } } },
+    ],
+    numbers: table,
+    default: [{ id: "default", then: { proceed: {} } }],
+  };
+}
+
+/** A local KV store with `numbers` numbers published by the CLI. */
+function publishedStore(numbers) {
+  const dir = mkdtempSync(join(tmpdir(), "sipgate-router-bench-"));
+  const file = join(dir, "rules.json");
+  writeFileSync(file, JSON.stringify(document(numbers)));
+  execFileSync(bin.cli, ["publish", file, "--persist-to", dir], { cwd: root, env: quietEnv, stdio: "pipe" });
+  return dir;
+}
+
+// The push mix: a number with rules (time conditions), a number without
+// (default), a blocked caller (global rule), and menu digits.
+const MIX = [
+  { name: "hit", path: "/", body: "event=newCall&from=492111234567&to=49210000007&direction=in&callId=1&user[]=Alice" },
+  { name: "miss", path: "/", body: "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=2" },
+  { name: "blocked", path: "/", body: "event=newCall&from=493066600042&to=49210000007&direction=in&callId=3" },
+  { name: "dtmf", path: "/?menu=after-hours&try=0", body: "event=dtmf&dtmf=1&callId=4" },
+];
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+// ---------------------------------------------------------------------------
+// Workers on loopback, and the CPU time of their workerd process.
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function workerdPids() {
+  return new Set(
+    readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd") &&
+            readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3] === String(process.pid);
+        } catch {
+          return false;
+        }
+      }),
+  );
+}
+
+/** CPU time of a process and all its threads, in ns (from schedstat). */
+function cpuNs(pid) {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return total;
+}
+
+const WORKERS = {
+  rust: { scriptPath: join(root, "build", "index.js") },
+  js: { scriptPath: join(root, "bench", "js-worker", "worker.mjs") },
+  "rust (counted)": { scriptPath: join(root, "tests", "e2e", "faulty-kv.mjs"), bindings: { FAULT: "count" } },
+};
+
+async function startWorker(kind, store, cacheSeconds = "10") {
+  const before = workerdPids();
+  const port = await freePort();
+  const worker = WORKERS[kind];
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: root,
+    scriptPath: worker.scriptPath,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate,
+    kvNamespaces: { ROUTES: namespaceId },
+    kvPersist: join(store, "v3", "kv"),
+    bindings: { RULES_CACHE_SECONDS: cacheSeconds, SIGNATURE_CHECK: "off", ...(worker.bindings ?? {}) },
+    host: "127.0.0.1",
+    port,
+    handleRuntimeStdio() {},
+  });
+  await mf.ready;
+  const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
+  return { mf, url: `http://127.0.0.1:${port}`, pid };
+}
+
+async function post(url, { path, body }) {
+  const started = performance.now();
+  const response = await fetch(`${url}${path}`, { method: "POST", headers: FORM, body });
+  const text = await response.text();
+  return { status: response.status, text, headers: response.headers, ms: performance.now() - started };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (value, digits = 1) => Number(value).toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+// ---------------------------------------------------------------------------
+
+const results = { date: new Date().toISOString(), smoke };
+
+step("1. size: release build");
+build();
+results.size = sizes();
+
+step("2. core cost, native (cargo bench --bench core)");
+{
+  const args = ["bench", "--quiet", "--bench", "core", "--", ...(smoke ? ["--sample-count", "3", "--sample-size", "3"] : [])];
+  const output = execFileSync("cargo", args, { cwd: root, env: quietEnv, encoding: "utf8", maxBuffer: 16 << 20 });
+  console.log(output);
+  results.core = [];
+  let group = "";
+  for (const line of output.split("\n")) {
+    const row = line.match(/^([│\s]*)[├╰]─\s(.*)$/);
+    if (!row) continue;
+    const cells = row[2].split("│").map((cell) => cell.trim());
+    const [name, fastest] = cells[0].split(/\s{2,}/);
+    if (!fastest) {
+      group = name; // a benchmark with arguments: its rows follow
+      continue;
+    }
+    results.core.push({ name: row[1].length > 0 ? `${group} ${name}` : name, fastest, median: cells[2] });
+  }
+}
+
+step("3. load: Rust against JavaScript, same rules and push mix, interleaved");
+const loadStore = publishedStore(1_000);
+{
+  const rust = await startWorker("rust", loadStore);
+  const js = await startWorker("js", loadStore);
+  // The comparison is only fair if both answer the same.
+  for (const push of MIX) {
+    const [a, b] = [await post(rust.url, push), await post(js.url, push)];
+    if (a.text !== b.text || a.status !== 200) {
+      throw new Error(`the workers answer ${push.name} differently:\nrust: ${a.text}\njs:   ${b.text}`);
+    }
+  }
+  const runs = [];
+  for (let repetition = 0; repetition < REPETITIONS; repetition++) {
+    for (const [name, worker] of [["rust", rust], ["js", js]]) {
+      const cpuBefore = cpuNs(worker.pid);
+      const result = await autocannon({
+        url: worker.url,
+        connections: CONNECTIONS,
+        duration: LOAD_SECONDS,
+        requests: MIX.map(({ path, body }) => ({ method: "POST", path, headers: FORM, body })),
+      });
+      const cpu = cpuNs(worker.pid) - cpuBefore;
+      const requests = result.requests.total;
+      if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      runs.push({ name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests, cpuUsPerRequest: cpu / requests / 1000 });
+      console.log(`  ${name.padEnd(4)} run ${repetition + 1}: ${fmt(result.requests.average, 0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${fmt(cpu / requests / 1000)} µs CPU/request`);
+    }
+  }
+  results.load = runs;
+  await rust.mf.dispose();
+  await js.mf.dispose();
+}
+rmSync(loadStore, { recursive: true, force: true });
+
+step("4. cold start: a fresh isolate's first push, 100,000 numbers in KV");
+const coldStore = publishedStore(100_000);
+{
+  results.cold = [];
+  for (const name of ["rust", "js"]) {
+    for (let run = 0; run < COLD_RUNS; run++) {
+      const worker = await startWorker(name, coldStore);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let startup settle
+      const cpuBefore = cpuNs(worker.pid);
+      const first = await post(worker.url, MIX[0]);
+      const cpu = cpuNs(worker.pid) - cpuBefore;
+      const second = await post(worker.url, MIX[0]);
+      results.cold.push({ name, firstMs: first.ms, firstCpuMs: cpu / 1e6, warmMs: second.ms });
+      await worker.mf.dispose();
+    }
+    const runs = results.cold.filter((run) => run.name === name);
+    console.log(`  ${name}: first push ${fmt(median(runs.map((r) => r.firstMs)))} ms wall, ${fmt(median(runs.map((r) => r.firstCpuMs)), 2)} ms CPU (workerd, median of ${runs.length}); warm ${fmt(median(runs.map((r) => r.warmMs)))} ms`);
+  }
+}
+
+step("5. KV reads per push, counted");
+{
+  const worker = await startWorker("rust (counted)", coldStore, "10");
+  const cold = await post(worker.url, MIX[0]);
+  const warm = await post(worker.url, MIX[0]);
+  const other = await post(worker.url, { ...MIX[0], body: MIX[0].body.replace("49210000007", "49210099999") });
+  results.kvReads = {
+    cold: Number(cold.headers.get("x-kv-reads")),
+    coldKeys: cold.headers.get("x-kv-keys"),
+    warm: Number(warm.headers.get("x-kv-reads")),
+    otherNumber: Number(other.headers.get("x-kv-reads")),
+  };
+  console.log(`  cold ${results.kvReads.cold} (${results.kvReads.coldKeys}), warm ${results.kvReads.warm}, another number's shard ${results.kvReads.otherNumber}`);
+  await worker.mf.dispose();
+}
+rmSync(coldStore, { recursive: true, force: true });
+
+if (smoke) {
+  console.log("\n✓ bench harness works (smoke run, nothing written)");
+} else {
+  writeFileSync(join(root, "bench", "RESULTS.md"), report(results));
+  writeFileSync(join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  console.log("\n✓ wrote bench/RESULTS.md and bench/results.json");
+}
+
+function report(results) {
+  const wasm = results.size.find((file) => file.name === "index_bg.wasm");
+  const js = results.size.find((file) => file.name === "index.js");
+  const byName = (name) => results.load.filter((run) => run.name === name);
+  const avg = (runs, key) => runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
+  const [rust, javascript] = [byName("rust"), byName("js")];
+  const throughputRatio = avg(rust, "rps") / avg(javascript, "rps");
+  const p99Rust = median(rust.map((run) => run.p99));
+  const p99Js = median(javascript.map((run) => run.p99));
+  const core = (name) => results.core.find((row) => row.name === name)?.median ?? "–";
+  const coldRust = results.cold.filter((run) => run.name === "rust");
+  const coldJs = results.cold.filter((run) => run.name === "js");
+  const coldCpu = median(coldRust.map((run) => run.firstCpuMs));
+  const e2e1000 = core("push_end_to_end 1000");
+  const e2eMicros = parseFloat(e2e1000) * (e2e1000.includes("ns") ? 0.001 : 1);
+  const met = (ok) => (ok ? "**met**" : "**not met**");
+  const cpu = cpus()[0]?.model ?? "unknown";
+  return `# Benchmark results
+
+Run: ${results.date} · machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB · node ${process.version}
+Command: \`npm run bench\` (\`node bench/run.mjs\`). Loopback only; load runs ${LOAD_SECONDS} s each,
+${CONNECTIONS} connections, ${REPETITIONS} interleaved repetitions per worker; cold start ${COLD_RUNS} fresh isolates per worker.
+This machine is shared and noisy: compare figures within this run, not across runs.
+
+## Goals
+
+| goal | result | |
+|---|---|---|
+| wasm ≤ 64 KB gzip | ${fmt(wasm.gzip / 1024)} KiB gzip (budget checked by the build: ${fmt(SIZE_BUDGET.wasmGzip / 1024)} KiB) | ${met(wasm.gzip <= 64 * 1024)} |
+| core ≤ 2 µs per push end to end, 1,000 routes | ${e2e1000} (median) | ${met(e2eMicros <= 2)} |
+| Rust ≥ 1.0× the JS worker's throughput | ${fmt(throughputRatio, 2)}× (${fmt(avg(rust, "rps"), 0)} vs ${fmt(avg(javascript, "rps"), 0)} req/s) | ${met(throughputRatio >= 1)} |
+| Rust p99 no worse than JS | ${p99Rust} ms vs ${p99Js} ms | ${met(p99Rust <= p99Js)} |
+| cold start ≤ 5 ms CPU for the first push, 100,000 numbers | ${fmt(coldCpu, 2)} ms (workerd process CPU, median) | ${met(coldCpu <= 5)} |
+| KV reads per push: 0 warm, ≤ 2 cold | cold ${results.kvReads.cold}, warm ${results.kvReads.warm} | ${met(results.kvReads.warm === 0 && results.kvReads.cold <= 2)} |
+
+## 1. Size
+
+| file | raw | gzip |
+|---|---|---|
+| build/index_bg.wasm | ${fmt(wasm.raw / 1024)} KiB | ${fmt(wasm.gzip / 1024)} KiB |
+| build/index.js | ${fmt(js.raw / 1024)} KiB | ${fmt(js.gzip / 1024)} KiB |
+
+Release profile (opt-level z, LTO, one codegen unit, panic = abort), wasm-opt -Oz, names and
+producers sections stripped (\`scripts/build.mjs\`).
+
+## 2. Core cost, native (\`cargo bench --bench core\`, divan, median)
+
+| benchmark | median |
+|---|---|
+${results.core.map((row) => `| ${row.name} | ${row.median} |`).join("\n")}
+
+\`push_end_to_end\`: form in, XML out, rules in memory; \`evaluate\`: the rules alone;
+\`load_shard\`: parse and compile the shard a cold isolate needs (the 100,000-number table
+has 782 shards of 128 numbers; the 1,000-number table has 8).
+
+## 3. Throughput and latency: Rust worker against JavaScript worker
+
+Both in workerd (Miniflare on a loopback port, not wrangler's dev proxy), the same published
+rules (1,000 numbers, a 1,000-entry block list, time conditions), the same push mix (a number
+with rules, a number without, a blocked caller, menu digits — answered identically, checked
+before the runs), autocannon with ${CONNECTIONS} connections. CPU: the workerd process's CPU time
+(all threads, from /proc schedstat) per request — includes the runtime's HTTP work, so it
+overstates both workers' own cost by the same amount.
+
+| run | worker | req/s | p50 ms | p99 ms | CPU µs/request |
+|---|---|---|---|---|---|
+${results.load.map((run, index) => `| ${Math.floor(index / 2) + 1} | ${run.name} | ${fmt(run.rps, 0)} | ${run.p50} | ${run.p99} | ${fmt(run.cpuUsPerRequest)} |`).join("\n")}
+| mean | rust | ${fmt(avg(rust, "rps"), 0)} | ${median(rust.map((r) => r.p50))} | ${p99Rust} | ${fmt(avg(rust, "cpuUsPerRequest"))} |
+| mean | js | ${fmt(avg(javascript, "rps"), 0)} | ${median(javascript.map((r) => r.p50))} | ${p99Js} | ${fmt(avg(javascript, "cpuUsPerRequest"))} |
+
+## 4. Cold start, 100,000 numbers in KV
+
+A fresh workerd process per run (a fresh isolate), then one push for a number with rules:
+wall time of the request, and the workerd process's CPU time while answering it (reading the
+pointer and the number's shard from the local KV, parsing and compiling the shard, deciding).
+
+| worker | first push, wall ms | first push, CPU ms | second push, wall ms |
+|---|---|---|---|
+| rust | ${fmt(median(coldRust.map((r) => r.firstMs)))} | ${fmt(coldCpu, 2)} | ${fmt(median(coldRust.map((r) => r.warmMs)))} |
+| js | ${fmt(median(coldJs.map((r) => r.firstMs)))} | ${fmt(median(coldJs.map((r) => r.firstCpuMs)), 2)} | ${fmt(median(coldJs.map((r) => r.warmMs)))} |
+
+(medians of ${COLD_RUNS} runs each)
+
+## 5. KV reads per push (counted by a wrapper around the built worker)
+
+| push | KV reads | keys |
+|---|---|---|
+| cold isolate | ${results.kvReads.cold} | ${results.kvReads.coldKeys} |
+| warm, same number, within RULES_CACHE_SECONDS | ${results.kvReads.warm} | |
+| warm, a number in another shard | ${results.kvReads.otherNumber} | its shard |
+`;
+}

@@ -1,0 +1,209 @@
+//! The core's cost per push, native: parse the form, evaluate the rules,
+//! write the XML — on tables of 10, 1,000 and 100,000 numbers with global
+//! rules (a 1,000-entry block list) and time conditions on every number.
+//!
+//! `cargo bench --bench core` (bench/run.mjs runs it and records the
+//! figures in bench/RESULTS.md). The goal: ≤ 2 µs per push end to end on
+//! 1,000 routes.
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    divan::main();
+}
+
+// The benchmarks are native only (clippy also checks the wasm32 build).
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod benchmarks {
+    use std::hint::black_box;
+    use std::sync::OnceLock;
+
+    use serde_json::json;
+    use sipgate_router::push::Push;
+    use sipgate_router::rules::menu::{MenuState, SelfUrl};
+    use sipgate_router::rules::{load, RuleSet};
+    use sipgate_router::simulate::{Call, CallInput};
+    use sipgate_router::storage::split;
+
+    /// A document like the office example, with `numbers` numbers.
+    fn document(numbers: usize) -> String {
+        let blocked: Vec<String> = (0..1000)
+            .map(|n| format!("4930666{n:05}"))
+            .chain(["49900*".into(), "49137*".into()])
+            .collect();
+        let mut table = serde_json::Map::new();
+        for n in 0..numbers {
+            table.insert(
+                format!("4921{n:07}"),
+                json!([
+                    {"id": format!("holidays-{n}"), "when": {"time": {"dates": ["@holidays", "2026-12-24..2026-12-31"]}}, "then": {"menu": "after-hours"}},
+                    {"id": format!("lunch-{n}"), "when": {"time": {"weekdays": "mon-fri", "hours": "12:00-13:00"}}, "then": {"voicemail": {}}},
+                    {"id": format!("office-{n}"), "when": {"time": {"weekdays": "mon-fri", "hours": ["08:00-12:00", "13:00-17:00"]}},
+                     "then": {"dial": {"numbers": ["4921100001", "4921100002", "4921100003"], "callerId": "4921100000"}},
+                     "onAnswer": "https://crm.example.com/e", "onHangup": "https://crm.example.com/e"},
+                    {"id": format!("after-{n}"), "then": {"menu": "after-hours"}}
+                ]),
+            );
+        }
+        json!({
+            "timezone": "Europe/Berlin",
+            "lists": {"blocked": blocked},
+            "calendars": {"holidays": ["01-01", "05-01", "10-03", "12-25", "12-26", "2026-04-03", "2026-04-06"]},
+            "menus": {"after-hours": {"prompt": "https://sounds.example.com/a.wav", "maxDigits": 1, "timeout": 5000,
+                                      "options": {"1": {"dial": {"numbers": ["4915790000099"]}}, "2": {"voicemail": {}}},
+                                      "noInput": {"voicemail": {}}, "invalid": {"voicemail": {}}}},
+            "global": [
+                {"id": "outgoing", "when": {"direction": "out"}, "then": {"proceed": {}}},
+                {"id": "block-list", "when": {"caller": "@blocked"}, "then": {"reject": {}}},
+                {"id": "anonymous", "when": {"caller": "anonymous"}, "then": {"reject": {"reason": "busy"}}}
+            ],
+            "numbers": table,
+            "default": [{"id": "default", "then": {"proceed": {}}}]
+        })
+        .to_string()
+    }
+
+    /// The rules a worker holds for a number: the shard it lives in.
+    fn shard(numbers: usize) -> &'static (String, RuleSet) {
+        static SHARDS: [OnceLock<(String, RuleSet)>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let slot = match numbers {
+            10 => 0,
+            1_000 => 1,
+            _ => 2,
+        };
+        SHARDS[slot].get_or_init(|| {
+            let spec = sipgate_router::rules::problem::parse_json(&document(numbers)).unwrap();
+            let parts = split(&spec);
+            let number = "49210000007";
+            let part = parts
+                .into_iter()
+                .find(|part| part.numbers.contains_key(number))
+                .unwrap();
+            let json = serde_json::to_string(&part).unwrap();
+            let rules = load(&json).unwrap().rules;
+            (json, rules)
+        })
+    }
+
+    const PUSH: &str = "event=newCall&from=492111234567&to=49210000007&direction=in&callId=123456\
+                        &user[]=Alice&user[]=Bob&userId[]=w0&userId[]=w1&fullUserId[]=1234567w0&fullUserId[]=1234567w1";
+    const MONDAY_10: i64 = 1_796_029_200;
+
+    fn base() -> SelfUrl {
+        SelfUrl::from_request_url("https://router.example/").unwrap()
+    }
+
+    #[divan::bench]
+    fn parse_push() -> Push {
+        Push::parse(black_box(PUSH.as_bytes())).unwrap()
+    }
+
+    #[divan::bench(args = [10, 1_000, 100_000])]
+    fn evaluate(bencher: divan::Bencher, numbers: usize) {
+        let (_, rules) = shard(numbers);
+        let input = CallInput {
+            from: "492111234567".into(),
+            to: "49210000007".into(),
+            direction: "in".into(),
+            ..CallInput::default()
+        };
+        let call = Call::parse(&input, &rules.zone, MONDAY_10).unwrap();
+        let base = base();
+        bencher.bench_local(|| {
+            let decision = rules.decide_call(black_box(&call.facts()), Some("49210000007"), &base);
+            black_box(decision.matched.map(|(rule, _)| rule.id.len()))
+        });
+    }
+
+    #[divan::bench]
+    fn write_xml(bencher: divan::Bencher) {
+        let (_, rules) = shard(1_000);
+        let input = CallInput {
+            from: "492111234567".into(),
+            to: "49210000007".into(),
+            direction: "in".into(),
+            ..CallInput::default()
+        };
+        let call = Call::parse(&input, &rules.zone, MONDAY_10).unwrap();
+        let response = rules
+            .decide_call(&call.facts(), Some("49210000007"), &base())
+            .response;
+        bencher.bench_local(|| black_box(&response).to_xml());
+    }
+
+    /// Form in, XML out: what the core does for every push once the rules are
+    /// in the isolate.
+    #[divan::bench(args = [10, 1_000, 100_000])]
+    fn push_end_to_end(bencher: divan::Bencher, numbers: usize) {
+        let (_, rules) = shard(numbers);
+        let base = base();
+        bencher.bench_local(|| {
+            let Push::NewCall(call) = Push::parse(black_box(PUSH.as_bytes())).unwrap() else {
+                unreachable!()
+            };
+            let facts = sipgate_router::rules::condition::CallFacts {
+                direction: call.direction,
+                from: &call.from,
+                to: &call.to,
+                diversion: call.leg.diversion.as_ref(),
+                users: &call.users,
+                utc: MONDAY_10,
+            };
+            let number = call.sipgate_number().number().map(|number| number.as_str());
+            rules.decide_call(&facts, number, &base).xml().into_owned()
+        });
+    }
+
+    #[divan::bench]
+    fn menu_digits(bencher: divan::Bencher) {
+        let (_, rules) = shard(1_000);
+        let state = MenuState {
+            menu: "after-hours".into(),
+            attempt: 0,
+        };
+        let base = base();
+        bencher.bench_local(|| {
+            rules
+                .decide_digits(black_box(&state), "1", &base)
+                .response
+                .to_xml()
+        });
+    }
+
+    /// A cold isolate's work on the rules: parse and compile the shard it
+    /// needs (128 numbers at most; 1,000 numbers make 8 shards).
+    #[divan::bench(args = [10, 1_000, 100_000], sample_count = 20)]
+    fn load_shard(bencher: divan::Bencher, numbers: usize) {
+        let (json, _) = shard(numbers);
+        bencher.bench_local(|| load(black_box(json)).unwrap().rules.numbers.len());
+    }
+
+    /// The two halves of `load_shard`: reading the JSON …
+    #[divan::bench(args = [1_000], sample_count = 20)]
+    fn load_shard_parse_json(bencher: divan::Bencher, numbers: usize) {
+        let (json, _) = shard(numbers);
+        bencher.bench_local(|| {
+            let spec: sipgate_router::rules::spec::DocumentSpec =
+                sipgate_router::rules::problem::parse_json(black_box(json)).unwrap();
+            spec.numbers.len()
+        });
+    }
+
+    /// … and compiling it into rules.
+    #[divan::bench(args = [1_000], sample_count = 20)]
+    fn load_shard_compile(bencher: divan::Bencher, numbers: usize) {
+        let (json, _) = shard(numbers);
+        let spec: sipgate_router::rules::spec::DocumentSpec =
+            sipgate_router::rules::problem::parse_json(json).unwrap();
+        bencher.bench_local(|| {
+            sipgate_router::rules::compile(black_box(&spec))
+                .unwrap()
+                .rules
+                .numbers
+                .len()
+        });
+    }
+}
