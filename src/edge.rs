@@ -8,6 +8,7 @@
 //! secrets, and the isolate's caches (rules, imported key).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use futures_util::StreamExt;
 use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -40,6 +41,10 @@ thread_local! {
     static RULES_CACHE: &'static RefCell<RulesCache> = Box::leak(Box::default());
     /// The verifying key, imported into WebCrypto once per isolate.
     static IMPORTED_KEY: RefCell<Option<(Vec<u8>, JsValue)>> = const { RefCell::new(None) };
+    /// The configuration read from the env, and the env it was read from:
+    /// vars and secrets do not change within an isolate, and reading them
+    /// is a dozen calls into JavaScript per request.
+    static CONFIG: RefCell<Option<(JsValue, Rc<Config>)>> = const { RefCell::new(None) };
 }
 
 /// Forgets the isolate's rules (cache and last-known-good), as a fresh
@@ -62,7 +67,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
 }
 
 async fn reply(req: &mut Request, env: &Env) -> Reply {
-    let config = config(env);
+    let config = cached_config(env);
     let headers = req.headers();
     let content_type = header(headers, "content-type");
     let content_length = header(headers, "content-length");
@@ -87,7 +92,7 @@ async fn reply(req: &mut Request, env: &Env) -> Reply {
             return *refusal;
         }
     };
-    let body = match read_body(req).await {
+    let body = match read_body(req, head.content_length.is_some()).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => return http::body_too_large(),
         Err(BodyError::Unreadable(reason)) => return http::unreadable_body(&reason),
@@ -105,6 +110,22 @@ async fn reply(req: &mut Request, env: &Env) -> Reply {
         config: &config,
     };
     http::serve(&endpoint, &body, &services).await
+}
+
+/// The configuration for `env`, read once per isolate (and again only for
+/// another env object, as tests hand the handler).
+fn cached_config(env: &Env) -> Rc<Config> {
+    let cached = CONFIG.with(|slot| {
+        slot.borrow()
+            .as_ref()
+            .filter(|(seen, _)| Object::is(seen, env))
+            .map(|(_, config)| config.clone())
+    });
+    cached.unwrap_or_else(|| {
+        let config = Rc::new(config(env));
+        CONFIG.with(|slot| *slot.borrow_mut() = Some((env.clone().into(), config.clone())));
+        config
+    })
 }
 
 fn config(env: &Env) -> Config {
@@ -144,9 +165,21 @@ enum BodyError {
     Unreadable(String),
 }
 
-/// Reads the body, stopping as soon as it exceeds [`MAX_BODY_BYTES`] (a
-/// chunked upload declares no length, so the declared length is not enough).
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, BodyError> {
+/// Reads the body. With a declared length (already checked against
+/// [`MAX_BODY_BYTES`], and the runtime holds the body to it) in one piece;
+/// otherwise streamed, stopping as soon as it exceeds the limit.
+async fn read_body(req: &mut Request, declared_length: bool) -> Result<Vec<u8>, BodyError> {
+    if declared_length {
+        let body = req
+            .bytes()
+            .await
+            .map_err(|error| BodyError::Unreadable(error.to_string()))?;
+        return if body.len() > MAX_BODY_BYTES {
+            Err(BodyError::TooLarge)
+        } else {
+            Ok(body)
+        };
+    }
     let Ok(mut stream) = req.stream() else {
         return Ok(Vec::new()); // no body at all
     };

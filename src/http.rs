@@ -23,7 +23,9 @@
 //! body, reads at most [`MAX_BODY_BYTES`], then calls [`serve`].
 
 use std::cell::RefCell;
+use std::future::{poll_fn, Future};
 use std::pin::pin;
+use std::task::Poll;
 
 use futures_util::future::{select, Either};
 
@@ -448,18 +450,25 @@ async fn load<R: Runtime>(
     log: &mut LogLine,
 ) -> Option<Live> {
     let budget_ms = services.config.kv_budget_ms;
-    let loading = pin!(load_live(
+    let mut loading = pin!(load_live(
         services.cache,
         services.runtime,
         number,
         services.now_ms,
         services.config.cache_ms,
     ));
-    let deadline = pin!(services.runtime.sleep(budget_ms));
-    let result = match select(loading, deadline).await {
-        Either::Left((result, _)) => result,
-        // The KV read is abandoned, not awaited: sipgate is answered now.
-        Either::Right(((), _)) => Err(LoadError::TimedOut { budget_ms }),
+    // A warm isolate answers without waiting: no timer for it.
+    let first = poll_fn(|context| Poll::Ready(loading.as_mut().poll(context))).await;
+    let result = match first {
+        Poll::Ready(result) => result,
+        Poll::Pending => {
+            let deadline = pin!(services.runtime.sleep(budget_ms));
+            match select(loading, deadline).await {
+                Either::Left((result, _)) => result,
+                // The KV read is abandoned, not awaited: sipgate is answered now.
+                Either::Right(((), _)) => Err(LoadError::TimedOut { budget_ms }),
+            }
+        }
     };
     match result {
         Ok(live) => {
