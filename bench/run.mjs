@@ -135,11 +135,16 @@ function workerdPids() {
 /** CPU time of a process and all its threads, in ns (from schedstat). */
 function cpuNs(pid) {
   let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-  }
+  for (const task of readdirSync(`/proc/${pid}/task`)) total += threadCpuNs(pid, task);
   return total;
 }
+
+/**
+ * CPU time of the process's main thread, in ns: where workerd runs the
+ * isolate (the other threads are V8's background compilers and the I/O
+ * runtime). Cloudflare bills a request's CPU on that thread.
+ */
+const threadCpuNs = (pid, task = pid) => Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
 
 const WORKERS = {
   rust: { scriptPath: join(root, "build", "index.js") },
@@ -256,23 +261,25 @@ rmSync(loadStore, { recursive: true, force: true });
 }
 
 if (wanted("cold") || wanted("kv")) {
-step("4. cold start: a fresh isolate's first push, 100,000 numbers in KV");
-const coldStore = publishedStore(100_000);
+// The smoke run checks the harness, not the figure: a small table publishes faster.
+const COLD_NUMBERS = smoke ? 1_000 : 100_000;
+step(`4. cold start: a fresh isolate's first push, ${fmt(COLD_NUMBERS, 0)} numbers in KV`);
+const coldStore = publishedStore(COLD_NUMBERS);
 if (wanted("cold")) {
   results.cold = [];
   for (const name of ["rust", "js", "kv baseline"]) {
     for (let run = 0; run < COLD_RUNS; run++) {
       const worker = await startWorker(name, coldStore);
       await new Promise((resolve) => setTimeout(resolve, 200)); // let startup settle
-      const cpuBefore = cpuNs(worker.pid);
+      const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
       const first = await post(worker.url, MIX[0]);
-      const cpu = cpuNs(worker.pid) - cpuBefore;
+      const [cpu, main] = [cpuNs(worker.pid) - cpuBefore, threadCpuNs(worker.pid) - mainBefore];
       const second = await post(worker.url, MIX[0]);
-      results.cold.push({ name, firstMs: first.ms, firstCpuMs: cpu / 1e6, warmMs: second.ms });
+      results.cold.push({ name, firstMs: first.ms, firstCpuMs: cpu / 1e6, firstMainCpuMs: main / 1e6, warmMs: second.ms });
       await worker.mf.dispose();
     }
     const runs = results.cold.filter((run) => run.name === name);
-    console.log(`  ${name}: first push ${fmt(median(runs.map((r) => r.firstMs)))} ms wall, ${fmt(median(runs.map((r) => r.firstCpuMs)), 2)} ms CPU (workerd, median of ${runs.length}); warm ${fmt(median(runs.map((r) => r.warmMs)))} ms`);
+    console.log(`  ${name}: first push ${fmt(median(runs.map((r) => r.firstMs)))} ms wall, ${fmt(median(runs.map((r) => r.firstCpuMs)), 2)} ms CPU (workerd), ${fmt(median(runs.map((r) => r.firstMainCpuMs)), 2)} ms on its main thread (median of ${runs.length}); warm ${fmt(median(runs.map((r) => r.warmMs)))} ms`);
   }
 }
 
@@ -315,12 +322,13 @@ function report(results) {
   const coldRust = results.cold.filter((run) => run.name === "rust");
   const coldJs = results.cold.filter((run) => run.name === "js");
   const coldBase = results.cold.filter((run) => run.name === "kv baseline");
-  const baseCpu = median(coldBase.map((run) => run.firstCpuMs));
-  const coldCpuTotal = median(coldRust.map((run) => run.firstCpuMs));
-  // The worker's own share: what the runtime and local KV cost for the same
-  // two reads (the baseline worker) taken out.
+  const coldMedian = (runs, key) => median(runs.map((run) => run[key]));
+  const baseCpu = coldMedian(coldBase, "firstMainCpuMs");
+  const coldCpuTotal = coldMedian(coldRust, "firstMainCpuMs");
+  // The worker's own share: the isolate thread's CPU, less what the runtime
+  // and the local KV cost for the same two reads (the baseline worker).
   const coldCpu = coldCpuTotal - baseCpu;
-  const coldCpuJs = median(coldJs.map((run) => run.firstCpuMs)) - baseCpu;
+  const coldCpuJs = coldMedian(coldJs, "firstMainCpuMs") - baseCpu;
   const e2e1000 = core("push_end_to_end 1000");
   const e2eMicros = parseFloat(e2e1000) * (e2e1000.includes("ns") ? 0.001 : 1);
   const met = (ok) => (ok ? "**met**" : "**not met**");
@@ -340,7 +348,7 @@ This machine is shared and noisy: compare figures within this run, not across ru
 | core ≤ 2 µs per push end to end, 1,000 routes | ${e2e1000} (median) | ${met(e2eMicros <= 2)} |
 | Rust ≥ 1.0× the JS worker's throughput | ${fmt(throughputRatio, 2)}× (${fmt(avg(rust, "rps"), 0)} vs ${fmt(avg(javascript, "rps"), 0)} req/s) | ${met(throughputRatio >= 1)} |
 | Rust p99 no worse than JS | ${p99Rust} ms vs ${p99Js} ms | ${met(p99Rust <= p99Js)} |
-| cold start ≤ 5 ms CPU for the first push, 100,000 numbers | ${fmt(coldCpu, 2)} ms of the worker's own (${fmt(coldCpuTotal, 2)} ms workerd CPU minus ${fmt(baseCpu, 2)} ms for the same KV reads); JS ${fmt(coldCpuJs, 2)} ms | ${met(coldCpu <= 5)} |
+| cold start ≤ 5 ms CPU for the first push, 100,000 numbers | ${fmt(coldCpu, 2)} ms of the worker's own (${fmt(coldCpuTotal, 2)} ms on the isolate's thread minus ${fmt(baseCpu, 2)} ms for the same KV reads); JS ${fmt(coldCpuJs, 2)} ms | ${met(coldCpu <= 5)} |
 | KV reads per push: 0 warm, ≤ 2 cold | cold ${results.kvReads.cold}, warm ${results.kvReads.warm} | ${met(results.kvReads.warm === 0 && results.kvReads.cold <= 2)} |
 
 ## 1. Size
@@ -368,7 +376,7 @@ has 782 shards of 128 numbers; the 1,000-number table has 8).
 Both in workerd (Miniflare on a loopback port, not wrangler's dev proxy), the same published
 rules (1,000 numbers, a 1,000-entry block list, time conditions), the same push mix (a number
 with rules, a number without, a blocked caller, menu digits — answered identically, checked
-before the runs), autocannon with ${CONNECTIONS} connections. CPU: the workerd process's CPU time
+before the runs; each writes one JSON log line per request), autocannon with ${CONNECTIONS} connections. CPU: the workerd process's CPU time
 (all threads, from /proc schedstat) per request — includes the runtime's HTTP work, so it
 overstates both workers' own cost by the same amount.
 
@@ -381,17 +389,19 @@ ${results.load.map((run, index) => `| ${Math.floor(index / 2) + 1} | ${run.name}
 ## 4. Cold start, 100,000 numbers in KV
 
 A fresh workerd process per run (a fresh isolate), then one push for a number with rules:
-wall time of the request, and the workerd process's CPU time while answering it (reading the
-pointer and the number's shard from the local KV, parsing and compiling the shard, deciding).
-The local KV (Miniflare's, in the same process) costs CPU that production KV does not; the
-\`kv baseline\` worker (bench/js-worker/kv-baseline.mjs) reads the same two keys and does nothing
-else, so "worker's own" = worker − baseline.
+wall time of the request, and CPU time while answering it (reading the pointer and the number's
+shard from the local KV, parsing and compiling the shard, deciding) — of the whole workerd
+process, and of its main thread, where the isolate runs (the rest is V8 compiling in the
+background, which Cloudflare does not bill to the request). The local KV (Miniflare's, in the
+same process) costs CPU that production KV does not; the \`kv baseline\` worker
+(bench/js-worker/kv-baseline.mjs) reads the same two keys and does nothing else, so
+"worker's own" = worker − baseline, on the isolate's thread.
 
-| worker | first push, wall ms | first push, workerd CPU ms | worker's own CPU ms | second push, wall ms |
-|---|---|---|---|---|
-| rust | ${fmt(median(coldRust.map((r) => r.firstMs)))} | ${fmt(coldCpuTotal, 2)} | ${fmt(coldCpu, 2)} | ${fmt(median(coldRust.map((r) => r.warmMs)))} |
-| js | ${fmt(median(coldJs.map((r) => r.firstMs)))} | ${fmt(median(coldJs.map((r) => r.firstCpuMs)), 2)} | ${fmt(coldCpuJs, 2)} | ${fmt(median(coldJs.map((r) => r.warmMs)))} |
-| kv baseline | ${fmt(median(coldBase.map((r) => r.firstMs)))} | ${fmt(baseCpu, 2)} | – | ${fmt(median(coldBase.map((r) => r.warmMs)))} |
+| worker | first push, wall ms | workerd CPU ms | isolate thread CPU ms | worker's own CPU ms | second push, wall ms |
+|---|---|---|---|---|---|
+| rust | ${fmt(coldMedian(coldRust, "firstMs"))} | ${fmt(coldMedian(coldRust, "firstCpuMs"), 2)} | ${fmt(coldCpuTotal, 2)} | ${fmt(coldCpu, 2)} | ${fmt(coldMedian(coldRust, "warmMs"))} |
+| js | ${fmt(coldMedian(coldJs, "firstMs"))} | ${fmt(coldMedian(coldJs, "firstCpuMs"), 2)} | ${fmt(coldMedian(coldJs, "firstMainCpuMs"), 2)} | ${fmt(coldCpuJs, 2)} | ${fmt(coldMedian(coldJs, "warmMs"))} |
+| kv baseline | ${fmt(coldMedian(coldBase, "firstMs"))} | ${fmt(coldMedian(coldBase, "firstCpuMs"), 2)} | ${fmt(baseCpu, 2)} | – | ${fmt(coldMedian(coldBase, "warmMs"))} |
 
 (medians of ${COLD_RUNS} runs each)
 

@@ -7,6 +7,8 @@
 //      with rules published by the CLI through wrangler
 //   4. a smoke test that starts the worker the way `npm start` does
 //   5. a short run of every fuzz target (cargo-fuzz, nightly)
+//   6. a smoke run of the benchmark harness (no figures checked: timings
+//      are measured in `npm run bench`, never asserted)
 import { join } from "node:path";
 import { build } from "./build.mjs";
 import { fuzz } from "./fuzz.mjs";
@@ -39,5 +41,8 @@ run(process.execPath, ["--test", "--test-timeout=300000", join("tests", "smoke")
 
 // Bounded: 20 s per target (node scripts/fuzz.mjs --seconds N for longer).
 fuzz(Number(process.env.FUZZ_SECONDS ?? 20));
+
+step("bench harness: a smoke run, so it cannot rot");
+run(process.execPath, [join("bench", "run.mjs"), "--smoke"]);
 
 console.log(`\n✓ all tests passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);

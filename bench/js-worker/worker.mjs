@@ -220,60 +220,77 @@ function outcomeXml(action, menus, base) {
 
 export default {
   async fetch(request, env) {
-    if (request.method !== "POST") return new Response("method not allowed\n", { status: 405, headers: { allow: "POST" } });
-    if (!(request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
-      return new Response("unsupported media type\n", { status: 415 });
-    }
-    const form = new URLSearchParams(await request.text());
-    const url = new URL(request.url);
-    const base = `${url.origin}${url.pathname}`;
-    const event = form.get("event") || "newCall";
-    try {
-      if (event === "newCall") {
-        const call = {
-          from: form.get("from") || "anonymous",
-          to: form.get("to"),
-          direction: form.get("direction"),
-          diversion: form.get("diversion"),
-          users: form.getAll("user[]"),
-          userIds: [...form.getAll("userId[]"), ...form.getAll("fullUserId[]")],
-          now: Date.now(),
-        };
-        if (!call.to || !call.direction) return new Response("missing field\n", { status: 400 });
-        const number = (call.direction === "in" ? call.to : call.from).replace(/^\+/, "");
-        const { pointer, rules } = await liveRules(env, number);
-        if (pointer?.kill) return respond(actionXml(pointer.kill, base));
-        if (!rules) return respond("");
-        for (const list of [rules.global, rules.numbers.get(number) ?? [], rules.default]) {
-          for (const rule of list) {
-            if (!rule.matches(call)) continue;
-            let attributes = "";
-            if (rule.rule.onAnswer) attributes += ` onAnswer="${escapeXml(rule.rule.onAnswer)}"`;
-            if (rule.rule.onHangup) attributes += ` onHangup="${escapeXml(rule.rule.onHangup)}"`;
-            return respond(outcomeXml(rule.rule.then, rules.menus, base), attributes);
-          }
-        }
-        return respond("");
-      }
-      if (event === "dtmf") {
-        const name = url.searchParams.get("menu");
-        if (!name) return respond("");
-        const attempt = Number(url.searchParams.get("try") ?? 0) || 0;
-        const { pointer, rules } = await liveRules(env, null);
-        if (pointer?.kill) return respond(actionXml(pointer.kill, base));
-        const menu = rules?.menus[name];
-        if (!menu) return respond("");
-        const digits = form.get("dtmf") ?? "";
-        const option = menu.options?.[digits];
-        if (option) return respond(outcomeXml(option, rules.menus, base));
-        if (attempt < (menu.retries ?? 1)) return respond(menuXml(rules.menus, name, base, attempt + 1));
-        const fallback = digits === "" ? menu.noInput : menu.invalid;
-        return respond(fallback ? outcomeXml(fallback, rules.menus, base) : "");
-      }
-      return respond("");
-    } catch (error) {
-      console.error(JSON.stringify({ level: "error", error: String(error) }));
-      return respond("");
-    }
+    // One JSON line per request, as the Rust worker writes (and as a
+    // production worker should: Workers Logs index them).
+    const log = { level: "info", msg: "not_routed", status: 200 };
+    const response = await answer(request, env, log);
+    log.status = response.status;
+    console.log(JSON.stringify(log));
+    return response;
   },
 };
+
+async function answer(request, env, log) {
+  if (request.method !== "POST") return new Response("method not allowed\n", { status: 405, headers: { allow: "POST" } });
+  if (!(request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
+    return new Response("unsupported media type\n", { status: 415 });
+  }
+  const form = new URLSearchParams(await request.text());
+  const url = new URL(request.url);
+  const base = `${url.origin}${url.pathname}`;
+  const event = form.get("event") || "newCall";
+  log.event = event;
+  log.callId = form.get("callId") ?? undefined;
+  try {
+    if (event === "newCall") {
+      const call = {
+        from: form.get("from") || "anonymous",
+        to: form.get("to"),
+        direction: form.get("direction"),
+        diversion: form.get("diversion"),
+        users: form.getAll("user[]"),
+        userIds: [...form.getAll("userId[]"), ...form.getAll("fullUserId[]")],
+        now: Date.now(),
+      };
+      if (!call.to || !call.direction) return new Response("missing field\n", { status: 400 });
+      const number = (call.direction === "in" ? call.to : call.from).replace(/^\+/, "");
+      const { pointer, rules } = await liveRules(env, number);
+      if (pointer?.kill) return respond(actionXml(pointer.kill, base));
+      if (!rules) return respond("");
+      for (const list of [rules.global, rules.numbers.get(number) ?? [], rules.default]) {
+        for (const rule of list) {
+          if (!rule.matches(call)) continue;
+          log.msg = "routed";
+          log.version = pointer.version;
+          log.rule = rule.id;
+          let attributes = "";
+          if (rule.rule.onAnswer) attributes += ` onAnswer="${escapeXml(rule.rule.onAnswer)}"`;
+          if (rule.rule.onHangup) attributes += ` onHangup="${escapeXml(rule.rule.onHangup)}"`;
+          return respond(outcomeXml(rule.rule.then, rules.menus, base), attributes);
+        }
+      }
+      return respond("");
+    }
+    if (event === "dtmf") {
+      const name = url.searchParams.get("menu");
+      if (!name) return respond("");
+      const attempt = Number(url.searchParams.get("try") ?? 0) || 0;
+      const { pointer, rules } = await liveRules(env, null);
+      if (pointer?.kill) return respond(actionXml(pointer.kill, base));
+      const menu = rules?.menus[name];
+      if (!menu) return respond("");
+      log.msg = "menu";
+      log.menu = name;
+      const digits = form.get("dtmf") ?? "";
+      const option = menu.options?.[digits];
+      if (option) return respond(outcomeXml(option, rules.menus, base));
+      if (attempt < (menu.retries ?? 1)) return respond(menuXml(rules.menus, name, base, attempt + 1));
+      const fallback = digits === "" ? menu.noInput : menu.invalid;
+      return respond(fallback ? outcomeXml(fallback, rules.menus, base) : "");
+    }
+    return respond("");
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", error: String(error) }));
+    return respond("");
+  }
+}
