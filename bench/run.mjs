@@ -14,16 +14,14 @@
 //
 // Loopback only; every run is bounded and stops by itself.
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
-import { bin, buildCli, quietEnv, root, step } from "../scripts/tools.mjs";
+import { buildCli, quietEnv, root, step } from "../scripts/tools.mjs";
+import { cpuNs, FORM, MIX, post, publishedStore, startWorker, threadCpuNs } from "./workers.mjs";
 
 const { values: options } = parseArgs({
   options: { smoke: { type: "boolean", default: false }, only: { type: "string" } },
@@ -35,160 +33,6 @@ const LOAD_SECONDS = smoke ? 1 : 8;
 const REPETITIONS = smoke ? 1 : 3;
 const COLD_RUNS = smoke ? 1 : 5;
 const CONNECTIONS = 8;
-const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
-const compatibilityDate = wrangler.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
-const namespaceId = wrangler.match(/^id\s*=\s*"([^"]+)"/m)[1];
-
-// ---------------------------------------------------------------------------
-// Rules for the benchmark: like the office example, N numbers with time
-// conditions, a 1,000-entry block list, a menu. Same generator as benches/core.rs.
-
-function document(numbers) {
-  const blocked = [...Array(1000).keys()].map((n) => `4930666${String(n).padStart(5, "0")}`).concat(["49900*", "49137*"]);
-  const table = {};
-  for (let n = 0; n < numbers; n++) {
-    table[`4921${String(n).padStart(7, "0")}`] = [
-      { id: `holidays-${n}`, when: { time: { dates: ["@holidays", "2026-12-24..2026-12-31"] } }, then: { menu: "after-hours" } },
-      { id: `lunch-${n}`, when: { time: { weekdays: "mon-fri", hours: "12:00-13:00" } }, then: { voicemail: {} } },
-      {
-        id: `office-${n}`,
-        when: { time: { weekdays: "mon-fri", hours: ["08:00-12:00", "13:00-17:00"] } },
-        then: { dial: { numbers: ["4921100001", "4921100002", "4921100003"], callerId: "4921100000" } },
-        onAnswer: "https://crm.example.com/e",
-        onHangup: "https://crm.example.com/e",
-      },
-      { id: `after-${n}`, then: { menu: "after-hours" } },
-    ];
-  }
-  return {
-    timezone: "Europe/Berlin",
-    lists: { blocked },
-    calendars: { holidays: ["01-01", "05-01", "10-03", "12-25", "12-26", "2026-04-03", "2026-04-06"] },
-    menus: {
-      "after-hours": {
-        prompt: "https://sounds.example.com/a.wav",
-        maxDigits: 1,
-        timeout: 5000,
-        options: { 1: { dial: { numbers: ["4915790000099"] } }, 2: { voicemail: {} } },
-        noInput: { voicemail: {} },
-        invalid: { voicemail: {} },
-      },
-    },
-    global: [
-      { id: "outgoing", when: { direction: "out" }, then: { proceed: {} } },
-      { id: "block-list", when: { caller: "@blocked" }, then: { reject: {} } },
-      { id: "anonymous", when: { caller: "anonymous" }, then: { reject: { reason: "busy" } } },
-    ],
-    numbers: table,
-    default: [{ id: "default", then: { proceed: {} } }],
-  };
-}
-
-/** A local KV store with `numbers` numbers published by the CLI. */
-function publishedStore(numbers) {
-  const dir = mkdtempSync(join(tmpdir(), "sipgate-router-bench-"));
-  const file = join(dir, "rules.json");
-  writeFileSync(file, JSON.stringify(document(numbers)));
-  execFileSync(bin.cli, ["publish", file, "--persist-to", dir], { cwd: root, env: quietEnv, stdio: "pipe" });
-  return dir;
-}
-
-// The push mix: a number with rules (time conditions), a number without
-// (default), a blocked caller (global rule), and menu digits.
-const MIX = [
-  { name: "hit", path: "/", body: "event=newCall&from=492111234567&to=49210000007&direction=in&callId=1&user[]=Alice" },
-  { name: "miss", path: "/", body: "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=2" },
-  { name: "blocked", path: "/", body: "event=newCall&from=493066600042&to=49210000007&direction=in&callId=3" },
-  { name: "dtmf", path: "/?menu=after-hours&try=0", body: "event=dtmf&dtmf=1&callId=4" },
-];
-const FORM = { "content-type": "application/x-www-form-urlencoded" };
-
-// ---------------------------------------------------------------------------
-// Workers on loopback, and the CPU time of their workerd process.
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function workerdPids() {
-  return new Set(
-    readdirSync("/proc")
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd") &&
-            readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3] === String(process.pid);
-        } catch {
-          return false;
-        }
-      }),
-  );
-}
-
-/** CPU time of a process and all its threads, in ns (from schedstat). */
-function cpuNs(pid) {
-  let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) total += threadCpuNs(pid, task);
-  return total;
-}
-
-/**
- * CPU time of the process's main thread, in ns: where workerd runs the
- * isolate (the other threads are V8's background compilers and the I/O
- * runtime). Cloudflare bills a request's CPU on that thread.
- */
-const threadCpuNs = (pid, task = pid) => Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-
-const WORKERS = {
-  rust: { scriptPath: join(root, "build", "index.js") },
-  js: { scriptPath: join(root, "bench", "js-worker", "worker.mjs") },
-  "kv baseline": { scriptPath: join(root, "bench", "js-worker", "kv-baseline.mjs") },
-  "rust (counted)": { scriptPath: join(root, "tests", "e2e", "faulty-kv.mjs"), bindings: { FAULT: "count" } },
-};
-
-async function startWorker(kind, store, cacheSeconds = "10") {
-  const before = workerdPids();
-  const port = await freePort();
-  const worker = WORKERS[kind];
-  const mf = new Miniflare({
-    modules: true,
-    modulesRoot: root,
-    scriptPath: worker.scriptPath,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate,
-    kvNamespaces: { ROUTES: namespaceId },
-    kvPersist: join(store, "v3", "kv"),
-    bindings: { RULES_CACHE_SECONDS: cacheSeconds, SIGNATURE_CHECK: "off", ...(worker.bindings ?? {}) },
-    host: "127.0.0.1",
-    port,
-    // Drain the worker's log lines: an unread pipe fills up and stalls workerd.
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
-  await mf.ready;
-  const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
-  return { mf, url: `http://127.0.0.1:${port}`, pid };
-}
-
-async function post(url, { path, body }) {
-  const started = performance.now();
-  const response = await fetch(`${url}${path}`, { method: "POST", headers: FORM, body });
-  const text = await response.text();
-  return { status: response.status, text, headers: response.headers, ms: performance.now() - started };
-}
-
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (value, digits = 1) => Number(value).toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -239,18 +83,18 @@ const loadStore = publishedStore(1_000);
   const runs = [];
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
     for (const [name, worker] of [["rust", rust], ["js", js]]) {
-      const cpuBefore = cpuNs(worker.pid);
+      const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
       const result = await autocannon({
         url: worker.url,
         connections: CONNECTIONS,
         duration: LOAD_SECONDS,
         requests: MIX.map(({ path, body }) => ({ method: "POST", path, headers: FORM, body })),
       });
-      const cpu = cpuNs(worker.pid) - cpuBefore;
+      const [cpu, main] = [cpuNs(worker.pid) - cpuBefore, threadCpuNs(worker.pid) - mainBefore];
       const requests = result.requests.total;
       if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      runs.push({ name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests, cpuUsPerRequest: cpu / requests / 1000 });
-      console.log(`  ${name.padEnd(4)} run ${repetition + 1}: ${fmt(result.requests.average, 0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${fmt(cpu / requests / 1000)} µs CPU/request`);
+      runs.push({ name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests, cpuUsPerRequest: cpu / requests / 1000, mainUsPerRequest: main / requests / 1000 });
+      console.log(`  ${name.padEnd(4)} run ${repetition + 1}: ${fmt(result.requests.average, 0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${fmt(cpu / requests / 1000)} µs CPU/request (${fmt(main / requests / 1000)} on the isolate's thread)`);
     }
   }
   results.load = runs;
@@ -285,7 +129,7 @@ if (wanted("cold")) {
 
 step("5. KV reads per push, counted");
 if (wanted("kv")) {
-  const worker = await startWorker("rust (counted)", coldStore, "10");
+  const worker = await startWorker("rust (counted)", coldStore, { cacheSeconds: "10" });
   const cold = await post(worker.url, MIX[0]);
   const warm = await post(worker.url, MIX[0]);
   const other = await post(worker.url, { ...MIX[0], body: MIX[0].body.replace("49210000007", "49210099999") });
@@ -377,14 +221,14 @@ Both in workerd (Miniflare on a loopback port, not wrangler's dev proxy), the sa
 rules (1,000 numbers, a 1,000-entry block list, time conditions), the same push mix (a number
 with rules, a number without, a blocked caller, menu digits — answered identically, checked
 before the runs; each writes one JSON log line per request), autocannon with ${CONNECTIONS} connections. CPU: the workerd process's CPU time
-(all threads, from /proc schedstat) per request — includes the runtime's HTTP work, so it
-overstates both workers' own cost by the same amount.
+per request (from /proc schedstat), all threads and the isolate's thread alone — it includes
+the runtime's HTTP work and Miniflare's routing worker, the same for both.
 
-| run | worker | req/s | p50 ms | p99 ms | CPU µs/request |
-|---|---|---|---|---|---|
-${results.load.map((run, index) => `| ${Math.floor(index / 2) + 1} | ${run.name} | ${fmt(run.rps, 0)} | ${run.p50} | ${run.p99} | ${fmt(run.cpuUsPerRequest)} |`).join("\n")}
-| mean | rust | ${fmt(avg(rust, "rps"), 0)} | ${median(rust.map((r) => r.p50))} | ${p99Rust} | ${fmt(avg(rust, "cpuUsPerRequest"))} |
-| mean | js | ${fmt(avg(javascript, "rps"), 0)} | ${median(javascript.map((r) => r.p50))} | ${p99Js} | ${fmt(avg(javascript, "cpuUsPerRequest"))} |
+| run | worker | req/s | p50 ms | p99 ms | CPU µs/request | isolate thread µs/request |
+|---|---|---|---|---|---|---|
+${results.load.map((run, index) => `| ${Math.floor(index / 2) + 1} | ${run.name} | ${fmt(run.rps, 0)} | ${run.p50} | ${run.p99} | ${fmt(run.cpuUsPerRequest)} | ${fmt(run.mainUsPerRequest)} |`).join("\n")}
+| mean | rust | ${fmt(avg(rust, "rps"), 0)} | ${median(rust.map((r) => r.p50))} | ${p99Rust} | ${fmt(avg(rust, "cpuUsPerRequest"))} | ${fmt(avg(rust, "mainUsPerRequest"))} |
+| mean | js | ${fmt(avg(javascript, "rps"), 0)} | ${median(javascript.map((r) => r.p50))} | ${p99Js} | ${fmt(avg(javascript, "cpuUsPerRequest"))} | ${fmt(avg(javascript, "mainUsPerRequest"))} |
 
 ## 4. Cold start, 100,000 numbers in KV
 

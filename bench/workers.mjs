@@ -1,0 +1,170 @@
+// The workers the benchmarks run, and what they run on: the rules they are
+// published with, the push mix, Miniflare on a loopback port, the CPU time
+// of a workerd process. Shared by bench/run.mjs and bench/profile.mjs.
+import { Miniflare } from "miniflare";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bin, quietEnv, root } from "../scripts/tools.mjs";
+
+const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
+export const compatibilityDate = wrangler.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+const namespaceId = wrangler.match(/^id\s*=\s*"([^"]+)"/m)[1];
+
+// ---------------------------------------------------------------------------
+// Rules for the benchmark: like the office example, N numbers with time
+// conditions, a 1,000-entry block list, a menu. Same generator as benches/core.rs.
+
+export function document(numbers) {
+  const blocked = [...Array(1000).keys()].map((n) => `4930666${String(n).padStart(5, "0")}`).concat(["49900*", "49137*"]);
+  const table = {};
+  for (let n = 0; n < numbers; n++) {
+    table[`4921${String(n).padStart(7, "0")}`] = [
+      { id: `holidays-${n}`, when: { time: { dates: ["@holidays", "2026-12-24..2026-12-31"] } }, then: { menu: "after-hours" } },
+      { id: `lunch-${n}`, when: { time: { weekdays: "mon-fri", hours: "12:00-13:00" } }, then: { voicemail: {} } },
+      {
+        id: `office-${n}`,
+        when: { time: { weekdays: "mon-fri", hours: ["08:00-12:00", "13:00-17:00"] } },
+        then: { dial: { numbers: ["4921100001", "4921100002", "4921100003"], callerId: "4921100000" } },
+        onAnswer: "https://crm.example.com/e",
+        onHangup: "https://crm.example.com/e",
+      },
+      { id: `after-${n}`, then: { menu: "after-hours" } },
+    ];
+  }
+  return {
+    timezone: "Europe/Berlin",
+    lists: { blocked },
+    calendars: { holidays: ["01-01", "05-01", "10-03", "12-25", "12-26", "2026-04-03", "2026-04-06"] },
+    menus: {
+      "after-hours": {
+        prompt: "https://sounds.example.com/a.wav",
+        maxDigits: 1,
+        timeout: 5000,
+        options: { 1: { dial: { numbers: ["4915790000099"] } }, 2: { voicemail: {} } },
+        noInput: { voicemail: {} },
+        invalid: { voicemail: {} },
+      },
+    },
+    global: [
+      { id: "outgoing", when: { direction: "out" }, then: { proceed: {} } },
+      { id: "block-list", when: { caller: "@blocked" }, then: { reject: {} } },
+      { id: "anonymous", when: { caller: "anonymous" }, then: { reject: { reason: "busy" } } },
+    ],
+    numbers: table,
+    default: [{ id: "default", then: { proceed: {} } }],
+  };
+}
+
+/** A local KV store with `numbers` numbers published by the CLI. */
+export function publishedStore(numbers) {
+  const dir = mkdtempSync(join(tmpdir(), "sipgate-router-bench-"));
+  const file = join(dir, "rules.json");
+  writeFileSync(file, JSON.stringify(document(numbers)));
+  execFileSync(bin.cli, ["publish", file, "--persist-to", dir], { cwd: root, env: quietEnv, stdio: "pipe" });
+  return dir;
+}
+
+// The push mix: a number with rules (time conditions), a number without
+// (default), a blocked caller (global rule), and menu digits.
+export const MIX = [
+  { name: "hit", path: "/", body: "event=newCall&from=492111234567&to=49210000007&direction=in&callId=1&user[]=Alice" },
+  { name: "miss", path: "/", body: "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=2" },
+  { name: "blocked", path: "/", body: "event=newCall&from=493066600042&to=49210000007&direction=in&callId=3" },
+  { name: "dtmf", path: "/?menu=after-hours&try=0", body: "event=dtmf&dtmf=1&callId=4" },
+];
+export const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+// ---------------------------------------------------------------------------
+// Workers on loopback, and the CPU time of their workerd process.
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function workerdPids() {
+  return new Set(
+    readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd") &&
+            readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3] === String(process.pid);
+        } catch {
+          return false;
+        }
+      }),
+  );
+}
+
+/** CPU time of a process and all its threads, in ns (from schedstat). */
+export function cpuNs(pid) {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) total += threadCpuNs(pid, task);
+  return total;
+}
+
+/**
+ * CPU time of the process's main thread, in ns: where workerd runs the
+ * isolate (the other threads are V8's background compilers and the I/O
+ * runtime). Cloudflare bills a request's CPU on that thread.
+ */
+export const threadCpuNs = (pid, task = pid) => Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+
+export const WORKERS = {
+  rust: { scriptPath: join(root, "build", "index.js") },
+  js: { scriptPath: join(root, "bench", "js-worker", "worker.mjs") },
+  "kv baseline": { scriptPath: join(root, "bench", "js-worker", "kv-baseline.mjs") },
+  "rust (counted)": { scriptPath: join(root, "tests", "e2e", "faulty-kv.mjs"), bindings: { FAULT: "count" } },
+};
+
+/**
+ * Serves worker `kind` on a free loopback port over the KV store at `store`;
+ * `extra` goes to Miniflare as is (bench/profile.mjs sets `inspectorPort`).
+ */
+export async function startWorker(kind, store, { cacheSeconds = "10", ...extra } = {}) {
+  const before = workerdPids();
+  const port = await freePort();
+  const worker = WORKERS[kind];
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: root,
+    scriptPath: worker.scriptPath,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate,
+    kvNamespaces: { ROUTES: namespaceId },
+    kvPersist: join(store, "v3", "kv"),
+    bindings: { RULES_CACHE_SECONDS: cacheSeconds, SIGNATURE_CHECK: "off", ...(worker.bindings ?? {}) },
+    host: "127.0.0.1",
+    port,
+    // Drain the worker's log lines: an unread pipe fills up and stalls workerd.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+    ...extra,
+  });
+  await mf.ready;
+  const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
+  return { mf, url: `http://127.0.0.1:${port}`, pid };
+}
+
+export async function post(url, { path, body }) {
+  const started = performance.now();
+  const response = await fetch(`${url}${path}`, { method: "POST", headers: FORM, body });
+  const text = await response.text();
+  return { status: response.status, text, headers: response.headers, ms: performance.now() - started };
+}
+
