@@ -1,4 +1,5 @@
-//! The edge shell on wasm32, under node: real `worker::Request`s handed to
+//! The edge shell on wasm32, under node: real requests (made with
+//! `worker::Request`, handed over as the runtime's `Request`) through
 //! [`sipgate_router::edge::handle`] with a mock `Env` whose `ROUTES` binding
 //! is a JS object with an async `get`, as Workers KV has.
 //!
@@ -96,6 +97,12 @@ fn push(body: &str) -> Request {
     request(Method::Post, Some(FORM), Some(body))
 }
 
+/// The edge handler, with the response wrapped for the tests' convenience.
+async fn answer(request: Request, env: &Env) -> Response {
+    // Clone the handle, not the JS Request (its own clone() would tee the body).
+    Response::from(handle(Clone::clone(request.inner()), env).await)
+}
+
 async fn text(mut response: Response) -> String {
     response.text().await.unwrap()
 }
@@ -111,7 +118,7 @@ fn content_type(response: &Response) -> String {
 #[wasm_bindgen_test]
 async fn nothing_published_proceeds() {
     forget_rules();
-    let response = handle(push(SEED), &mock_env(&[], None)).await;
+    let response = answer(push(SEED), &mock_env(&[], None)).await;
     assert_eq!(response.status_code(), 200);
     assert_eq!(content_type(&response), "application/xml; charset=utf-8");
     assert_eq!(
@@ -122,7 +129,7 @@ async fn nothing_published_proceeds() {
 
 #[wasm_bindgen_test]
 async fn the_numbers_rules_answer() {
-    let response = handle(push(SEED), &mock_env(&published(RULES), None)).await;
+    let response = answer(push(SEED), &mock_env(&published(RULES), None)).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response)
         .await
@@ -131,7 +138,7 @@ async fn the_numbers_rules_answer() {
 
 #[wasm_bindgen_test]
 async fn other_numbers_take_the_default() {
-    let response = handle(
+    let response = answer(
         push("from=492111234567&to=4930123456&direction=in"),
         &mock_env(&published(RULES), None),
     )
@@ -145,7 +152,7 @@ async fn other_numbers_take_the_default() {
 async fn kv_failure_and_corrupt_rules_still_answer_200_proceed() {
     forget_rules();
     let failing = mock_env(&[], Some("KV GET failed: 503"));
-    let response = handle(push(SEED), &failing).await;
+    let response = answer(push(SEED), &failing).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
 
@@ -156,7 +163,7 @@ async fn kv_failure_and_corrupt_rules_still_answer_200_proceed() {
         }
     }
     forget_rules();
-    let response = handle(push(SEED), &mock_env(&corrupt, None)).await;
+    let response = answer(push(SEED), &mock_env(&corrupt, None)).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
 }
@@ -164,9 +171,9 @@ async fn kv_failure_and_corrupt_rules_still_answer_200_proceed() {
 #[wasm_bindgen_test]
 async fn a_warm_isolate_answers_from_its_last_known_good_rules_when_kv_fails() {
     forget_rules();
-    let warm = handle(push(SEED), &mock_env(&published_as(RULES, 500), None)).await;
+    let warm = answer(push(SEED), &mock_env(&published_as(RULES, 500), None)).await;
     assert!(text(warm).await.contains("4915799912345"));
-    let response = handle(push(SEED), &mock_env(&[], Some("KV GET failed: 503"))).await;
+    let response = answer(push(SEED), &mock_env(&[], Some("KV GET failed: 503"))).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.contains("4915799912345"));
 }
@@ -178,7 +185,7 @@ async fn a_missing_binding_still_answers_200_proceed() {
     Reflect::set(&env, &"RULES_CACHE_SECONDS".into(), &"0".into()).unwrap();
     Reflect::set(&env, &"SIGNATURE_CHECK".into(), &"off".into()).unwrap();
     let env: Env = JsValue::from(env).unchecked_into();
-    let response = handle(push(SEED), &env).await;
+    let response = answer(push(SEED), &env).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.ends_with("<Response/>"));
 }
@@ -190,7 +197,7 @@ async fn later_events_are_answered_empty() {
         "event=hangup&cause=normalClearing&callId=1&from=492111234567&to=4915791234567&direction=in",
         "event=dtmf&dtmf=0815&callId=1",
     ] {
-        let response = handle(push(body), &mock_env(&published(RULES), None)).await;
+        let response = answer(push(body), &mock_env(&published(RULES), None)).await;
         assert_eq!(response.status_code(), 200, "{body}");
         assert!(text(response).await.ends_with("<Response/>"), "{body}");
     }
@@ -200,14 +207,14 @@ async fn later_events_are_answered_empty() {
 async fn bad_requests_get_specific_errors() {
     let env = mock_env(&[], None);
 
-    let response = handle(request(Method::Get, None, None), &env).await;
+    let response = answer(request(Method::Get, None, None), &env).await;
     assert_eq!(response.status_code(), 405);
     assert_eq!(
         response.headers().get("allow").unwrap().as_deref(),
         Some("POST")
     );
 
-    let response = handle(
+    let response = answer(
         request(Method::Post, Some("application/json"), Some("{}")),
         &env,
     )
@@ -216,10 +223,10 @@ async fn bad_requests_get_specific_errors() {
 
     // No Content-Length here: the cap while reading is what refuses it.
     let big = format!("{SEED}&pad={}", "x".repeat(16 * 1024));
-    let response = handle(push(&big), &env).await;
+    let response = answer(push(&big), &env).await;
     assert_eq!(response.status_code(), 413);
 
-    let response = handle(push("from=492111234567&direction=in"), &env).await;
+    let response = answer(push("from=492111234567&direction=in"), &env).await;
     assert_eq!(response.status_code(), 400);
     assert_eq!(content_type(&response), "text/plain; charset=utf-8");
     assert_eq!(text(response).await, "missing field `to`\n");
@@ -289,19 +296,19 @@ async fn webcrypto_verifies_signatures_with_a_configured_key() {
     Reflect::set(env_object, &"SIPGATE_PUBLIC_KEY".into(), &pem.into()).unwrap();
 
     let signature = sign(&signer, SEED).await;
-    let response = handle(signed_push(SEED, Some(&signature)), &env).await;
+    let response = answer(signed_push(SEED, Some(&signature)), &env).await;
     assert_eq!(response.status_code(), 200);
     assert!(text(response).await.contains("4915799912345"));
 
     let changed = SEED.replace("direction=in", "direction=in&x=1");
-    let response = handle(signed_push(&changed, Some(&signature)), &env).await;
+    let response = answer(signed_push(&changed, Some(&signature)), &env).await;
     assert_eq!(response.status_code(), 403);
     assert_eq!(
         text(response).await,
         "forbidden: X-Sipgate-Signature does not match the body\n"
     );
 
-    let response = handle(signed_push(SEED, None), &env).await;
+    let response = answer(signed_push(SEED, None), &env).await;
     assert_eq!(response.status_code(), 403);
 }
 
@@ -311,7 +318,7 @@ async fn sipgates_own_key_is_the_default_and_refuses_our_signatures() {
     let env = mock_env(&published(RULES), None);
     Reflect::set(env.unchecked_ref(), &"SIGNATURE_CHECK".into(), &"on".into()).unwrap();
     let signature = sign(&signer, SEED).await;
-    let response = handle(signed_push(SEED, Some(&signature)), &env).await;
+    let response = answer(signed_push(SEED, Some(&signature)), &env).await;
     assert_eq!(response.status_code(), 403);
     assert_eq!(
         text(response).await,
