@@ -10,12 +10,15 @@
 //
 // The .cpuprofile opens in Chrome DevTools (Performance tab). Loopback only,
 // bounded by --seconds.
-import autocannon from "autocannon";
 import { rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import WebSocket from "ws";
-import { buildCli } from "../scripts/tools.mjs";
-import { FORM, freePort, MIX, post, publishedStore, startWorker } from "./workers.mjs";
+import { buildCli, ensureTools } from "../scripts/tools.mjs";
+
+ensureTools();
+buildCli();
+const { default: autocannon } = await import("autocannon");
+const { default: WebSocket } = await import("ws");
+const { FORM, freePort, MIX, post, publishedStore, startWorker } = await import("./workers.mjs");
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,7 +31,6 @@ const { values: options, positionals } = parseArgs({
 });
 const kind = positionals[0] ?? "rust";
 
-buildCli();
 const store = publishedStore(options.cold ? 100_000 : 1_000);
 const inspectorPort = await freePort();
 const worker = await startWorker(kind, store, { inspectorPort });

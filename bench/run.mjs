@@ -14,15 +14,20 @@
 //   node bench/run.mjs --report-only   rewrites RESULTS.md from bench/results.json
 //
 // Loopback only; every run is bounded and stops by itself.
-import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
-import { buildCli, quietEnv, root, step } from "../scripts/tools.mjs";
-import { cpuNs, FORM, MIX, post, publishedStore, startWorker, threadCpuNs } from "./workers.mjs";
+import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mjs";
+
+// On a fresh clone: the npm packages (imported below, once installed), the
+// Rust tools, and the CLI that publishes the benchmark's rules.
+ensureTools();
+buildCli();
+const { default: autocannon } = await import("autocannon");
+const { cpuNs, FORM, MIX, post, publishedStore, startWorker, threadCpuNs } = await import("./workers.mjs");
 
 const { values: options } = parseArgs({
   options: {
