@@ -12,13 +12,13 @@
 // bounded by --seconds.
 import { rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { buildCli, ensureTools } from "../scripts/tools.mjs";
+import { buildCli, ensureTools, freePort } from "../scripts/tools.mjs";
 
 ensureTools();
 buildCli();
 const { default: autocannon } = await import("autocannon");
 const { default: WebSocket } = await import("ws");
-const { FORM, freePort, MIX, post, publishedStore, startWorker } = await import("./workers.mjs");
+const { FORM, MIX, post, publishedStore, startWorker } = await import("./workers.mjs");
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,

@@ -4,10 +4,9 @@
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bin, quietEnv, root } from "../scripts/tools.mjs";
+import { bin, freePort, quietEnv, root } from "../scripts/tools.mjs";
 
 const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
 export const compatibilityDate = wrangler.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
@@ -79,17 +78,6 @@ export const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
 // ---------------------------------------------------------------------------
 // Workers on loopback, and the CPU time of their workerd process.
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function workerdPids() {
   return new Set(

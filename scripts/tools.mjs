@@ -4,6 +4,7 @@
 // and the npm packages (npm ci). Also the shared helpers the other scripts use.
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -110,6 +111,18 @@ export function ensureFuzzTools() {
 /** Builds the rules CLI (check, simulate, publish, …) for the host. */
 export function buildCli() {
   run("cargo", ["build", "--quiet", "--bin", "sipgate-rules"]);
+}
+
+/** A free TCP port on loopback. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Starts a long-running child; the caller stops it. */

@@ -7,25 +7,14 @@
 import assert from "node:assert/strict";
 import { execSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { freePort } from "../../scripts/tools.mjs";
 import { root } from "../e2e/harness.mjs";
 
 const SEED = "from=492111234567&to=4915791234567&direction=in";
 const STARTUP_MS = 180_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `curl -X POST --data "$body" $url`: curl sends it form-encoded. */
 async function curlPost(url, body) {
