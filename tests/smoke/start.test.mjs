@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { execSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,14 +17,28 @@ import { root } from "../e2e/harness.mjs";
 const SEED = "from=492111234567&to=4915791234567&direction=in";
 const STARTUP_MS = 180_000;
 
-/** `curl -X POST --data "$body" $url`: curl sends it form-encoded. */
-async function curlPost(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body,
+/**
+ * `curl -X POST --data "$body" $url`: form-encoded, and like curl on a new
+ * connection each time (a pooled one may be closed by the server's
+ * keep-alive timeout while the test publishes).
+ */
+function curlPost(url, body) {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: "POST",
+      agent: false,
+      headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+    });
+    request.on("error", reject);
+    request.on("response", (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("error", reject);
+      response.on("end", () => resolve({ status: response.statusCode, type: response.headers["content-type"], body: text }));
+    });
+    request.end(body);
   });
-  return { status: response.status, type: response.headers.get("content-type"), body: await response.text() };
 }
 
 let server;
