@@ -5,9 +5,14 @@
 //! headers and a size-capped body in, the [`Reply`] out, its log line to
 //! the console, rules read from the KV binding [`ROUTES_BINDING`], the
 //! clock and timers, WebCrypto for sipgate's signatures, the vars and
-//! secrets, and the isolate's caches (rules, imported key).
+//! secrets, and the isolate's caches (rules, imported key). [`journal`]
+//! does the work after the answer (D1, the fan-out) and the retention run.
+
+mod journal;
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
@@ -19,7 +24,8 @@ use worker::{console_error, console_log, console_warn, event, ByteStream, Contex
 
 use crate::access::{Access, Settings};
 use crate::http::{self, Config, Reply, RequestHead, Runtime, Services, MAX_BODY_BYTES};
-use crate::log::{Level, LogLine};
+use crate::journal::{forward, Entry, Forwarding, JournalConfig, MASK_NUMBERS, RETENTION_DAYS};
+use crate::log::{Level, LogLine, TaskLine};
 use crate::storage::{Kv, RulesCache, StoreError};
 
 /// The KV namespace binding that holds the rules (part of the public interface).
@@ -57,15 +63,40 @@ pub fn forget_rules() {
 /// conversion reads `request.cf`, which workerd builds on first access — a
 /// tenth of a warm push's CPU time, for fields the router never reads.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(handle(req, &env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let handled = handle(req, &env).await;
+    if let Some(after) = handled.after {
+        // The journal and the fan-out never delay the answer.
+        ctx.wait_until(after);
+    }
+    Ok(handled.response)
+}
+
+/// Deletes the journal's pushes older than `JOURNAL_RETENTION_DAYS`
+/// (the Cron Trigger in wrangler.toml runs it daily).
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    journal::apply_retention(&env, &cached_config(&env)).await;
+}
+
+/// The answer to a request, and the work to do once it is sent.
+pub struct Handled {
+    pub response: Response,
+    pub after: Option<Pin<Box<dyn Future<Output = ()>>>>,
 }
 
 /// Answers one request. Never fails: every outcome is a deliberate [`Reply`].
-pub async fn handle(req: Request, env: &Env) -> Response {
-    let reply = reply(&req, env).await;
+pub async fn handle(req: Request, env: &Env) -> Handled {
+    let mut reply = reply(&req, env).await;
     write_log(&reply.log);
-    into_response(reply)
+    let after = reply.record.take().map(|record| {
+        let work = journal::after_answer(env.clone(), cached_config(env), *record);
+        Box::pin(work) as Pin<Box<dyn Future<Output = ()>>>
+    });
+    Handled {
+        response: into_response(reply),
+        after,
+    }
 }
 
 async fn reply(req: &Request, env: &Env) -> Reply {
@@ -101,6 +132,7 @@ async fn reply(req: &Request, env: &Env) -> Reply {
     };
     let runtime = Edge {
         kv: KvRules::new(env),
+        journal: env.d1(crate::journal::sql::BINDING).ok(),
     };
     // Shared by every request of the isolate; the core borrows it only
     // between awaits, so interleaved requests never collide.
@@ -144,7 +176,24 @@ fn config(env: &Env) -> Config {
     let (signature_check, public_key) = (text("SIGNATURE_CHECK"), text("SIPGATE_PUBLIC_KEY"));
     let (basic_user, basic_password) = (text("BASIC_AUTH_USER"), text("BASIC_AUTH_PASSWORD"));
     let allowed_sources = text("ALLOWED_SOURCES");
+    let forwarding = Forwarding::from_settings(
+        text(forward::URLS).as_deref(),
+        text(forward::SECRET).as_deref(),
+        text(forward::TIMEOUT_MS).as_deref(),
+    );
+    for problem in &forwarding.problems {
+        let mut line = TaskLine::new(Level::Warn, "config");
+        line.error = Some(problem.clone());
+        console_warn!("{}", line.to_json());
+    }
+    let journal = JournalConfig::from_settings(
+        env.d1(crate::journal::sql::BINDING).is_ok(),
+        text(MASK_NUMBERS).as_deref(),
+        text(RETENTION_DAYS).as_deref(),
+        forwarding,
+    );
     Config {
+        journal,
         admin_token: text(ADMIN_TOKEN).filter(|token| !token.is_empty()),
         cache_ms: cache_seconds * 1000,
         kv_budget_ms,
@@ -221,9 +270,10 @@ async fn drain_stream(stream: &mut ByteStream, mut drained: usize) {
     }
 }
 
-/// What the Workers runtime provides the core: KV, WebCrypto, timers.
+/// What the Workers runtime provides the core: KV, WebCrypto, timers, D1.
 struct Edge {
     kv: KvRules,
+    journal: Option<worker::D1Database>,
 }
 
 impl Kv for Edge {
@@ -246,23 +296,36 @@ impl Runtime for Edge {
         Ok(verified.as_bool() == Some(true))
     }
 
-    /// A `setTimeout` promise, cleared when the sleep is dropped (the KV read
-    /// won the race), so no timer outlives the request. Not `worker::Delay`:
-    /// it assumes `setTimeout` returns a number, which only workerd does.
     async fn sleep(&self, ms: u32) {
-        let global = js_sys::global();
-        let Ok(set_timeout) = method(&global, "setTimeout") else {
-            return; // no timers: no budget either, answer at once
-        };
-        let mut timer = JsValue::UNDEFINED;
-        let promise = Promise::new(&mut |resolve, _reject| {
-            timer = set_timeout
-                .call2(&global, &resolve, &JsValue::from(ms))
-                .unwrap_or(JsValue::UNDEFINED);
-        });
-        let _clear = ClearTimer(timer);
-        let _ = JsFuture::from(promise).await;
+        sleep(ms).await;
     }
+
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String> {
+        let database = self.journal.as_ref().ok_or("no D1 binding JOURNAL")?;
+        journal::linked(database, call_ids).await
+    }
+}
+
+/// A `setTimeout` promise, cleared when the sleep is dropped (the KV read
+/// won the race), so no timer outlives the request. Not `worker::Delay`:
+/// it assumes `setTimeout` returns a number, which only workerd does.
+async fn sleep(ms: u32) {
+    let global = js_sys::global();
+    let Ok(set_timeout) = method(&global, "setTimeout") else {
+        return; // no timers: no budget either, answer at once
+    };
+    let mut timer = JsValue::UNDEFINED;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        timer = set_timeout
+            .call2(&global, &resolve, &JsValue::from(ms))
+            .unwrap_or(JsValue::UNDEFINED);
+    });
+    let _clear = ClearTimer(timer);
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Clears a `setTimeout` timer when dropped.

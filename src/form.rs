@@ -60,6 +60,14 @@ pub fn decode(body: &[u8]) -> Result<Vec<Pair<'_>>, FormError> {
         .collect()
 }
 
+/// Percent-decodes a URL path segment, where `+` is itself, not a space.
+pub fn decode_path_segment(raw: &str) -> Option<String> {
+    let escaped = raw.replace('+', "%2B");
+    decode_component(escaped.as_bytes())
+        .ok()
+        .map(Cow::into_owned)
+}
+
 enum ComponentError {
     BadPercent,
     NotUtf8,

@@ -17,10 +17,13 @@
 //! | a push                                         | 200, XML — also when KV or the rules fail |
 //! | `POST /simulate` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the JSON [`Trace`](crate::simulate::Trace) |
 //! | `/simulate` without `ADMIN_TOKEN` configured, or without it as bearer | 404 |
+//! | `GET /calls/{callId}` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the call's [`Timeline`] as JSON; 404 when nothing is recorded |
 //!
-//! Every path but `/simulate` takes pushes (`?menu=…&try=…` marks the
-//! digits of a menu). The edge shell calls [`admit`] before reading the
-//! body, reads at most [`MAX_BODY_BYTES`], then calls [`serve`].
+//! Every other path takes pushes (`?menu=…&try=…` marks the digits of a
+//! menu). The edge shell calls [`admit`] before reading the body, reads at
+//! most [`MAX_BODY_BYTES`], then calls [`serve`]; a push's [`Reply`] may
+//! carry a [`Record`] for the journal and the fan-out, which the shell
+//! writes after answering.
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
@@ -30,6 +33,8 @@ use std::task::Poll;
 use futures_util::future::{select, Either};
 
 use crate::access::{signature_bytes, Access, Denied, REALM};
+use crate::journal::timeline::{Expansion, Timeline};
+use crate::journal::{entry::dedup_key, Entry, JournalConfig, Masking};
 use crate::log::{Level, LogLine};
 use crate::push::Push;
 use crate::response::Response;
@@ -38,6 +43,7 @@ use crate::rules::problem::parse_json;
 use crate::rules::Outcome;
 use crate::simulate::{simulate, CallInput};
 use crate::storage::{last_known_good, load_live, Kv, Live, LoadError, RulesCache};
+use crate::url::HttpUrl;
 use crate::xml;
 
 /// Largest body accepted; a real push is ~270 bytes.
@@ -65,7 +71,7 @@ pub struct RequestHead<'a> {
 /// Settings from the worker's vars and secrets.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// `ADMIN_TOKEN`: enables `/simulate` for requests bearing it.
+    /// `ADMIN_TOKEN`: enables `/simulate` and `/calls/…` for requests bearing it.
     pub admin_token: Option<String>,
     /// `RULES_CACHE_SECONDS`, in ms: how long an isolate trusts its copy of the pointer.
     pub cache_ms: i64,
@@ -74,9 +80,11 @@ pub struct Config {
     pub kv_budget_ms: u32,
     /// Signature, basic auth and source checks for pushes.
     pub access: Access,
+    /// The call journal and the fan-out.
+    pub journal: JournalConfig,
 }
 
-/// What the runtime provides beyond KV: WebCrypto and timers.
+/// What the runtime provides beyond KV: WebCrypto, timers, the journal.
 #[allow(async_fn_in_trait)] // Workers run single-threaded: no `Send` bound wanted.
 pub trait Runtime: Kv {
     /// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 `signature` of `body` with
@@ -84,6 +92,10 @@ pub trait Runtime: Kv {
     async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String>;
     /// Completes after `ms` milliseconds.
     async fn sleep(&self, ms: u32);
+    /// Milliseconds since the epoch, now.
+    fn now_ms(&self) -> i64;
+    /// The journal's pushes whose `callId` or `origCallId` is one of `call_ids`.
+    async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String>;
 }
 
 /// What a request is for, once admitted.
@@ -98,6 +110,10 @@ pub enum Endpoint {
     },
     Simulate {
         base: SelfUrl,
+    },
+    /// `GET /calls/{callId}`.
+    Call {
+        call_id: String,
     },
 }
 
@@ -117,6 +133,19 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     pub body: String,
     pub log: LogLine,
+    /// For the journal and the fan-out, once the answer is sent.
+    pub record: Option<Box<Record>>,
+}
+
+/// What the shell writes after answering a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The push is stored once under this key.
+    pub dedup: String,
+    /// For the journal (numbers masked as configured); `None` when it is off.
+    pub stored: Option<Entry>,
+    /// For the receivers (numbers as sent); `None` when there are none.
+    pub forwarded: Option<Entry>,
 }
 
 impl Reply {
@@ -136,6 +165,7 @@ impl Reply {
             headers: vec![("Content-Type", TEXT.to_owned())],
             body: reason + "\n",
             log,
+            record: None,
         }
     }
 
@@ -145,6 +175,17 @@ impl Reply {
             headers: vec![("Content-Type", xml::CONTENT_TYPE.to_owned())],
             body: document,
             log,
+            record: None,
+        }
+    }
+
+    fn json(body: String, log: LogLine) -> Reply {
+        Reply {
+            status: log.status,
+            headers: vec![("Content-Type", format!("{JSON}; charset=utf-8"))],
+            body,
+            log,
+            record: None,
         }
     }
 }
@@ -160,17 +201,15 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
             "the request URL is not absolute http(s)".to_owned(),
         ))
     })?;
+    let admin = path == "/simulate" || path.starts_with("/calls/");
+    if admin && !admin_authorized(head, config) {
+        // Without the token the admin endpoints do not exist, to anyone.
+        return Err(Box::new(Reply::refuse(404, "not found".to_owned())));
+    }
+    if let Some(call_id) = path.strip_prefix("/calls/") {
+        return admit_call(head.method, call_id);
+    }
     let (endpoint, media_type) = if path == "/simulate" {
-        let authorized = match (&config.admin_token, head.authorization) {
-            (Some(token), Some(authorization)) => authorization
-                .strip_prefix("Bearer ")
-                .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes())),
-            _ => false,
-        };
-        if !authorized {
-            // Without the token the endpoint does not exist, to anyone.
-            return Err(Box::new(Reply::refuse(404, "not found".to_owned())));
-        }
         (Endpoint::Simulate { base }, JSON)
     } else {
         if let Err(denied) = config.access.check_head(head.client_ip, head.authorization) {
@@ -219,6 +258,28 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
         }
     }
     Ok(endpoint)
+}
+
+fn admin_authorized(head: &RequestHead<'_>, config: &Config) -> bool {
+    match (&config.admin_token, head.authorization) {
+        (Some(token), Some(authorization)) => authorization
+            .strip_prefix("Bearer ")
+            .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes())),
+        _ => false,
+    }
+}
+
+/// `GET /calls/{callId}`: the id as sipgate sends it (percent-decoded).
+fn admit_call(method: &str, call_id: &str) -> Result<Endpoint, Box<Reply>> {
+    if method != "GET" {
+        let mut reply = Reply::refuse(405, format!("method {} not allowed here", clip(method)));
+        reply.headers.push(("Allow", "GET".to_owned()));
+        return Err(Box::new(reply));
+    }
+    let call_id = crate::form::decode_path_segment(call_id)
+        .filter(|id| !id.is_empty() && id.len() <= 128 && !id.contains('/'))
+        .ok_or_else(|| Box::new(Reply::refuse(400, "not a call id".to_owned())))?;
+    Ok(Endpoint::Call { call_id })
 }
 
 /// The refusal of a push that fails an access check; the log says why
@@ -344,6 +405,7 @@ pub async fn serve<R: Runtime>(
             answer_push(body, base, query, services).await
         }
         Endpoint::Simulate { base } => answer_simulation(body, base, services).await,
+        Endpoint::Call { call_id } => answer_call(call_id, services).await,
     }
 }
 
@@ -360,6 +422,14 @@ async fn answer_push<R: Runtime>(
     let mut log = LogLine::new(Level::Info, "not_routed", 200);
     log.event = Some(clip(push.event_name()));
     log.call_id = push.leg().call_id.as_deref().map(clip);
+    // When calls are watched, every call answered comes back to us.
+    let callbacks = match services.config.journal.watches_calls() {
+        true => base.url(),
+        false => None,
+    };
+    let call_answer = |response: Response| {
+        written(&with_callbacks(&response, callbacks.as_ref()).unwrap_or(response))
+    };
 
     // The action, one word, and the XML document.
     let (answer, xml) = match &push {
@@ -368,7 +438,7 @@ async fn answer_push<R: Runtime>(
             match load(services, number, &mut log).await {
                 Some(Live {
                     kill: Some(kill), ..
-                }) => written(&respond_kill(&kill, &mut log)),
+                }) => call_answer(respond_kill(&kill, &mut log)),
                 Some(Live {
                     rules: Some(rules), ..
                 }) => {
@@ -388,13 +458,16 @@ async fn answer_push<R: Runtime>(
                         }
                         None => log.msg = "no_match",
                     }
-                    (decision.response.action_name(), decision.xml().into_owned())
+                    match with_callbacks(&decision.response, callbacks.as_ref()) {
+                        Some(watched) => written(&watched),
+                        None => (decision.response.action_name(), decision.xml().into_owned()),
+                    }
                 }
                 Some(_) => {
                     log.msg = "no_rules";
-                    written(&Response::proceed())
+                    call_answer(Response::proceed())
                 }
-                None => written(&Response::proceed()),
+                None => call_answer(Response::proceed()),
             }
         }
         Push::Dtmf(dtmf) => match MenuState::from_query(query) {
@@ -434,11 +507,95 @@ async fn answer_push<R: Runtime>(
         Push::Answer(_) | Push::Hangup(_) | Push::Unknown(_) => written(&Response::proceed()),
     };
     log.answer = Some(answer);
-    Reply::xml(xml, log)
+    let record = journal_record(&push, &log, &xml, query, body, services);
+    Reply {
+        record,
+        ..Reply::xml(xml, log)
+    }
 }
 
 fn written(response: &Response) -> (&'static str, String) {
     (response.action_name(), response.to_xml())
+}
+
+/// `response` with `onAnswer`/`onHangup` set to `callbacks` where it has
+/// none (a rule's own are kept); `None` when nothing changes.
+fn with_callbacks(response: &Response, callbacks: Option<&HttpUrl>) -> Option<Response> {
+    let url = callbacks?;
+    if response.on_answer.is_some() && response.on_hangup.is_some() {
+        return None;
+    }
+    Some(Response {
+        on_answer: response.on_answer.clone().or_else(|| Some(url.clone())),
+        on_hangup: response.on_hangup.clone().or_else(|| Some(url.clone())),
+        action: response.action.clone(),
+    })
+}
+
+/// What the journal and the receivers get about an answered push.
+fn journal_record<R: Runtime>(
+    push: &Push,
+    log: &LogLine,
+    xml: &str,
+    query: &str,
+    body: &[u8],
+    services: &Services<'_, R>,
+) -> Option<Box<Record>> {
+    let journal = &services.config.journal;
+    if !journal.watches_calls() {
+        return None;
+    }
+    let at_ms = services.now_ms;
+    let decision_ms = services.runtime.now_ms().saturating_sub(at_ms).max(0);
+    let entry = |masking| Entry {
+        decision_ms: Some(decision_ms),
+        ..Entry::new(push, log, xml, masking, at_ms)
+    };
+    Some(Box::new(Record {
+        dedup: dedup_key(query, body),
+        stored: journal.recording.then(|| entry(journal.masking)),
+        forwarded: (!journal.forwarding.receivers.is_empty()).then(|| entry(Masking::Off)),
+    }))
+}
+
+/// `GET /calls/{callId}`: every push of the call's legs, from the journal.
+async fn answer_call<R: Runtime>(call_id: &str, services: &Services<'_, R>) -> Reply {
+    if !services.config.journal.recording {
+        let mut reply = Reply::refuse(
+            404,
+            format!(
+                "the journal is off: no D1 binding {}",
+                crate::journal::sql::BINDING
+            ),
+        );
+        reply.log.msg = "journal_off";
+        return reply;
+    }
+    let mut expansion = Expansion::new(call_id);
+    while let Some(call_ids) = expansion.next_query() {
+        match services.runtime.journal_linked(&call_ids).await {
+            Ok(entries) => expansion.add(entries),
+            Err(error) => {
+                let mut reply = Reply::refuse(503, format!("the journal cannot be read: {error}"));
+                reply.log.level = Level::Error;
+                reply.log.msg = "journal_unavailable";
+                return reply;
+            }
+        }
+    }
+    let timeline: Timeline = expansion.finish(call_id);
+    if timeline.is_empty() {
+        return Reply::refuse(
+            404,
+            format!("no pushes recorded for call {}", clip(call_id)),
+        );
+    }
+    let mut log = LogLine::new(Level::Info, "call", 200);
+    log.call_id = Some(clip(call_id));
+    Reply::json(
+        serde_json::to_string_pretty(&timeline).unwrap_or_default() + "\n",
+        log,
+    )
 }
 
 /// The live rules, within the KV time budget; when they cannot be had, the
@@ -539,6 +696,7 @@ async fn answer_simulation<R: Runtime>(
                 log.error.clone().unwrap_or_default()
             ),
             log,
+            record: None,
         };
     };
     match simulate(
@@ -549,12 +707,10 @@ async fn answer_simulation<R: Runtime>(
         base,
         now_utc,
     ) {
-        Ok(trace) => Reply {
-            status: 200,
-            headers: vec![("Content-Type", format!("{JSON}; charset=utf-8"))],
-            body: serde_json::to_string_pretty(&trace).unwrap_or_default() + "\n",
+        Ok(trace) => Reply::json(
+            serde_json::to_string_pretty(&trace).unwrap_or_default() + "\n",
             log,
-        },
+        ),
         Err(error) => Reply::refuse(400, error.0),
     }
 }
@@ -570,18 +726,26 @@ fn clip(text: &str) -> String {
 }
 
 #[cfg(test)]
+mod journal_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::{plan_publish, Index, LIVE_KEY};
     use crate::testing::{run, MemoryKv};
 
     const OFFICE: &str = include_str!("../examples/office.json");
-    const FORM_UTF8: Option<&str> = Some("application/x-www-form-urlencoded; charset=UTF-8");
+    pub(super) const FORM_UTF8: Option<&str> =
+        Some("application/x-www-form-urlencoded; charset=UTF-8");
     // 2026-11-30 10:00 Berlin (a Monday), and the Saturday before.
-    const MONDAY_10: i64 = 1_796_029_200_000;
+    pub(super) const MONDAY_10: i64 = 1_796_029_200_000;
     const SATURDAY_10: i64 = 1_795_856_400_000;
 
-    fn head<'a>(method: &'a str, url: &'a str, content_type: Option<&'a str>) -> RequestHead<'a> {
+    pub(super) fn head<'a>(
+        method: &'a str,
+        url: &'a str,
+        content_type: Option<&'a str>,
+    ) -> RequestHead<'a> {
         RequestHead {
             method,
             url,
@@ -593,7 +757,7 @@ mod tests {
         }
     }
 
-    fn published() -> MemoryKv {
+    pub(super) fn published() -> MemoryKv {
         let kv = MemoryKv::default();
         let spec = parse_json(OFFICE).unwrap();
         let plan = plan_publish(OFFICE, &spec, &Index::default(), None, "t".into(), None);

@@ -16,6 +16,7 @@
 //! * [`rules`] — the rules document: conditions, menus, validation, evaluation.
 //! * [`storage`] — the KV layout: versions, shards, the live pointer, the isolate cache.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
+//! * [`journal`] — the call journal in D1, call timelines, rule hits, the fan-out.
 //! * [`http`] — the worker's HTTP behaviour (endpoints, status codes, limits).
 //! * [`log`] — the one structured log line per request.
 //!
@@ -40,6 +41,7 @@ pub mod base64;
 pub mod calendar;
 pub mod form;
 pub mod http;
+pub mod journal;
 pub mod log;
 pub mod number;
 pub mod push;

@@ -85,6 +85,55 @@ impl LogLine {
     }
 }
 
+/// A line about work done after the answer — the journal, the fan-out — or
+/// on a schedule (retention):
+///
+/// ```json
+/// {"level":"warn","msg":"forward_failed","callId":"123456","event":"newCall","receiver":"https://crm.example.com/in","status":502}
+/// {"level":"error","msg":"journal_failed","callId":"123456","event":"hangup","error":"D1_ERROR: no such table: pushes"}
+/// {"level":"info","msg":"journal_retention","deleted":1200}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskLine {
+    pub level: Level,
+    /// `journal_failed`, `forward_failed`, `journal_retention`, `config`.
+    pub msg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<String>,
+    /// The receiver's HTTP status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Rows deleted by retention.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TaskLine {
+    pub fn new(level: Level, msg: &'static str) -> TaskLine {
+        TaskLine {
+            level,
+            msg,
+            call_id: None,
+            event: None,
+            receiver: None,
+            status: None,
+            deleted: None,
+            error: None,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| format!("{{\"msg\":\"{}\"}}", self.msg))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +146,17 @@ mod tests {
         assert_eq!(
             line.to_json(),
             r#"{"level":"error","msg":"rules_unavailable","status":200,"key":"rules:live","error":"timeout \"x\""}"#
+        );
+    }
+
+    #[test]
+    fn task_lines_leave_out_what_they_do_not_know() {
+        let mut line = TaskLine::new(Level::Warn, "forward_failed");
+        line.receiver = Some("https://crm.example.com/in".into());
+        line.status = Some(502);
+        assert_eq!(
+            line.to_json(),
+            r#"{"level":"warn","msg":"forward_failed","receiver":"https://crm.example.com/in","status":502}"#
         );
     }
 }

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::http::Runtime;
+use crate::journal::Entry;
 use crate::storage::{Kv, StoreError};
 
 /// A KV in memory that counts reads and can be told to fail or to hang.
@@ -15,6 +16,10 @@ pub struct MemoryKv {
     /// Reads never complete; the time budget runs out at once.
     pub hanging: bool,
     pub reads: RefCell<Vec<String>>,
+    /// The journal's pushes, as `journal_linked` finds them.
+    pub journal: RefCell<Vec<Entry>>,
+    /// The clock after the decision (`now_ms`); 0 leaves it unset.
+    pub clock_ms: std::cell::Cell<i64>,
 }
 
 /// The fake signature of `body`: `sig:` followed by the body.
@@ -72,6 +77,28 @@ impl Runtime for MemoryKv {
         if !self.hanging {
             std::future::pending::<()>().await;
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock_ms.get()
+    }
+
+    async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String> {
+        if let Some(message) = &self.failing {
+            return Err(message.clone());
+        }
+        Ok(self
+            .journal
+            .borrow()
+            .iter()
+            .filter(|entry| {
+                [&entry.call_id, &entry.orig_call_id]
+                    .into_iter()
+                    .flatten()
+                    .any(|id| call_ids.contains(id))
+            })
+            .cloned()
+            .collect())
     }
 }
 

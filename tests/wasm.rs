@@ -97,10 +97,15 @@ fn push(body: &str) -> Request {
     request(Method::Post, Some(FORM), Some(body))
 }
 
-/// The edge handler, with the response wrapped for the tests' convenience.
+/// The edge handler, with the response wrapped for the tests' convenience;
+/// the work after the answer (journal, fan-out) is done before it returns.
 async fn answer(request: Request, env: &Env) -> Response {
     // Clone the handle, not the JS Request (its own clone() would tee the body).
-    Response::from(handle(Clone::clone(request.inner()), env).await)
+    let handled = handle(Clone::clone(request.inner()), env).await;
+    if let Some(after) = handled.after {
+        after.await;
+    }
+    Response::from(handled.response)
 }
 
 async fn text(mut response: Response) -> String {
@@ -324,4 +329,103 @@ async fn sipgates_own_key_is_the_default_and_refuses_our_signatures() {
         text(response).await,
         "forbidden: X-Sipgate-Signature does not match the body\n"
     );
+}
+
+/// A D1 binding in memory: a `D1Database` (the worker crate checks the
+/// class name) that logs every statement with its values, and answers
+/// `all()` with `rows`.
+fn mock_d1(rows: &str) -> Object {
+    let make = Function::new_with_args(
+        "rows",
+        r#"
+        class D1Database {
+            constructor() { this.statements = []; }
+            prepare(sql) {
+                const database = this;
+                const statement = {
+                    sql, values: [],
+                    bind(...values) { statement.values = values; return statement; },
+                    async run() { database.statements.push(statement); return { success: true, meta: { changes: 1 }, results: [] }; },
+                    async all() { database.statements.push(statement); return { success: true, meta: {}, results: JSON.parse(rows) }; },
+                };
+                return statement;
+            }
+        }
+        return new D1Database();
+        "#,
+    );
+    make.call1(&JsValue::NULL, &rows.into())
+        .unwrap()
+        .unchecked_into()
+}
+
+fn statements(database: &Object) -> Vec<(String, Vec<JsValue>)> {
+    let list: worker::js_sys::Array = Reflect::get(database, &"statements".into())
+        .unwrap()
+        .unchecked_into();
+    list.iter()
+        .map(|statement| {
+            let sql = Reflect::get(&statement, &"sql".into())
+                .unwrap()
+                .as_string()
+                .unwrap();
+            let values: worker::js_sys::Array = Reflect::get(&statement, &"values".into())
+                .unwrap()
+                .unchecked_into();
+            (sql, values.iter().collect())
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn with_a_journal_the_push_is_stored_after_the_answer_and_the_call_comes_back() {
+    forget_rules();
+    let env = mock_env(&published_as(RULES, 600), None);
+    let database = mock_d1("[]");
+    Reflect::set(env.unchecked_ref(), &"JOURNAL".into(), &database).unwrap();
+    let body = "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=J1";
+    let response = answer(push(body), &env).await;
+    assert_eq!(response.status_code(), 200);
+    assert!(text(response).await.contains(
+        r#"<Response onAnswer="https://router.example/" onHangup="https://router.example/"><Dial>"#
+    ));
+    let stored = statements(&database);
+    assert_eq!(stored.len(), 1);
+    let (sql, values) = &stored[0];
+    assert!(sql.starts_with("INSERT INTO pushes"), "{sql}");
+    assert_eq!(values.len(), 23);
+    assert_eq!(values[2].as_string().as_deref(), Some("newCall"));
+    assert_eq!(values[3].as_string().as_deref(), Some("J1"));
+    assert_eq!(values[7].as_string().as_deref(), Some("49211*****67"));
+    assert_eq!(values[17].as_string().as_deref(), Some("mobile"));
+}
+
+#[wasm_bindgen_test]
+async fn the_calls_endpoint_reads_the_journal() {
+    forget_rules();
+    let env = mock_env(&[], None);
+    Reflect::set(env.unchecked_ref(), &"ADMIN_TOKEN".into(), &"t0ken".into()).unwrap();
+    let rows = r#"[{"event":"newCall","atMs":1000,"callId":"J1","origCallId":null,"users":"[\"Alice\"]","userIds":"[]","fullUserIds":"[]","version":3,"rule":"mobile","answer":"dial","decisionMs":0}]"#;
+    let database = mock_d1(rows);
+    Reflect::set(env.unchecked_ref(), &"JOURNAL".into(), &database).unwrap();
+    let headers = Headers::new();
+    headers.set("Authorization", "Bearer t0ken").unwrap();
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init("https://router.example/calls/J1", &init).unwrap();
+    let response = answer(request, &env).await;
+    assert_eq!(response.status_code(), 200);
+    let body = text(response).await;
+    assert!(
+        body.contains(
+            r#""users": [
+            "Alice"
+          ]"#
+        ),
+        "{body}"
+    );
+    assert!(body.contains(r#""rule": "mobile""#), "{body}");
+    let (sql, values) = &statements(&database)[0];
+    assert!(sql.starts_with("SELECT"), "{sql}");
+    assert_eq!(values[0].as_string().as_deref(), Some("J1"));
 }

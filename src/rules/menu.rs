@@ -52,6 +52,11 @@ impl SelfUrl {
             .map(|url| SelfUrl(url.as_str().to_owned()))
     }
 
+    /// The URL itself, for `onAnswer`/`onHangup` pointing back at the router.
+    pub fn url(&self) -> Option<HttpUrl> {
+        HttpUrl::parse(&self.0).ok()
+    }
+
     /// The URL a menu's digits are posted to.
     fn for_menu(&self, menu: &str, attempt: u32) -> Option<HttpUrl> {
         HttpUrl::parse(&format!("{}?menu={menu}&try={attempt}", self.0)).ok()
