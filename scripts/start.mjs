@@ -1,5 +1,6 @@
 // `npm start`: install what is missing, publish the office example
-// (examples/office.json) into the local KV, and serve the worker on
+// (examples/office.json) into the local KV, create the call journal's table
+// in the local D1, and serve the worker on
 // 127.0.0.1 with `wrangler dev` (which builds it through the [build] command
 // in wrangler.toml and rebuilds on changes under src/). Locally the isolate
 // does not cache the rules pointer (RULES_CACHE_SECONDS=0), so a publish
@@ -9,7 +10,7 @@
 //   npm start                                   127.0.0.1:8787, state in .wrangler/state
 //   npm start -- --port 8788 --persist-to DIR   another port / another local store
 import { parseArgs } from "node:util";
-import { bin, buildCli, ensureTools, run, start, step } from "./tools.mjs";
+import { bin, buildCli, ensureTools, quietEnv, run, start, step } from "./tools.mjs";
 
 const { values: options } = parseArgs({
   options: {
@@ -23,6 +24,11 @@ ensureTools();
 step("publishing examples/office.json into the local KV (binding ROUTES)");
 buildCli();
 run(bin.cli, ["publish", "examples/office.json", ...persist]);
+step("creating the call journal's table in the local D1 (binding JOURNAL)");
+// Non-interactive (CI=true): wrangler would otherwise ask before applying.
+run(bin.wrangler, ["d1", "migrations", "apply", "JOURNAL", "--local", ...persist], {
+  env: { ...quietEnv, CI: "true" },
+});
 
 step(`serving on http://127.0.0.1:${options.port} (Ctrl-C stops)`);
 console.log("  SIGNATURE_CHECK is OFF for local development: unsigned pushes (curl) are accepted here.");

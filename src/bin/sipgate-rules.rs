@@ -9,12 +9,16 @@
 //! sipgate-rules rollback [--to V] [KV]
 //! sipgate-rules diff A B          [KV]   (A, B: version numbers or files)
 //! sipgate-rules kill (--dial N… | --voicemail | --proceed | --reject [busy] | --off) [KV]
+//! sipgate-rules calls [--number N] [--since T] [--until T] [--limit N] [--json] [KV]
+//! sipgate-rules call CALLID [--json] [KV]
+//! sipgate-rules hits [--since T] [--until T] [--json] [KV]
 //!
 //! KV: the local store by default (as `npm start` uses it); --persist-to DIR
-//!     for another local store; --remote for the real namespace.
+//!     for another local store; --remote for the real namespace. The journal
+//!     commands read the D1 database `JOURNAL` of the same place.
 //! ```
 //!
-//! Reading and writing KV goes through wrangler (`node_modules/.bin/wrangler`,
+//! Reading and writing KV and D1 goes through wrangler (`node_modules/.bin/wrangler`,
 //! or `$WRANGLER`), so the CLI uses exactly the credentials and local store
 //! wrangler does.
 

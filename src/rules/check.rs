@@ -32,6 +32,21 @@ pub struct RuleSet {
     pub menus: HashMap<String, Menu>,
 }
 
+impl RuleSet {
+    /// Every rule's id in the order calls meet them: global, the numbers'
+    /// (numbers in order), default.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        let mut numbers: Vec<(&String, &Vec<Rule>)> = self.numbers.iter().collect();
+        numbers.sort_by_key(|(number, _)| *number);
+        self.global
+            .iter()
+            .chain(numbers.into_iter().flat_map(|(_, rules)| rules))
+            .chain(&self.default)
+            .map(|rule| rule.id.as_str())
+            .collect()
+    }
+}
+
 /// One compiled rule.
 #[derive(Debug)]
 pub struct Rule {

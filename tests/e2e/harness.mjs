@@ -14,6 +14,8 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
 const compatibilityDate = wranglerToml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const namespaceId = wranglerToml.match(/^id\s*=\s*"([^"]+)"/m)[1];
+const journalId = wranglerToml.match(/^database_id\s*=\s*"([^"]+)"/m)[1];
+const wranglerPath = join(root, "node_modules", ".bin", "wrangler");
 const cliPath = join(root, "target", "debug", "sipgate-rules");
 
 export const FORM = "application/x-www-form-urlencoded; charset=UTF-8";
@@ -58,6 +60,15 @@ export function localStore() {
       if (result.status !== 0) throw new Error(`publish failed:\n${result.stderr}`);
       return result.stdout;
     },
+    /** Creates the journal's table in the local D1 store, as `npm start` does. */
+    migrateJournal() {
+      const result = spawnSync(wranglerPath, ["d1", "migrations", "apply", "JOURNAL", "--local", "--persist-to", dir], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      });
+      if (result.status !== 0) throw new Error(`migrations failed:\n${result.stdout}\n${result.stderr}`);
+    },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -65,9 +76,10 @@ export function localStore() {
 /**
  * Starts the worker over `store`. `vars` become bindings (default: no
  * isolate cache, no signature check, an admin token). `fault` wraps the worker so that its
- * ROUTES binding misbehaves or is counted (see faulty-kv.mjs).
+ * ROUTES binding misbehaves or is counted (see faulty-kv.mjs). `journal`
+ * binds the store's local D1 database as JOURNAL.
  */
-export async function startWorker({ store, fault, vars = {} } = {}) {
+export async function startWorker({ store, fault, vars = {}, journal = false } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
     throw new Error("build/index.js is missing: run `node scripts/build.mjs` first");
   }
@@ -92,6 +104,7 @@ export async function startWorker({ store, fault, vars = {} } = {}) {
     compatibilityDate,
     kvNamespaces: { ROUTES: namespaceId },
     kvPersist: store ? join(store.dir, "v3", "kv") : false,
+    ...(journal ? { d1Databases: { JOURNAL: journalId }, d1Persist: join(store.dir, "v3", "d1") } : {}),
     bindings: { RULES_CACHE_SECONDS: "0", SIGNATURE_CHECK: "off", ADMIN_TOKEN, ...vars, ...(fault ? { FAULT: fault } : {}) },
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
@@ -99,15 +112,19 @@ export async function startWorker({ store, fault, vars = {} } = {}) {
     },
   });
   let kv;
+  let d1;
   try {
     await mf.ready;
     kv = await mf.getKVNamespace("ROUTES");
+    if (journal) d1 = await mf.getD1Database("JOURNAL");
   } catch (error) {
     await mf.dispose(); // a live workerd would keep the test process from exiting
     throw error;
   }
   return {
     kv,
+    d1,
+    mf,
     logs,
     /** POSTs a form body (as curl --data does) and returns {status, headers, body}. */
     async post(body, { contentType = FORM, headers = {}, path = "/" } = {}) {

@@ -1,6 +1,7 @@
 //! The commands of the `sipgate-rules` CLI (see `src/bin/sipgate-rules.rs` for usage).
 
 mod diff;
+mod journal;
 mod wrangler;
 
 use std::collections::HashMap;
@@ -27,7 +28,11 @@ const USAGE: &str = "usage:
   sipgate-rules rollback [--to V]  [--remote | --persist-to DIR]
   sipgate-rules diff A B           [--remote | --persist-to DIR]   (A, B: version numbers or files)
   sipgate-rules kill (--dial N... | --voicemail | --proceed | --reject | --busy | --hangup | --off)
-                                    [--remote | --persist-to DIR]";
+                                    [--remote | --persist-to DIR]
+  sipgate-rules calls [--number N] [--since T] [--until T] [--limit 50] [--json]
+                                    [--remote | --persist-to DIR]   (T: 2026-11-30 or 2026-11-30T09:00, UTC)
+  sipgate-rules call CALLID [--json] [--remote | --persist-to DIR]
+  sipgate-rules hits [--since T] [--until T] [--json] [--remote | --persist-to DIR]";
 
 /// Flags that take no value.
 const SWITCHES: &[&str] = &[
@@ -42,8 +47,8 @@ const SWITCHES: &[&str] = &[
     "help",
 ];
 
-struct Args {
-    positional: Vec<String>,
+pub(crate) struct Args {
+    pub(crate) positional: Vec<String>,
     values: HashMap<String, Vec<String>>,
 }
 
@@ -74,11 +79,11 @@ impl Args {
         Ok(args)
     }
 
-    fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.values.contains_key(name)
     }
 
-    fn one(&self, name: &str) -> Option<String> {
+    pub(crate) fn one(&self, name: &str) -> Option<String> {
         self.values
             .get(name)
             .and_then(|values| values.last().cloned())
@@ -100,7 +105,7 @@ impl Args {
             .ok_or_else(|| format!("a FILE is required\n{USAGE}"))
     }
 
-    fn kv(&self) -> Wrangler {
+    pub(crate) fn kv(&self) -> Wrangler {
         Wrangler::new(if self.has("remote") {
             Target::Remote
         } else {
@@ -124,6 +129,9 @@ pub fn run(raw: &[String]) -> Result<ExitCode, String> {
         "rollback" => rollback(&args),
         "diff" => diff::run(&args.positional, &args.kv()),
         "kill" => kill(&args),
+        "calls" => journal::calls(&args),
+        "call" => journal::call(&args),
+        "hits" => journal::hits(&args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -204,7 +212,7 @@ fn check(args: &Args) -> Result<ExitCode, String> {
     }
 }
 
-fn now_seconds() -> i64 {
+pub(crate) fn now_seconds() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs() as i64)
@@ -257,7 +265,7 @@ fn simulate_call(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pointer(kv: &Wrangler) -> Result<Option<Pointer>, String> {
+pub(crate) fn pointer(kv: &Wrangler) -> Result<Option<Pointer>, String> {
     kv.get(LIVE_KEY)?
         .map(|json| {
             Pointer::parse(&json).map_err(|error| format!("{LIVE_KEY} is corrupt: {error}"))

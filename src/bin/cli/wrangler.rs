@@ -1,4 +1,5 @@
-//! The rules namespace through wrangler's `kv` commands.
+//! The rules namespace through wrangler's `kv` commands, and the journal
+//! through `d1 execute`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -37,12 +38,27 @@ impl Wrangler {
         }
     }
 
+    /// `wrangler kv … --binding ROUTES`, on the target.
+    pub fn describe_journal(&self) -> String {
+        match &self.target {
+            Target::Local { persist_to: None } => "the local journal (.wrangler/state)".to_owned(),
+            Target::Local {
+                persist_to: Some(dir),
+            } => format!("the local journal in {dir}"),
+            Target::Remote => "the remote journal".to_owned(),
+        }
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.program);
         command
             .args(["kv"])
             .args(args)
             .args(["--binding", "ROUTES"]);
+        self.on_target(command)
+    }
+
+    fn on_target(&self, mut command: Command) -> Command {
         match &self.target {
             Target::Local { persist_to } => {
                 command.arg("--local");
@@ -59,21 +75,47 @@ impl Wrangler {
     }
 
     fn run(&self, args: &[&str]) -> Result<String, String> {
-        let output = self.command(args).output().map_err(|error| {
+        self.output(self.command(args), args)
+    }
+
+    fn output(&self, mut command: Command, args: &[&str]) -> Result<String, String> {
+        let output = command.output().map_err(|error| {
             format!(
                 "cannot run {}: {error} (run npm ci first)",
                 self.program.display()
             )
         })?;
         if !output.status.success() {
+            // wrangler says what went wrong on stderr, or as JSON on stdout.
+            let said = [output.stderr.as_slice(), output.stdout.as_slice()]
+                .map(|text| String::from_utf8_lossy(text).trim().to_owned())
+                .join("\n");
             return Err(format!(
-                "wrangler kv {} failed: {}",
-                args.first().copied().unwrap_or_default(),
-                String::from_utf8_lossy(&output.stderr).trim()
+                "wrangler {} failed: {}",
+                args.iter().take(2).copied().collect::<Vec<_>>().join(" "),
+                said.trim()
             ));
         }
         String::from_utf8(output.stdout)
             .map_err(|_| "wrangler printed something that is not UTF-8".to_owned())
+    }
+
+    /// Runs one SQL statement on the journal's D1 database
+    /// (`wrangler d1 execute JOURNAL --json`) and returns its rows.
+    pub fn d1_query(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
+        let args = ["d1", "execute", "JOURNAL", "--json", "--command", sql];
+        let mut command = Command::new(&self.program);
+        command.args(args);
+        let stdout = self.output(self.on_target(command), &args)?;
+        let results: Vec<serde_json::Value> = serde_json::from_str(&stdout)
+            .map_err(|error| format!("wrangler d1 execute printed no JSON: {error}"))?;
+        Ok(results
+            .into_iter()
+            .flat_map(|result| match result.get("results") {
+                Some(serde_json::Value::Array(rows)) => rows.clone(),
+                _ => Vec::new(),
+            })
+            .collect())
     }
 
     pub fn get(&self, key: &str) -> Result<Option<String>, String> {
