@@ -8,6 +8,7 @@
 //                 the same KV rules and push mix, interleaved runs, CPU per request
 //   4. cold       a fresh isolate's first push with 100,000 numbers in KV: wall and CPU
 //   5. kv reads   per push, counted: cold and warm
+//   6. journal    the Rust worker with the call journal (D1) on and off, interleaved
 //
 //   npm run bench                 the full run (a few minutes), writes bench/RESULTS.md
 //   node bench/run.mjs --smoke    seconds; checks the harness works (npm test runs it)
@@ -27,7 +28,8 @@ import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mj
 ensureTools();
 buildCli();
 const { default: autocannon } = await import("autocannon");
-const { cpuNs, FORM, MIX, post, publishedStore, startWorker, threadCpuNs } = await import("./workers.mjs");
+const { cpuNs, FORM, journalBinding, migrateJournal, MIX, post, publishedStore, startWorker, threadCpuNs } =
+  await import("./workers.mjs");
 
 const { values: options } = parseArgs({
   options: {
@@ -38,7 +40,7 @@ const { values: options } = parseArgs({
   },
 });
 const smoke = options.smoke;
-// --only load (or size, core, cold, kv): one step, for profiling; writes nothing.
+// --only load (or core, cold, kv, journal; size always runs): steps for profiling; writes nothing.
 const wanted = (stepName) => !options.only || options.only.split(",").includes(stepName);
 const LOAD_SECONDS = smoke ? 1 : 8;
 const REPETITIONS = smoke ? 1 : 3;
@@ -160,6 +162,59 @@ if (wanted("kv")) {
 rmSync(coldStore, { recursive: true, force: true });
 }
 
+const JOURNAL_PUSHES = smoke ? 20 : 400;
+if (wanted("journal")) {
+step(`6. journal: the Rust worker with the call journal on and off, ${JOURNAL_PUSHES} pushes each, alternating`);
+// The answer's time, not throughput: pushes one at a time with a pause, so
+// each is answered on an idle isolate — the local D1 runs inside the same
+// workerd process, and under a flood its inserts would take the answers'
+// CPU, which production D1 (another machine) does not. Alternating pushes
+// between the two workers spreads the machine's noise over both. Every
+// push has a new call id: a repeat would be deduplicated, not stored.
+const journalStore = publishedStore(1_000);
+migrateJournal(journalStore);
+{
+  const workers = [
+    { name: "journal off", worker: await startWorker("rust", journalStore), ms: [], cpu: 0 },
+    { name: "journal on", worker: await startWorker("rust", journalStore, journalBinding(journalStore)), ms: [], cpu: 0 },
+  ];
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 15)); // the journal writes after the answer
+  for (const side of workers) side.cpu = cpuNs(side.worker.pid);
+  for (let push = 0; push < JOURNAL_PUSHES; push++) {
+    const { path, body } = MIX[push % MIX.length];
+    for (const side of push % 2 ? [...workers].reverse() : workers) {
+      const reply = await post(side.worker.url, { path, body: body.replace(/callId=\d+/, `callId=bench-${push}`) });
+      if (reply.status !== 200) throw new Error(`${side.name}: status ${reply.status}`);
+      side.ms.push(reply.ms);
+      await pause();
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the last writes
+  // CPU of each workerd process over the whole run (idle time included,
+  // alike for both), per push: the journal's cost, writing included.
+  for (const side of workers) side.cpu = cpuNs(side.worker.pid) - side.cpu;
+  const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+  results.journal = workers.map(({ name, ms, cpu }) => ({
+    name,
+    pushes: ms.length,
+    p50: percentile(ms, 0.5),
+    p90: percentile(ms, 0.9),
+    p99: percentile(ms, 0.99),
+    mean: ms.reduce((sum, value) => sum + value, 0) / ms.length,
+    cpuUsPerPush: cpu / ms.length / 1000,
+  }));
+  for (const row of results.journal) {
+    console.log(`  ${row.name.padEnd(11)}: answer p50 ${fmt(row.p50, 2)} ms, p90 ${fmt(row.p90, 2)} ms, p99 ${fmt(row.p99, 2)} ms, mean ${fmt(row.mean, 2)} ms; ${fmt(row.cpuUsPerPush)} µs workerd CPU per push (the run's, idle included)`);
+  }
+  const journal = await workers[1].worker.mf.getD1Database("JOURNAL");
+  const { results: [{ stored }] } = await journal.prepare("SELECT COUNT(*) AS stored FROM pushes").all();
+  if (stored !== JOURNAL_PUSHES) throw new Error(`the journal holds ${stored} pushes, not ${JOURNAL_PUSHES}`);
+  console.log(`  the journal holds all ${stored} pushes`);
+  for (const { worker } of workers) await worker.mf.dispose();
+}
+rmSync(journalStore, { recursive: true, force: true });
+}
+
 if (smoke || options.only) {
   console.log(smoke ? "\n✓ bench harness works (smoke run, nothing written)" : "\n(--only: nothing written)");
 } else {
@@ -271,6 +326,19 @@ same process) costs CPU that production KV does not; the \`kv baseline\` worker
 | cold isolate | ${results.kvReads.cold} | ${results.kvReads.coldKeys} |
 | warm, same number, within RULES_CACHE_SECONDS | ${results.kvReads.warm} | |
 | warm, a number in another shard | ${results.kvReads.otherNumber} | its shard |
+
+## 6. The call journal on and off
+
+The Rust worker over the same rules, once without and once with the D1 binding \`JOURNAL\`
+(local D1, migrated as \`npm start\` does); ${results.journal?.[0]?.pushes ?? 0} pushes each, one at a time with a pause,
+alternating between the two, each with a new call id (so every push is stored). The answer's
+time is the question: the journal writes after the answer (\`waitUntil\`, after a 10 ms timer).
+CPU: each workerd process's over the whole run, per push — with the journal on it includes
+Miniflare's local D1 executing the INSERT in the same process, which production D1 does elsewhere.
+
+| worker | answer p50 ms | p90 ms | p99 ms | mean ms | workerd CPU µs per push |
+|---|---|---|---|---|---|
+${(results.journal ?? []).map((row) => `| ${row.name} | ${fmt(row.p50, 2)} | ${fmt(row.p90, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.mean, 2)} | ${fmt(row.cpuUsPerPush)} |`).join("\n")}
 
 ## Profiled and fixed (earlier runs of this harness, this machine)
 

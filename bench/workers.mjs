@@ -66,6 +66,21 @@ export function publishedStore(numbers) {
   return dir;
 }
 
+/** Creates the journal's table in the local D1 of `store` (as npm start does). */
+export function migrateJournal(store) {
+  execFileSync(bin.wrangler, ["d1", "migrations", "apply", "JOURNAL", "--local", "--persist-to", store], {
+    cwd: root,
+    env: { ...quietEnv, CI: "true" },
+    stdio: "pipe",
+  });
+}
+
+/** Miniflare options binding the local D1 of `store` as JOURNAL. */
+export function journalBinding(store) {
+  const databaseId = wrangler.match(/^database_id\s*=\s*"([^"]+)"/m)[1];
+  return { d1Databases: { JOURNAL: databaseId }, d1Persist: join(store, "v3", "d1") };
+}
+
 // The push mix: a number with rules (time conditions), a number without
 // (default), a blocked caller (global rule), and menu digits.
 export const MIX = [

@@ -17,6 +17,9 @@ use crate::journal::sql::{self, Value};
 use crate::journal::{forward, Entry, Forwarding};
 use crate::log::{Level, TaskLine};
 
+/// How long the journal and the fan-out wait after the answer.
+const AFTER_ANSWER_DELAY_MS: u32 = 10;
+
 thread_local! {
     /// The HMAC key for forwarded bodies, imported into WebCrypto once.
     static HMAC_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
@@ -24,6 +27,11 @@ thread_local! {
 
 /// Stores and forwards one answered push; logs what fails.
 pub(super) async fn after_answer(env: Env, config: Rc<Config>, record: Record) {
+    // Let the runtime send the answer first: begun at once, the writes run
+    // ahead of it on the isolate's thread (bench, local D1: +1.3 ms at the
+    // median; after a yield to the event loop still +0.4 ms; after a short
+    // timer, within noise). Costs no CPU, and waitUntil allows 30 s.
+    sleep(AFTER_ANSWER_DELAY_MS).await;
     let store = async {
         let Some(entry) = &record.stored else { return };
         if let Err(error) = insert(&env, &record.dedup, entry).await {
