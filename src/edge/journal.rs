@@ -178,7 +178,7 @@ async fn forward_to_all(forwarding: &Forwarding, entry: &Entry) {
         .await;
         if let Err((status, error)) = outcome {
             let mut line = about(Level::Warn, "forward_failed", entry);
-            line.receiver = Some(receiver.as_str().to_owned());
+            line.receiver = Some(forward::loggable(receiver));
             line.status = status;
             line.error = error;
             console_warn!("{}", line.to_json());

@@ -94,6 +94,19 @@ fn receiver(text: &str) -> Result<HttpUrl, String> {
     }
 }
 
+/// A receiver as logs show it: without credentials a URL may carry
+/// (`https://user:secret@crm…` → `https://crm…`).
+pub fn loggable(url: &HttpUrl) -> String {
+    let text = url.as_str();
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}{path}")
+}
+
 /// The JSON body sent to every receiver.
 pub fn body(entry: &Entry) -> String {
     serde_json::to_string(entry).unwrap_or_default()
@@ -157,6 +170,19 @@ mod tests {
         let forwarding = Forwarding::from_settings(None, Some(""), Some("0"));
         assert!(forwarding.receivers.is_empty() && forwarding.problems.is_empty());
         assert_eq!(forwarding.secret, None);
+    }
+
+    #[test]
+    fn logs_show_receivers_without_credentials() {
+        let forwarding = Forwarding::from_settings(
+            Some("https://user:s3cret@crm.example.com/in?x=@y"),
+            None,
+            None,
+        );
+        assert_eq!(
+            loggable(&forwarding.receivers[0]),
+            "https://crm.example.com/in?x=@y"
+        );
     }
 
     #[test]
