@@ -1,6 +1,7 @@
 //! Any request a client can send — URL, content type, body — through the
 //! worker's admission and answer, with the office example live: never a
-//! panic, never a 5xx, and every 200 is well-formed XML.
+//! panic, never a 5xx, and every 200 is well-formed XML — with the call
+//! journal on and off.
 #![no_main]
 
 use std::cell::RefCell;
@@ -9,6 +10,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use sipgate_router::http::{admit, serve, Config, RequestHead, Runtime, Services};
+use sipgate_router::journal::{Entry, JournalConfig};
 use sipgate_router::storage::{plan_publish, Index, Kv, RulesCache, StoreError};
 
 struct Published(HashMap<String, String>);
@@ -25,6 +27,12 @@ impl Runtime for Published {
     }
     async fn sleep(&self, _ms: u32) {
         std::future::pending::<()>().await
+    }
+    fn now_ms(&self) -> i64 {
+        1_795_856_400_000
+    }
+    async fn journal_linked(&self, _call_ids: &[String]) -> Result<Vec<Entry>, String> {
+        Ok(Vec::new())
     }
 }
 
@@ -69,6 +77,11 @@ fuzz_target!(|input: (u8, String, Vec<u8>)| {
     let config = Config {
         admin_token: Some("fuzz-token".into()),
         kv_budget_ms: 1000,
+        // Half the inputs with the journal on: callbacks added, a record kept.
+        journal: JournalConfig {
+            recording: choice & 0x20 != 0,
+            ..JournalConfig::default()
+        },
         ..Config::default()
     };
     let reply = match admit(&head, &config) {

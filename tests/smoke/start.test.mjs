@@ -5,7 +5,7 @@
 // Uses its own port and its own local store, so a developer's running
 // `npm start` is untouched.
 import assert from "node:assert/strict";
-import { execSync, spawn } from "node:child_process";
+import { execSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -75,17 +75,23 @@ after(() => {
   if (persistDir) rmSync(persistDir, { recursive: true, force: true });
 });
 
+/**
+ * `npm start` has the call journal on: every answer asks sipgate to send
+ * the call's answer and hangup back to the worker itself.
+ */
+const callbacks = () => `onAnswer="${url}" onHangup="${url}"`;
+
 test("the seed's curl request is answered 200 with an XML Response", async () => {
   const reply = await curlPost(url, SEED);
   assert.equal(reply.status, 200);
   assert.equal(reply.type, "application/xml; charset=utf-8");
   // The office example has no rules for this number; its default proceeds.
-  assert.equal(reply.body, '<?xml version="1.0" encoding="UTF-8"?><Response/>');
+  assert.equal(reply.body, `<?xml version="1.0" encoding="UTF-8"?><Response ${callbacks()}/>`);
 });
 
 test("the published office example answers", async () => {
   const reply = await curlPost(url, "from=anonymous&to=4921100000&direction=in");
-  assert.equal(reply.body, '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>');
+  assert.equal(reply.body, `<?xml version="1.0" encoding="UTF-8"?><Response ${callbacks()}><Reject reason="busy"/></Response>`);
 });
 
 test("publishing a route for the number with the README's command changes the answer without a restart", async () => {
@@ -107,5 +113,27 @@ test("publishing a route for the number with the README's command changes the an
   });
   const reply = await curlPost(url, SEED);
   assert.equal(reply.status, 200);
-  assert.match(reply.body, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Dial>(<Number>\d+<\/Number>)+<\/Dial><\/Response>$/);
+  const dial = reply.body.replace(` ${callbacks()}`, "");
+  assert.match(dial, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Dial>(<Number>\d+<\/Number>)+<\/Dial><\/Response>$/);
+});
+
+test("npm start records calls in its local journal, and the README's `call` command shows them", async () => {
+  await curlPost(url, `${SEED}&callId=smoke-1`);
+  await curlPost(url, `event=hangup&cause=normalClearing&callId=smoke-1&from=492111234567&to=4915791234567&direction=in`);
+  // The journal is written after the answer: poll briefly.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const shown = spawnSync("npm", ["run", "--silent", "rules", "--", "call", "smoke-1", "--persist-to", persistDir], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    if (shown.status === 0 && /pushes/.test(shown.stdout) && /hangup/.test(shown.stdout)) {
+      assert.match(shown.stdout, /^call smoke-1: 1 leg, 2 pushes$/m);
+      assert.match(shown.stdout, /newCall +49211\*{5}67 → 4915791234567 \(in\)/);
+      return;
+    }
+    if (Date.now() > deadline) assert.fail(`not in the journal: ${shown.status}\n${shown.stdout}\n${shown.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 });
