@@ -732,7 +732,7 @@ mod journal_tests;
 mod tests {
     use super::*;
     use crate::storage::{plan_publish, Index, LIVE_KEY};
-    use crate::testing::{run, MemoryKv};
+    use crate::testing::MemoryKv;
 
     const OFFICE: &str = include_str!("../examples/office.json");
     pub(super) const FORM_UTF8: Option<&str> =
@@ -777,19 +777,7 @@ mod tests {
 
     /// Admits and serves one request, as the edge shell does.
     fn request(kv: &MemoryKv, now_ms: i64, head: RequestHead<'_>, body: &str) -> Reply {
-        let config = config();
-        let endpoint = match admit(&head, &config) {
-            Ok(endpoint) => endpoint,
-            Err(refusal) => return *refusal,
-        };
-        let cache = RefCell::new(RulesCache::default());
-        let services = Services {
-            runtime: kv,
-            cache: &cache,
-            now_ms,
-            config: &config,
-        };
-        run(serve(&endpoint, body.as_bytes(), &services))
+        crate::testing::request(kv, &config(), now_ms, head, body)
     }
 
     fn push(kv: &MemoryKv, now_ms: i64, url: &str, body: &str) -> Reply {

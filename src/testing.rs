@@ -4,9 +4,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::http::Runtime;
+use crate::http::{admit, serve, Config, Reply, RequestHead, Runtime, Services};
 use crate::journal::Entry;
-use crate::storage::{Kv, StoreError};
+use crate::storage::{Kv, RulesCache, StoreError};
 
 /// A KV in memory that counts reads and can be told to fail or to hang.
 #[derive(Default)]
@@ -110,4 +110,27 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
         std::task::Poll::Ready(output) => output,
         std::task::Poll::Pending => panic!("the memory KV never waits"),
     }
+}
+
+/// Admits and serves one request with a fresh rules cache, as the edge
+/// shell does for a cold isolate.
+pub fn request(
+    kv: &MemoryKv,
+    config: &Config,
+    now_ms: i64,
+    head: RequestHead<'_>,
+    body: &str,
+) -> Reply {
+    let endpoint = match admit(&head, config) {
+        Ok(endpoint) => endpoint,
+        Err(refusal) => return *refusal,
+    };
+    let cache = RefCell::new(RulesCache::default());
+    let services = Services {
+        runtime: kv,
+        cache: &cache,
+        now_ms,
+        config,
+    };
+    run(serve(&endpoint, body.as_bytes(), &services))
 }

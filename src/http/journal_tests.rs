@@ -1,13 +1,9 @@
 //! The journal and the fan-out as the HTTP behaviour shows them: callbacks
 //! added to answers, what a push's [`Record`] holds, `GET /calls/{callId}`.
-
-use std::cell::RefCell;
-
 use super::tests::{head, published, FORM_UTF8, MONDAY_10};
 use super::*;
 use crate::journal::{Forwarding, JournalConfig};
-use crate::storage::RulesCache;
-use crate::testing::{run, MemoryKv};
+use crate::testing::MemoryKv;
 
 const TOKEN: &str = "Bearer s3cret-token";
 /// The office number on a Monday at 10:00: rule `business-hours`, which
@@ -32,18 +28,7 @@ fn config(recording: bool, receivers: Option<&str>) -> Config {
 }
 
 fn request(kv: &MemoryKv, config: &Config, head: RequestHead<'_>, body: &str) -> Reply {
-    let endpoint = match admit(&head, config) {
-        Ok(endpoint) => endpoint,
-        Err(refusal) => return *refusal,
-    };
-    let cache = RefCell::new(RulesCache::default());
-    let services = Services {
-        runtime: kv,
-        cache: &cache,
-        now_ms: MONDAY_10,
-        config,
-    };
-    run(serve(&endpoint, body.as_bytes(), &services))
+    crate::testing::request(kv, config, MONDAY_10, head, body)
 }
 
 fn push(kv: &MemoryKv, config: &Config, body: &str) -> Reply {

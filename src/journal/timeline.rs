@@ -374,6 +374,18 @@ mod tests {
         ]
     }
 
+    fn leg_ids(timeline: &Timeline) -> Vec<&str> {
+        timeline
+            .legs
+            .iter()
+            .map(|leg| leg.call_id.as_str())
+            .collect()
+    }
+
+    fn events(leg: &LegTimeline) -> Vec<&str> {
+        leg.pushes.iter().map(|push| push.event.as_str()).collect()
+    }
+
     fn search(store: &[Entry], call_id: &str) -> (Timeline, usize) {
         let mut expansion = Expansion::new(call_id);
         let mut queries = 0;
@@ -389,21 +401,11 @@ mod tests {
         let store = transferred_call();
         for start in ["A", "B", "C"] {
             let (timeline, _) = search(&store, start);
-            let legs: Vec<&str> = timeline
-                .legs
-                .iter()
-                .map(|leg| leg.call_id.as_str())
-                .collect();
-            assert_eq!(legs, ["A", "B", "C"], "from {start}");
+            assert_eq!(leg_ids(&timeline), ["A", "B", "C"], "from {start}");
             assert_eq!(timeline.legs[0].pushes.len(), 3);
             assert_eq!(timeline.legs[1].pushes.len(), 3);
             assert_eq!(timeline.legs[1].orig_call_id.as_deref(), Some("A"));
-            let events: Vec<&str> = timeline.legs[1]
-                .pushes
-                .iter()
-                .map(|p| p.event.as_str())
-                .collect();
-            assert_eq!(events, ["newCall", "answer", "hangup"]);
+            assert_eq!(events(&timeline.legs[1]), ["newCall", "answer", "hangup"]);
         }
     }
 
@@ -435,12 +437,7 @@ mod tests {
                 entry("newCall", "A", None, 5),
             ],
         );
-        let legs: Vec<&str> = timeline
-            .legs
-            .iter()
-            .map(|leg| leg.call_id.as_str())
-            .collect();
-        assert_eq!(legs, ["A", "B", "C"]);
+        assert_eq!(leg_ids(&timeline), ["A", "B", "C"]);
     }
 
     #[test]
@@ -453,12 +450,7 @@ mod tests {
                 entry("newCall", "A", None, 5),
             ],
         );
-        let events: Vec<&str> = timeline.legs[0]
-            .pushes
-            .iter()
-            .map(|p| p.event.as_str())
-            .collect();
-        assert_eq!(events, ["newCall", "answer", "hangup"]);
+        assert_eq!(events(&timeline.legs[0]), ["newCall", "answer", "hangup"]);
     }
 
     #[test]
