@@ -24,7 +24,9 @@ use worker::{console_error, console_log, console_warn, event, ByteStream, Contex
 
 use crate::access::{Access, Settings};
 use crate::http::{self, Config, Reply, RequestHead, Runtime, Services, MAX_BODY_BYTES};
-use crate::journal::{forward, Entry, Forwarding, JournalConfig, MASK_NUMBERS, RETENTION_DAYS};
+use crate::journal::{
+    forward, Entry, Forwarding, JournalConfig, MASK_NUMBERS, RECORDING, RETENTION_DAYS,
+};
 use crate::log::{Level, LogLine, TaskLine};
 use crate::storage::{Kv, RulesCache, StoreError};
 
@@ -181,17 +183,18 @@ fn config(env: &Env) -> Config {
         text(forward::SECRET).as_deref(),
         text(forward::TIMEOUT_MS).as_deref(),
     );
-    for problem in &forwarding.problems {
-        let mut line = TaskLine::new(Level::Warn, "config");
-        line.error = Some(problem.clone());
-        console_warn!("{}", line.to_json());
-    }
     let journal = JournalConfig::from_settings(
         env.d1(crate::journal::sql::BINDING).is_ok(),
+        text(RECORDING).as_deref(),
         text(MASK_NUMBERS).as_deref(),
         text(RETENTION_DAYS).as_deref(),
         forwarding,
     );
+    for problem in &journal.problems {
+        let mut line = TaskLine::new(Level::Warn, "config");
+        line.error = Some(problem.clone());
+        console_warn!("{}", line.to_json());
+    }
     Config {
         journal,
         admin_token: text(ADMIN_TOKEN).filter(|token| !token.is_empty()),

@@ -560,7 +560,7 @@ fn journal_record<R: Runtime>(
 
 /// `GET /calls/{callId}`: every push of the call's legs, from the journal.
 async fn answer_call<R: Runtime>(call_id: &str, services: &Services<'_, R>) -> Reply {
-    if !services.config.journal.recording {
+    if !services.config.journal.bound {
         let mut reply = Reply::refuse(
             404,
             format!(

@@ -79,6 +79,7 @@ fuzz_target!(|input: (u8, String, Vec<u8>)| {
         kv_budget_ms: 1000,
         // Half the inputs with the journal on: callbacks added, a record kept.
         journal: JournalConfig {
+            bound: choice & 0x20 != 0,
             recording: choice & 0x20 != 0,
             ..JournalConfig::default()
         },

@@ -21,6 +21,7 @@ fn config(recording: bool, receivers: Option<&str>) -> Config {
             recording,
             None,
             None,
+            None,
             Forwarding::from_settings(receivers, None, None),
         ),
         ..Config::default()
@@ -49,6 +50,29 @@ fn without_journal_or_receivers_nothing_is_recorded_or_added() {
         r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
     );
     assert_eq!(reply.record, None);
+}
+
+#[test]
+fn a_paused_journal_records_nothing_and_stays_readable() {
+    let kv = published();
+    let mut paused = config(true, None);
+    paused.journal =
+        JournalConfig::from_settings(true, Some("off"), None, None, Forwarding::default());
+    let reply = push(&kv, &paused, OTHER_CALL);
+    assert_eq!(
+        reply.body,
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
+    );
+    assert_eq!(reply.record, None);
+    kv.journal.borrow_mut().push(Entry {
+        event: "newCall".into(),
+        call_id: Some("B1".into()),
+        ..Entry::default()
+    });
+    assert_eq!(
+        calls(&kv, &paused, "GET", "/calls/B1", Some(TOKEN)).status,
+        200
+    );
 }
 
 #[test]

@@ -31,28 +31,51 @@ pub const RETENTION_DAYS: &str = "JOURNAL_RETENTION_DAYS";
 const DEFAULT_RETENTION_DAYS: u32 = 30;
 /// Var: `off` stores the other party's number as sent (default: masked).
 pub const MASK_NUMBERS: &str = "JOURNAL_MASK_NUMBERS";
+/// Var: `off` pauses recording with the database still bound (what is
+/// recorded stays readable); `on`, or not set, records.
+pub const RECORDING: &str = "JOURNAL_RECORDING";
 
 /// How the journal and the fan-out are configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JournalConfig {
-    /// A D1 binding `JOURNAL` is configured: pushes are recorded.
+    /// A D1 binding `JOURNAL` is configured: the journal can be read.
+    pub bound: bool,
+    /// Bound, and not paused by `JOURNAL_RECORDING=off`: pushes are recorded.
     pub recording: bool,
     pub masking: Masking,
     pub retention_days: u32,
     pub forwarding: Forwarding,
+    /// Settings that were not taken, and why: logged once per isolate.
+    pub problems: Vec<String>,
 }
 
 impl JournalConfig {
     /// From the vars (`None`: not set); problems with the forwarding
-    /// settings are reported, and that part is off.
+    /// settings are reported, and that part is off. A `JOURNAL_RECORDING`
+    /// that is neither `on` nor `off` is reported and records: a typo must
+    /// not silently lose the journal.
     pub fn from_settings(
-        recording: bool,
+        bound: bool,
+        recording: Option<&str>,
         mask_numbers: Option<&str>,
         retention_days: Option<&str>,
-        forwarding: Forwarding,
+        mut forwarding: Forwarding,
     ) -> JournalConfig {
+        let mut problems = std::mem::take(&mut forwarding.problems);
+        let paused = match recording.map(str::trim) {
+            Some(value) if value.eq_ignore_ascii_case("off") => true,
+            None | Some("") => false,
+            Some(value) if value.eq_ignore_ascii_case("on") => false,
+            Some(value) => {
+                problems.push(format!(
+                    "{RECORDING}={value:?} is neither on nor off: recording"
+                ));
+                false
+            }
+        };
         JournalConfig {
-            recording,
+            bound,
+            recording: bound && !paused,
             masking: match mask_numbers.map(str::trim) {
                 Some(value) if value.eq_ignore_ascii_case("off") => Masking::Off,
                 _ => Masking::On,
@@ -62,6 +85,7 @@ impl JournalConfig {
                 .filter(|days| *days > 0)
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
             forwarding,
+            problems,
         }
     }
 
@@ -75,5 +99,60 @@ impl JournalConfig {
     /// Pushes recorded before this time (ms since the epoch) are deleted.
     pub fn retention_cutoff_ms(&self, now_ms: i64) -> i64 {
         now_ms - i64::from(self.retention_days) * 86_400_000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(bound: bool, recording: Option<&str>) -> JournalConfig {
+        JournalConfig::from_settings(bound, recording, None, None, Forwarding::default())
+    }
+
+    #[test]
+    fn recording_needs_the_binding_and_can_be_paused() {
+        let cases = [
+            (false, None, false, false),
+            (false, Some("on"), false, false),
+            (true, None, true, true),
+            (true, Some(""), true, true),
+            (true, Some("on"), true, true),
+            (true, Some("off"), true, false),
+            (true, Some(" OFF "), true, false),
+        ];
+        for (bound, setting, readable, recording) in cases {
+            let journal = settings(bound, setting);
+            assert_eq!(
+                (journal.bound, journal.recording, journal.watches_calls()),
+                (readable, recording, recording),
+                "bound {bound}, JOURNAL_RECORDING {setting:?}"
+            );
+            assert!(journal.problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_recording_setting_not_understood_is_reported_and_records() {
+        let journal = settings(true, Some("of"));
+        assert!(journal.recording);
+        assert_eq!(
+            journal.problems,
+            [r#"JOURNAL_RECORDING="of" is neither on nor off: recording"#]
+        );
+    }
+
+    #[test]
+    fn the_fan_outs_problems_are_the_journals_to_report() {
+        let journal = JournalConfig::from_settings(
+            false,
+            Some("maybe"),
+            None,
+            None,
+            Forwarding::from_settings(Some("ftp://crm.example"), None, None),
+        );
+        assert_eq!(journal.problems.len(), 2, "{:?}", journal.problems);
+        assert!(journal.problems[0].contains("ftp://crm.example"));
+        assert!(journal.forwarding.problems.is_empty());
     }
 }

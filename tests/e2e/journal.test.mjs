@@ -200,6 +200,34 @@ describe("journal settings", () => {
     }
   });
 
+  test("JOURNAL_RECORDING=off pauses recording with the database bound; what was recorded stays readable", async () => {
+    const paused = await startWorker({ store, journal: true, vars: { JOURNAL_RECORDING: "off" } });
+    try {
+      const reply = await paused.post(`from=${CALLER}&to=4930123456&direction=in&callId=P1`);
+      assert.equal(reply.body, '<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a write would have happened by now
+      const stored = await paused.d1.prepare("SELECT COUNT(*) AS n FROM pushes WHERE call_id = 'P1'").all();
+      assert.equal(stored.results[0].n, 0);
+      // Recorded before the pause.
+      await paused.d1.prepare("INSERT INTO pushes (dedup, at_ms, event, call_id) VALUES ('p0', ?1, 'newCall', 'P0')").bind(MONDAY_10).run();
+      const calls = await paused.request("/calls/P0", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      assert.equal(calls.status, 200, calls.body);
+      assert.equal(JSON.parse(calls.body).legs[0].pushes.length, 1);
+    } finally {
+      await paused.dispose();
+    }
+    const typo = await startWorker({ store, journal: true, vars: { JOURNAL_RECORDING: "of" } });
+    try {
+      const reply = await typo.post(`from=${CALLER}&to=4930123456&direction=in&callId=P2`);
+      assert.match(reply.body, /<Response onAnswer=/); // still recording
+      const [line] = await typo.logLines((line) => line.msg === "config");
+      assert.equal(line.level, "warn");
+      assert.equal(line.error, 'JOURNAL_RECORDING="of" is neither on nor off: recording');
+    } finally {
+      await typo.dispose();
+    }
+  });
+
   test("without a JOURNAL binding there is no journal: answers unchanged, /calls says so", async () => {
     const worker = await startWorker({ store });
     try {
