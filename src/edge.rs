@@ -134,7 +134,7 @@ async fn reply(req: &Request, env: &Env) -> Reply {
     };
     let runtime = Edge {
         kv: KvRules::new(env),
-        journal: env.d1(crate::journal::sql::BINDING).ok(),
+        env,
     };
     // Shared by every request of the isolate; the core borrows it only
     // between awaits, so interleaved requests never collide.
@@ -274,18 +274,20 @@ async fn drain_stream(stream: &mut ByteStream, mut drained: usize) {
 }
 
 /// What the Workers runtime provides the core: KV, WebCrypto, timers, D1.
-struct Edge {
+struct Edge<'a> {
     kv: KvRules,
-    journal: Option<worker::D1Database>,
+    /// For the journal's binding, looked up only by `GET /calls/…`: a push
+    /// never needs it, and the lookup is several calls into JavaScript.
+    env: &'a Env,
 }
 
-impl Kv for Edge {
+impl Kv for Edge<'_> {
     async fn get(&self, key: &str, cache_ttl: u32) -> Result<Option<String>, StoreError> {
         self.kv.get(key, cache_ttl).await
     }
 }
 
-impl Runtime for Edge {
+impl Runtime for Edge<'_> {
     async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String> {
         let key = imported_key(spki_der).await?;
         let subtle = subtle()?;
@@ -308,8 +310,7 @@ impl Runtime for Edge {
     }
 
     async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String> {
-        let database = self.journal.as_ref().ok_or("no D1 binding JOURNAL")?;
-        journal::linked(database, call_ids).await
+        journal::linked(&journal::database(self.env)?, call_ids).await
     }
 }
 

@@ -55,7 +55,7 @@ fn about(level: Level, msg: &'static str, entry: &Entry) -> TaskLine {
     line
 }
 
-fn database(env: &Env) -> Result<D1Database, String> {
+pub(super) fn database(env: &Env) -> Result<D1Database, String> {
     env.d1(sql::BINDING)
         .map_err(|error| format!("no D1 binding {}: {error}", sql::BINDING))
 }
