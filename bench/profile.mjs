@@ -7,6 +7,7 @@
 //   node bench/profile.mjs rust --seconds 10 --top 40 --save rust.cpuprofile
 //   node bench/profile.mjs rust --cold  the first push of a fresh isolate,
 //                                       100,000 numbers in KV
+//   node bench/profile.mjs rust --journal   with the call journal on (local D1)
 //
 // The .cpuprofile opens in Chrome DevTools (Performance tab). Loopback only,
 // bounded by --seconds.
@@ -18,7 +19,7 @@ ensureTools();
 buildCli();
 const { default: autocannon } = await import("autocannon");
 const { default: WebSocket } = await import("ws");
-const { FORM, MIX, post, publishedStore, startWorker } = await import("./workers.mjs");
+const { FORM, journalBinding, migrateJournal, MIX, post, publishedStore, startWorker } = await import("./workers.mjs");
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,13 +28,15 @@ const { values: options, positionals } = parseArgs({
     top: { type: "string", default: "25" },
     save: { type: "string" },
     cold: { type: "boolean", default: false },
+    journal: { type: "boolean", default: false },
   },
 });
 const kind = positionals[0] ?? "rust";
 
 const store = publishedStore(options.cold ? 100_000 : 1_000);
 const inspectorPort = await freePort();
-const worker = await startWorker(kind, store, { inspectorPort });
+if (options.journal) migrateJournal(store);
+const worker = await startWorker(kind, store, { inspectorPort, ...(options.journal ? journalBinding(store) : {}) });
 try {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   // Miniflare's own workers are named core:…; ours is the other one.

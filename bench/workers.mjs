@@ -134,7 +134,7 @@ export const WORKERS = {
  * Serves worker `kind` on a free loopback port over the KV store at `store`;
  * `extra` goes to Miniflare as is (bench/profile.mjs sets `inspectorPort`).
  */
-export async function startWorker(kind, store, { cacheSeconds = "10", ...extra } = {}) {
+export async function startWorker(kind, store, { cacheSeconds = "10", vars = {}, ...extra } = {}) {
   const before = workerdPids();
   const port = await freePort();
   const worker = WORKERS[kind];
@@ -149,7 +149,7 @@ export async function startWorker(kind, store, { cacheSeconds = "10", ...extra }
     compatibilityDate,
     kvNamespaces: { ROUTES: namespaceId },
     kvPersist: join(store, "v3", "kv"),
-    bindings: { RULES_CACHE_SECONDS: cacheSeconds, SIGNATURE_CHECK: "off", ...(worker.bindings ?? {}) },
+    bindings: { RULES_CACHE_SECONDS: cacheSeconds, SIGNATURE_CHECK: "off", ...(worker.bindings ?? {}), ...vars },
     host: "127.0.0.1",
     port,
     // Drain the worker's log lines: an unread pipe fills up and stalls workerd.
