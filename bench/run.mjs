@@ -404,9 +404,10 @@ four runs) comes with the D1 write after the answer, and stays with 60 ms betwee
 instead of 15 — a lingering cost in the process, not an overlap with the next answer. Locally
 that write is Miniflare's D1 running in the same workerd process, about 1.9 ms of its CPU per
 push. So the journal sits at the edge of the noise: within it in some runs, 0.02–0.03 ms outside
-in others. Separately, a workerd with a D1 configured answers about 0.1 ms slower than one
-without, although the worker does not touch D1 on a push (the binding is looked up only for
-\`GET /calls\`): Miniflare's cost, the same for journal on and off.
+in others. Separately, in two of three runs a workerd with a D1 configured answered about
+0.1 ms slower than one without (in the third, no difference), although the worker does not touch
+D1 on a push (the binding is looked up only for \`GET /calls\`): Miniflare's, the same for
+journal on and off.
 
 ## Profiled and fixed (earlier runs of this harness, this machine)
 
