@@ -422,13 +422,16 @@ async fn answer_push<R: Runtime>(
     let mut log = LogLine::new(Level::Info, "not_routed", 200);
     log.event = Some(clip(push.event_name()));
     log.call_id = push.leg().call_id.as_deref().map(clip);
-    // When calls are watched, every call answered comes back to us.
+    // When calls are watched, every call answered comes back to us — to
+    // menu digits too: sipgate sends answer and hangup only if the *latest*
+    // answer asked for them.
     let callbacks = match services.config.journal.watches_calls() {
         true => base.url(),
         false => None,
     };
-    let call_answer = |response: Response| {
-        written(&with_callbacks(&response, callbacks.as_ref()).unwrap_or(response))
+    let call_answer = |response: &Response| match with_callbacks(response, callbacks.as_ref()) {
+        Some(watched) => written(&watched),
+        None => written(response),
     };
 
     // The action, one word, and the XML document.
@@ -438,7 +441,7 @@ async fn answer_push<R: Runtime>(
             match load(services, number, &mut log).await {
                 Some(Live {
                     kill: Some(kill), ..
-                }) => call_answer(respond_kill(&kill, &mut log)),
+                }) => call_answer(&respond_kill(&kill, &mut log)),
                 Some(Live {
                     rules: Some(rules), ..
                 }) => {
@@ -465,20 +468,20 @@ async fn answer_push<R: Runtime>(
                 }
                 Some(_) => {
                     log.msg = "no_rules";
-                    call_answer(Response::proceed())
+                    call_answer(&Response::proceed())
                 }
-                None => call_answer(Response::proceed()),
+                None => call_answer(&Response::proceed()),
             }
         }
         Push::Dtmf(dtmf) => match MenuState::from_query(query) {
             // Digits for a Gather of the user's own: nothing of ours to decide.
-            None => written(&Response::proceed()),
+            None => call_answer(&Response::proceed()),
             Some(state) => {
                 log.menu = Some(state.menu.clone());
                 match load(services, None, &mut log).await {
                     Some(Live {
                         kill: Some(kill), ..
-                    }) => written(&respond_kill(&kill, &mut log)),
+                    }) => call_answer(&respond_kill(&kill, &mut log)),
                     Some(Live {
                         rules: Some(rules), ..
                     }) => {
@@ -493,13 +496,13 @@ async fn answer_push<R: Runtime>(
                                 log.msg = "unknown_menu";
                             }
                         }
-                        written(&decision.response)
+                        call_answer(&decision.response)
                     }
                     Some(_) => {
                         log.msg = "no_rules";
-                        written(&Response::proceed())
+                        call_answer(&Response::proceed())
                     }
-                    None => written(&Response::proceed()),
+                    None => call_answer(&Response::proceed()),
                 }
             }
         },

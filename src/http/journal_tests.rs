@@ -97,6 +97,40 @@ fn a_watched_call_comes_back_to_the_router_unless_its_rule_says_otherwise() {
 }
 
 #[test]
+fn answers_to_menu_digits_keep_the_call_watched() {
+    // sipgate sends hangup only if the latest answer set onHangup: a menu's
+    // answer without it would hide the rest of the call from the journal.
+    let kv = published();
+    let menu = |config: &Config, query: &str, digits: &str| {
+        request(
+            &kv,
+            config,
+            head("POST", &format!("https://r.example/hook{query}"), FORM_UTF8),
+            &format!("event=dtmf&dtmf={digits}&callId=A1"),
+        )
+        .body
+    };
+    let watched = config(true, None);
+    let ours = r#"<Response onAnswer="https://r.example/hook" onHangup="https://r.example/hook""#;
+    // An option that dials, an invalid digit that plays the menu again, and
+    // digits for a Gather that is not ours.
+    for (query, digits) in [
+        ("?menu=after-hours&try=0", "1"),
+        ("?menu=after-hours&try=0", "7"),
+        ("", "1"),
+    ] {
+        let body = menu(&watched, query, digits);
+        assert!(body.contains(ours), "{query} {digits}: {body}");
+    }
+    // The menu's own Gather still sends its digits to the menu.
+    let again = menu(&watched, "?menu=after-hours&try=0", "7");
+    assert!(again.contains("menu=after-hours&amp;try=1"), "{again}");
+    // Not watched: unchanged.
+    let plain = menu(&config(false, None), "?menu=after-hours&try=0", "1");
+    assert!(plain.contains("<Response><Dial"), "{plain}");
+}
+
+#[test]
 fn the_callbacks_carry_basic_auth_credentials_as_menus_do() {
     let kv = published();
     let mut config = config(true, None);

@@ -106,6 +106,15 @@ describe("the journal", () => {
     // business-hours sets the CRM's URLs: kept.
     const own = await post(`from=${CALLER}&to=${OFFICE}&direction=in&callId=W2`);
     assert.match(own.body, /onAnswer="https:\/\/crm\.example\.com\/sipgate\/events"/);
+    // A menu's answer to digits too: sipgate sends hangup only if the latest answer asked.
+    const digits = await worker.post("event=dtmf&dtmf=1&callId=W3", {
+      path: "/?menu=after-hours&try=0",
+      headers: { "x-test-now": String(MONDAY_10) },
+    });
+    assert.equal(
+      digits.body,
+      '<?xml version="1.0" encoding="UTF-8"?><Response onAnswer="http://router.test/" onHangup="http://router.test/"><Dial callerId="4921100000"><Number>4915790000099</Number></Dial></Response>',
+    );
   });
 
   test("a repeated push is stored once", async () => {
