@@ -46,9 +46,9 @@ const LOAD_SECONDS = smoke ? 1 : 8;
 const REPETITIONS = smoke ? 1 : 3;
 const COLD_RUNS = smoke ? 1 : 5;
 const CONNECTIONS = 8;
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (value, digits = 1) => Number(value).toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+const median = (values) => percentile(values, 0.5);
 
 /**
  * median(b) − median(a), with a 95% bootstrap interval (2,000 resamplings,
@@ -63,8 +63,8 @@ function medianDifference(a, b) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const resample = (values) => values.map(() => values[Math.floor(random() * values.length)]);
-  const deltas = Array.from({ length: 2000 }, () => percentile(resample(b), 0.5) - percentile(resample(a), 0.5)).sort((x, y) => x - y);
-  return { delta: percentile(b, 0.5) - percentile(a, 0.5), low: deltas[50], high: deltas[1949] };
+  const deltas = Array.from({ length: 2000 }, () => median(resample(b)) - median(resample(a))).sort((x, y) => x - y);
+  return { delta: median(b) - median(a), low: deltas[50], high: deltas[1949] };
 }
 
 // ---------------------------------------------------------------------------
@@ -225,7 +225,7 @@ migrateJournal(journalStore);
   results.journal = workers.map(({ name, ms, cpu }) => ({
     name,
     pushes: ms.length,
-    p50: percentile(ms, 0.5),
+    p50: median(ms),
     p90: percentile(ms, 0.9),
     p99: percentile(ms, 0.99),
     mean: ms.reduce((sum, value) => sum + value, 0) / ms.length,

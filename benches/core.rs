@@ -101,16 +101,21 @@ mod benchmarks {
         Push::parse(black_box(PUSH.as_bytes())).unwrap()
     }
 
-    #[divan::bench(args = [10, 1_000, 100_000])]
-    fn evaluate(bencher: divan::Bencher, numbers: usize) {
-        let (_, rules) = shard(numbers);
+    /// An incoming call to a number with time rules, on a Monday at 10:00.
+    fn office_call(rules: &RuleSet) -> Call {
         let input = CallInput {
             from: "492111234567".into(),
             to: "49210000007".into(),
             direction: "in".into(),
             ..CallInput::default()
         };
-        let call = Call::parse(&input, &rules.zone, MONDAY_10).unwrap();
+        Call::parse(&input, &rules.zone, MONDAY_10).unwrap()
+    }
+
+    #[divan::bench(args = [10, 1_000, 100_000])]
+    fn evaluate(bencher: divan::Bencher, numbers: usize) {
+        let (_, rules) = shard(numbers);
+        let call = office_call(rules);
         let base = base();
         bencher.bench_local(|| {
             let decision = rules.decide_call(black_box(&call.facts()), Some("49210000007"), &base);
@@ -121,13 +126,7 @@ mod benchmarks {
     #[divan::bench]
     fn write_xml(bencher: divan::Bencher) {
         let (_, rules) = shard(1_000);
-        let input = CallInput {
-            from: "492111234567".into(),
-            to: "49210000007".into(),
-            direction: "in".into(),
-            ..CallInput::default()
-        };
-        let call = Call::parse(&input, &rules.zone, MONDAY_10).unwrap();
+        let call = office_call(rules);
         let response = rules
             .decide_call(&call.facts(), Some("49210000007"), &base())
             .response;
