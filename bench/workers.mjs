@@ -5,7 +5,7 @@ import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { bin, freePort, quietEnv, root } from "../scripts/tools.mjs";
 
 const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
@@ -81,14 +81,83 @@ export function journalBinding(store) {
   return { d1Databases: { JOURNAL: databaseId }, d1Persist: join(store, "v3", "d1") };
 }
 
+// ---------------------------------------------------------------------------
+// The time the workers route at. Office hours decide the "hit" push, so an
+// unpinned clock would measure a dial in the morning and a menu in the
+// evening. Every worker the benchmarks start sees its clock begin at this
+// instant (and run on from there), whatever the hour of the run.
+
+const ROUTED_AT_ISO = "2026-11-24T10:00:00+01:00";
+/** "Tuesday 2026-11-24 10:00 Europe/Berlin": on the rules' wall clock, where office hours are read. */
+function berlinWallClock(instant) {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/Berlin",
+    weekday: "long",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(Date.parse(instant));
+  const part = Object.fromEntries(parts.map(({ type, value }) => [type, value]));
+  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} Europe/Berlin`;
+}
+export const ROUTED_AT = { iso: ROUTED_AT_ISO, label: berlinWallClock(ROUTED_AT_ISO) };
+
+/**
+ * The entry module a benchmark worker runs: the worker's own module,
+ * re-exported, with `Date.now` starting at ROUTED_AT. The offset is fixed
+ * at the first reading, in the first request, and time flows as usual from
+ * there: caches expire as they do in production, and a run of minutes stays
+ * in office hours. Both languages read the time through `Date.now` (the Rust
+ * worker via js_sys::Date::now), so both are pinned alike, at the cost of
+ * one JavaScript call per reading.
+ */
+function pinnedEntry(scriptPath) {
+  const pinned = Date.parse(ROUTED_AT.iso);
+  return {
+    scriptPath: join(dirname(scriptPath), `routed-at.${basename(scriptPath)}`),
+    script: `import worker from "./${basename(scriptPath)}";
+const realNow = Date.now;
+let offset;
+Date.now = () => {
+  const now = realNow();
+  offset ??= ${pinned} - now;
+  return now + offset;
+};
+export default worker;
+`,
+  };
+}
+
 // The push mix: a number with rules (time conditions), a number without
-// (default), a blocked caller (global rule), and menu digits.
+// (default), a blocked caller (global rule), and menu digits. `answer` is
+// the decision each must get at ROUTED_AT: the benchmark checks it, so it
+// measures the path it says it measures.
 export const MIX = [
-  { name: "hit", path: "/", body: "event=newCall&from=492111234567&to=49210000007&direction=in&callId=1&user[]=Alice" },
-  { name: "miss", path: "/", body: "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=2" },
-  { name: "blocked", path: "/", body: "event=newCall&from=493066600042&to=49210000007&direction=in&callId=3" },
-  { name: "dtmf", path: "/?menu=after-hours&try=0", body: "event=dtmf&dtmf=1&callId=4" },
+  {
+    name: "hit",
+    path: "/",
+    body: "event=newCall&from=492111234567&to=49210000007&direction=in&callId=1&user[]=Alice",
+    answer: /<Response onAnswer="[^"]+" onHangup="[^"]+"><Dial callerId="4921100000">(<Number>\d+<\/Number>){3}<\/Dial><\/Response>$/,
+  },
+  { name: "miss", path: "/", body: "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=2", answer: /<Response\/>$/ },
+  { name: "blocked", path: "/", body: "event=newCall&from=493066600042&to=49210000007&direction=in&callId=3", answer: /<Response><Reject\/><\/Response>$/ },
+  {
+    name: "dtmf",
+    path: "/?menu=after-hours&try=0",
+    body: "event=dtmf&dtmf=1&callId=4",
+    answer: /<Response><Dial><Number>4915790000099<\/Number><\/Dial><\/Response>$/,
+  },
 ];
+
+/**
+ * An answer with the worker's own origin (its loopback port) replaced, so
+ * that two workers' answers compare equal when only their addresses differ
+ * (a menu's onData URL points back at the worker that answered).
+ */
+export const withoutOrigin = (text, url) => text.replaceAll(url, "{origin}");
 export const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
 // ---------------------------------------------------------------------------
@@ -131,8 +200,9 @@ export const WORKERS = {
 };
 
 /**
- * Serves worker `kind` on a free loopback port over the KV store at `store`;
- * `extra` goes to Miniflare as is (bench/profile.mjs sets `inspectorPort`).
+ * Serves worker `kind` on a free loopback port over the KV store at `store`,
+ * its clock starting at ROUTED_AT; `extra` goes to Miniflare as is
+ * (bench/profile.mjs sets `inspectorPort`).
  */
 export async function startWorker(kind, store, { cacheSeconds = "10", vars = {}, ...extra } = {}) {
   const before = workerdPids();
@@ -141,7 +211,7 @@ export async function startWorker(kind, store, { cacheSeconds = "10", vars = {},
   const mf = new Miniflare({
     modules: true,
     modulesRoot: root,
-    scriptPath: worker.scriptPath,
+    ...pinnedEntry(worker.scriptPath),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
