@@ -9,13 +9,53 @@
 //   5. a short run of every fuzz target (cargo-fuzz, nightly)
 //   6. a smoke run of the benchmark harness (no figures checked: timings
 //      are measured in `npm run bench`, never asserted)
+//
+//   npm test                                     every layer, now
+//   npm test -- --at 2026-12-24T18:30:00+01:00   every layer as if it were that moment
+//   npm test -- --help
+//
+// No test may depend on the clock: tests inject the time they route at.
+// `--at` proves it, running every process of the suite (node, cargo, the
+// test binaries, wrangler, workerd) on a wall clock that starts at the
+// given instant (tests/clock/shifted-clock.c, preloaded).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build } from "./build.mjs";
 import { fuzz } from "./fuzz.mjs";
-import { bin, buildCli, ensureTools, quietEnv, run, step } from "./tools.mjs";
+import { bin, buildCli, ensureTools, quietEnv, root, run, step, steps, toolsDir } from "./tools.mjs";
+
+const USAGE = `npm test [-- OPTIONS]: every test layer (README: "How it is tested")
+
+  --at INSTANT   run the whole suite on a wall clock starting at INSTANT, an
+                 RFC 3339 time with its UTC offset, e.g. 2026-12-24T18:30:00+01:00
+                 (the machine's time zone is TZ's, as always:
+                 TZ=Europe/Berlin npm test -- --at 2027-03-28T01:50:00+01:00)
+  -h, --help     print this and do nothing else
+
+FUZZ_SECONDS=N sets each fuzz target's time (default 20).`;
+
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: { at: { type: "string" }, help: { type: "boolean", short: "h" } },
+  }));
+} catch (error) {
+  console.error(`npm test: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (options.at !== undefined) process.exit(runAt(options.at));
 
 const started = Date.now();
+const shifted = process.env.SHIFTED_CLOCK_AT;
 ensureTools();
+if (shifted) await checkShiftedClock(shifted);
 
 step("host: clippy");
 run("cargo", ["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
@@ -45,4 +85,73 @@ fuzz(Number(process.env.FUZZ_SECONDS ?? 20));
 step("bench harness: a smoke run, so it cannot rot");
 run(process.execPath, [join("bench", "run.mjs"), "--smoke"]);
 
-console.log(`\n✓ all tests passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log("\nwhere the time went:");
+const finished = Date.now();
+steps.forEach(({ message, began }, index) => {
+  const seconds = ((steps[index + 1]?.began ?? finished) - began) / 1000;
+  console.log(`  ${seconds.toFixed(0).padStart(5)} s  ${message}`);
+});
+const clock = shifted ? `, on a clock that started at ${shifted}` : "";
+console.log(`\n✓ all tests passed in ${((finished - started) / 1000).toFixed(0)} s${clock}`);
+
+/**
+ * Runs this script again, without --at, with every child's wall clock
+ * shifted so that it reads `instant` now. Answers the exit status.
+ */
+function runAt(instant) {
+  const withOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  const target = Date.parse(instant);
+  if (!withOffset.test(instant) || Number.isNaN(target)) {
+    console.error(`npm test: --at ${JSON.stringify(instant)} is not an instant with its UTC offset, e.g. 2026-12-24T18:30:00+01:00`);
+    return 2;
+  }
+  const source = join(root, "tests", "clock", "shifted-clock.c");
+  const library = join(toolsDir, "shifted-clock.so");
+  if (!existsSync(library) || statSync(library).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(toolsDir, { recursive: true });
+    const compiled = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", library, source], {
+      stdio: "inherit",
+    });
+    if (compiled.error || compiled.status !== 0) {
+      console.error(`npm test: --at needs a C compiler (cc) to build ${source}`);
+      return 1;
+    }
+  }
+  const offset = Math.round((target - Date.now()) / 1000);
+  const preload = [library, process.env.LD_PRELOAD].filter(Boolean).join(":");
+  console.log(`▶ every process of this run starts its wall clock at ${instant} (shifted by ${offset} s)`);
+  const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, LD_PRELOAD: preload, SHIFTED_CLOCK_OFFSET: String(offset), SHIFTED_CLOCK_AT: instant },
+  });
+  return result.status ?? 1;
+}
+
+/**
+ * Fails the run unless node and workerd both read the shifted clock: a
+ * preload that silently did not take would prove nothing.
+ */
+async function checkShiftedClock(instant) {
+  step(`the shifted clock: node and workerd read ${instant}`);
+  const { Miniflare } = await import("miniflare");
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch: () => new Response(String(Date.now())) };",
+    compatibilityDate: "2026-01-01", // any date the bundled workerd knows: the script uses nothing dated
+  });
+  try {
+    const workerd = Number(await (await mf.dispatchFetch("http://clock.test/")).text());
+    const expected = Date.parse(instant);
+    for (const [name, now] of [["node", Date.now()], ["workerd", workerd]]) {
+      // The run started seconds ago: anything within ten minutes took.
+      if (Math.abs(now - expected) > 600_000) {
+        console.error(`✗ ${name} reads ${new Date(now).toISOString()}, not about ${new Date(expected).toISOString()}: the shifted clock did not take`);
+        process.exit(1);
+      }
+      console.log(`  ${name.padEnd(7)} ${new Date(now).toISOString()}`);
+    }
+  } finally {
+    await mf.dispose();
+  }
+}

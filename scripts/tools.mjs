@@ -32,7 +32,11 @@ export const quietEnv = {
   ESBUILD_BIN: bin.esbuild,
 };
 
+/** Every step announced so far, with when it began (ms since the epoch). */
+export const steps = [];
+
 export function step(message) {
+  steps.push({ message, began: Date.now() });
   console.log(`\n▶ ${message}`);
 }
 
