@@ -8,14 +8,23 @@
 //! | `SIPGATE_PUBLIC_KEY` | var or secret, PEM | the verifying key; default: sipgate's key, compiled in |
 //! | `BASIC_AUTH_USER` + `BASIC_AUTH_PASSWORD` | var + secret | `Authorization: Basic …` → else 401 with a challenge |
 //! | `ALLOWED_SOURCES` | var, IPs/CIDRs | `CF-Connecting-IP` → else 403 |
+//! | `ADMIN_TOKEN` | secret, ≥ 32 characters | `Authorization: Bearer …` on admin endpoints → else 404 |
 //!
 //! A configuration that cannot be understood fails closed (403 for every
 //! push, logged): sipgate then connects calls as if there were no webhook,
 //! which is safe, where an open router lets anyone have calls dialled.
+//! Authorization schemes (`Basic`, `Bearer`) are case-insensitive.
 
 use crate::base64;
-use crate::http::constant_time_eq;
+use crate::der::rsa_modulus_bits;
 use crate::sources::Allowlist;
+
+/// The weakest verifying key accepted, in bits of RSA modulus.
+pub const MIN_KEY_BITS: usize = 2048;
+
+/// The shortest `ADMIN_TOKEN` accepted: 32 characters of a random string
+/// (`openssl rand -hex 32` gives 64) leave nothing to guess.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 /// sipgate's push-signing key (4096-bit RSA, SubjectPublicKeyInfo).
 pub const SIPGATE_PUBLIC_KEY: &str = include_str!("sipgate-push-public-key.pem");
@@ -31,14 +40,26 @@ pub struct Access {
     pub signature_key: Option<Vec<u8>>,
     pub basic: Option<Credentials>,
     pub sources: Allowlist,
-    /// Why the configuration cannot be used, if it cannot.
+    /// Why the configuration cannot be used, if it cannot: every problem,
+    /// each naming its setting, joined.
     pub misconfigured: Option<String>,
+    /// The same problems, one by one (logged once per isolate).
+    pub problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub user: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"…")
+            .finish()
+    }
 }
 
 /// The raw settings, as read from the environment.
@@ -97,7 +118,7 @@ impl Access {
                     .public_key
                     .filter(|pem| !pem.trim().is_empty())
                     .unwrap_or(SIPGATE_PUBLIC_KEY);
-                match spki_der(pem) {
+                match verifying_key(pem) {
                     Ok(der) => Some(der),
                     Err(error) => {
                         problems.push(format!("SIPGATE_PUBLIC_KEY: {error}"));
@@ -116,6 +137,15 @@ impl Access {
             nonempty(settings.basic_user),
             nonempty(settings.basic_password),
         ) {
+            // user:password is split at the first colon: a user name with
+            // one could never match.
+            (Some(user), Some(_)) if user.contains(':') => {
+                problems.push(
+                    "BASIC_AUTH_USER contains ':', which basic auth cannot carry in a user name"
+                        .to_owned(),
+                );
+                None
+            }
             (Some(user), Some(password)) => Some(Credentials { user, password }),
             (None, None) => None,
             (Some(_), None) => {
@@ -141,7 +171,15 @@ impl Access {
             basic,
             sources,
             misconfigured: (!problems.is_empty()).then(|| problems.join("; ")),
+            problems,
         }
+    }
+
+    /// Refuses every push for `problem` (a setting elsewhere that cannot be
+    /// understood, such as `PUBLIC_URL`).
+    pub fn fail_closed(&mut self, problem: String) {
+        self.problems.push(problem);
+        self.misconfigured = Some(self.problems.join("; "));
     }
 
     /// Everything a push may be refused for before its body is read.
@@ -165,14 +203,18 @@ impl Access {
     }
 }
 
+/// The credentials of an `Authorization` header in `scheme`
+/// (`Basic dXNlcjpwdw==`, `bearer …`): schemes are case-insensitive
+/// (RFC 9110), spaces around the credentials do not count.
+fn credentials<'a>(authorization: Option<&'a str>, scheme: &str) -> Option<&'a str> {
+    let (given, token) = authorization?.trim().split_once([' ', '\t'])?;
+    given.eq_ignore_ascii_case(scheme).then(|| token.trim())
+}
+
 /// `Authorization: Basic base64(user:password)`, compared in constant time
 /// (both parts, always, so the time says nothing about which was wrong).
 fn basic_matches(expected: &Credentials, authorization: Option<&str>) -> bool {
-    let given = authorization
-        .and_then(|value| {
-            let (scheme, token) = value.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("basic").then(|| token.trim())
-        })
+    let given = credentials(authorization, "basic")
         .and_then(base64::decode)
         .and_then(|bytes| String::from_utf8(bytes).ok());
     let (user, password) = given
@@ -182,6 +224,61 @@ fn basic_matches(expected: &Credentials, authorization: Option<&str>) -> bool {
     let user_ok = constant_time_eq(user.as_bytes(), expected.user.as_bytes());
     let password_ok = constant_time_eq(password.as_bytes(), expected.password.as_bytes());
     given.is_some() && user_ok & password_ok
+}
+
+/// `ADMIN_TOKEN`: the bearer token of the admin endpoints. Its only
+/// constructor refuses a token too short to be secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(…)") // never the secret, not even in a panic
+    }
+}
+
+impl AdminToken {
+    /// The token, trimmed (a pasted secret often ends in a line break);
+    /// `Ok(None)` when not set, `Err` (naming no part of it) when too short.
+    pub fn parse(setting: Option<&str>) -> Result<Option<AdminToken>, String> {
+        let token = setting.map(str::trim).unwrap_or_default();
+        let length = token.chars().count();
+        match length {
+            0 => Ok(None),
+            n if n < MIN_ADMIN_TOKEN_CHARS => Err(format!(
+                "ADMIN_TOKEN has {n} characters, fewer than the {MIN_ADMIN_TOKEN_CHARS} required: the admin endpoints are off (openssl rand -hex 32 makes one)"
+            )),
+            _ => Ok(Some(AdminToken(token.to_owned()))),
+        }
+    }
+
+    /// Whether `authorization` is `Bearer <this token>`, compared in constant time.
+    pub fn admits(&self, authorization: Option<&str>) -> bool {
+        credentials(authorization, "bearer")
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), self.0.as_bytes()))
+    }
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
+    let mut difference = u8::from(given.len() != expected.len());
+    for (index, expected_byte) in expected.iter().enumerate() {
+        difference |= given.get(index).copied().unwrap_or(0) ^ expected_byte;
+    }
+    difference == 0
+}
+
+/// The DER of a PEM key sipgate's signatures can be trusted with: RSA, at
+/// least [`MIN_KEY_BITS`].
+fn verifying_key(pem: &str) -> Result<Vec<u8>, String> {
+    let der = spki_der(pem)?;
+    let bits = rsa_modulus_bits(&der).map_err(|error| error.to_string())?;
+    if bits < MIN_KEY_BITS {
+        return Err(format!(
+            "a {bits}-bit RSA key is too weak to trust: at least {MIN_KEY_BITS} bits"
+        ));
+    }
+    Ok(der)
 }
 
 /// The bytes of `X-Sipgate-Signature`, or why there are none.
@@ -273,6 +370,27 @@ mod tests {
                 allowed_sources: Some("217.116.118.254, nonsense"),
                 ..Settings::default()
             },
+            Settings {
+                allowed_sources: Some(", ,"),
+                ..Settings::default()
+            },
+            Settings {
+                basic_user: Some("sip:gate"),
+                basic_password: Some("secret"),
+                ..Settings::default()
+            },
+            Settings {
+                public_key: Some(crate::testing::keys::RSA_512),
+                ..Settings::default()
+            },
+            Settings {
+                public_key: Some(crate::testing::keys::RSA_2047),
+                ..Settings::default()
+            },
+            Settings {
+                public_key: Some(crate::testing::keys::EC_P256),
+                ..Settings::default()
+            },
         ] {
             let access = access(settings.clone());
             assert!(access.misconfigured.is_some(), "{settings:?}");
@@ -281,6 +399,77 @@ mod tests {
                 Err(Denied::Misconfigured(_))
             ));
         }
+    }
+
+    #[test]
+    fn every_problem_names_its_setting() {
+        let access = access(Settings {
+            public_key: Some(crate::testing::keys::RSA_512),
+            basic_user: Some("sip:gate"),
+            basic_password: Some("secret"),
+            allowed_sources: Some(", ,"),
+            ..Settings::default()
+        });
+        assert_eq!(
+            access.problems,
+            [
+                "SIPGATE_PUBLIC_KEY: a 512-bit RSA key is too weak to trust: at least 2048 bits",
+                "BASIC_AUTH_USER contains ':', which basic auth cannot carry in a user name",
+                "ALLOWED_SOURCES: lists no address: leave it empty to turn the check off",
+            ]
+        );
+        assert_eq!(
+            access.misconfigured.as_deref(),
+            Some(access.problems.join("; ").as_str())
+        );
+        let strong = self::access(Settings {
+            public_key: Some(crate::testing::keys::RSA_2048),
+            ..Settings::default()
+        });
+        assert_eq!(strong.problems, Vec::<String>::new());
+        assert!(strong.signature_key.is_some());
+    }
+
+    #[test]
+    fn the_admin_token_is_long_trimmed_and_a_bearer_in_any_case() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert_eq!(AdminToken::parse(None), Ok(None));
+        assert_eq!(AdminToken::parse(Some("  \n")), Ok(None));
+        let short = AdminToken::parse(Some("x")).unwrap_err();
+        assert_eq!(
+            short,
+            "ADMIN_TOKEN has 1 characters, fewer than the 32 required: the admin endpoints are off (openssl rand -hex 32 makes one)"
+        );
+        assert!(AdminToken::parse(Some(&token[1..])).is_err());
+        let admin = AdminToken::parse(Some(&format!(" {token}\n")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(format!("{admin:?}"), "AdminToken(…)");
+        for accepted in [
+            format!("Bearer {token}"),
+            format!("bearer {token}"),
+            format!("BEARER  {token} "),
+        ] {
+            assert!(admin.admits(Some(&accepted)), "{accepted}");
+        }
+        for refused in [
+            None,
+            Some(format!("Bearer {}", &token[1..])),
+            Some(format!("Bearer {token}x")),
+            Some(format!("Basic {token}")),
+            Some(token.to_owned()),
+            Some("Bearer ".to_owned()),
+        ] {
+            assert!(!admin.admits(refused.as_deref()), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"", b"abc"));
+        assert!(!constant_time_eq(b"abcd", b"abc"));
     }
 
     #[test]
@@ -294,13 +483,10 @@ mod tests {
             access.check_head(None, Some(&basic("sipgate", "s3cret"))),
             Ok(())
         );
-        assert_eq!(
-            access.check_head(
-                None,
-                Some(&format!("basic  {}", base64::encode(b"sipgate:s3cret")))
-            ),
-            Ok(())
-        );
+        for scheme in ["basic ", "BASIC ", "bAsIc\t", "Basic   "] {
+            let header = format!("{scheme}{}", base64::encode(b"sipgate:s3cret"));
+            assert_eq!(access.check_head(None, Some(&header)), Ok(()), "{header}");
+        }
         for wrong in [
             None,
             Some(basic("sipgate", "s3creT")),
@@ -311,6 +497,9 @@ mod tests {
             Some("Basic !!!".to_owned()),
             Some("Bearer s3cret".to_owned()),
             Some(format!("Basic {}", base64::encode(b"sipgates3cret"))),
+            // Credentials that are not UTF-8 match nothing.
+            Some(format!("Basic {}", base64::encode(b"sipgate:s3cret\xff"))),
+            Some(format!("Basic {}", base64::encode(b"\xffsipgate:s3cret"))),
         ] {
             assert_eq!(
                 access.check_head(None, wrong.as_deref()),

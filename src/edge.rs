@@ -22,25 +22,13 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{console_error, console_log, console_warn, event, ByteStream, Context, Env};
 
-use crate::access::{Access, Settings};
 use crate::http::{self, Config, Reply, RequestHead, Runtime, Services, MAX_BODY_BYTES};
-use crate::journal::{
-    forward, Entry, Forwarding, JournalConfig, MASK_NUMBERS, RECORDING, RETENTION_DAYS,
-};
+use crate::journal::Entry;
 use crate::log::{Level, LogLine, TaskLine};
 use crate::storage::{Kv, RulesCache, StoreError};
 
 /// The KV namespace binding that holds the rules (part of the public interface).
 pub const ROUTES_BINDING: &str = "ROUTES";
-/// Secret enabling `POST /simulate` for requests that bear it.
-pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
-/// Var: seconds an isolate trusts its copy of the live pointer (default 10).
-pub const RULES_CACHE_SECONDS: &str = "RULES_CACHE_SECONDS";
-const DEFAULT_CACHE_SECONDS: i64 = 10;
-/// Var: milliseconds a push waits for KV before it is answered from the
-/// last-known-good rules (default 1000; sipgate waits about 10 s).
-pub const KV_BUDGET_MS: &str = "KV_BUDGET_MS";
-const DEFAULT_KV_BUDGET_MS: u32 = 1000;
 
 thread_local! {
     /// Lives as long as the isolate (leaked once, on purpose): warm pushes
@@ -166,48 +154,21 @@ fn cached_config(env: &Env) -> Rc<Config> {
 
 fn config(env: &Env) -> Config {
     // Vars and secrets are both strings in the environment.
-    let text = |name: &str| env.var(name).ok().map(|value| value.to_string());
-    let cache_seconds = text(RULES_CACHE_SECONDS)
-        .and_then(|seconds| seconds.trim().parse::<i64>().ok())
-        .filter(|seconds| *seconds >= 0)
-        .unwrap_or(DEFAULT_CACHE_SECONDS);
-    let kv_budget_ms = text(KV_BUDGET_MS)
-        .and_then(|ms| ms.trim().parse::<u32>().ok())
-        .filter(|ms| *ms > 0)
-        .unwrap_or(DEFAULT_KV_BUDGET_MS);
-    let (signature_check, public_key) = (text("SIGNATURE_CHECK"), text("SIPGATE_PUBLIC_KEY"));
-    let (basic_user, basic_password) = (text("BASIC_AUTH_USER"), text("BASIC_AUTH_PASSWORD"));
-    let allowed_sources = text("ALLOWED_SOURCES");
-    let forwarding = Forwarding::from_settings(
-        text(forward::URLS).as_deref(),
-        text(forward::SECRET).as_deref(),
-        text(forward::TIMEOUT_MS).as_deref(),
-    );
-    let journal = JournalConfig::from_settings(
+    let config = Config::from_settings(
+        |name| env.var(name).ok().map(|value| value.to_string()),
         env.d1(crate::journal::sql::BINDING).is_ok(),
-        text(RECORDING).as_deref(),
-        text(MASK_NUMBERS).as_deref(),
-        text(RETENTION_DAYS).as_deref(),
-        forwarding,
     );
-    for problem in &journal.problems {
-        let mut line = TaskLine::new(Level::Warn, "config");
-        line.error = Some(problem.clone());
-        console_warn!("{}", line.to_json());
+    // Once per isolate: a setting that is not taken is loud from the first
+    // push on, not only a `denied` line per refused request.
+    for problem in &config.problems {
+        let mut line = TaskLine::new(problem.level, "config");
+        line.error = Some(problem.message.clone());
+        match problem.level {
+            Level::Error => console_error!("{}", line.to_json()),
+            _ => console_warn!("{}", line.to_json()),
+        }
     }
-    Config {
-        journal,
-        admin_token: text(ADMIN_TOKEN).filter(|token| !token.is_empty()),
-        cache_ms: cache_seconds * 1000,
-        kv_budget_ms,
-        access: Access::from_settings(&Settings {
-            signature_check: signature_check.as_deref(),
-            public_key: public_key.as_deref(),
-            basic_user: basic_user.as_deref(),
-            basic_password: basic_password.as_deref(),
-            allowed_sources: allowed_sources.as_deref(),
-        }),
-    }
+    config
 }
 
 fn header(headers: &Headers, name: &str) -> Option<String> {

@@ -32,10 +32,11 @@ use std::task::Poll;
 
 use futures_util::future::{select, Either};
 
-use crate::access::{signature_bytes, Access, Denied, REALM};
+use crate::access::{signature_bytes, Denied, REALM};
+pub use crate::config::Config;
 use crate::journal::timeline::{Expansion, Timeline};
-use crate::journal::{entry::dedup_key, Entry, JournalConfig, Masking};
-use crate::log::{Level, LogLine};
+use crate::journal::{entry::dedup_key, Entry, Masking};
+use crate::log::{clip, Level, LogLine};
 use crate::push::Push;
 use crate::response::Response;
 use crate::rules::menu::{MenuState, SelfUrl};
@@ -66,22 +67,6 @@ pub struct RequestHead<'a> {
     pub client_ip: Option<&'a str>,
     /// `X-Sipgate-Signature`.
     pub signature: Option<&'a str>,
-}
-
-/// Settings from the worker's vars and secrets.
-#[derive(Debug, Clone, Default)]
-pub struct Config {
-    /// `ADMIN_TOKEN`: enables `/simulate` and `/calls/…` for requests bearing it.
-    pub admin_token: Option<String>,
-    /// `RULES_CACHE_SECONDS`, in ms: how long an isolate trusts its copy of the pointer.
-    pub cache_ms: i64,
-    /// `KV_BUDGET_MS`: how long a push waits for KV before it is answered
-    /// from the last-known-good rules (or proceeds).
-    pub kv_budget_ms: u32,
-    /// Signature, basic auth and source checks for pushes.
-    pub access: Access,
-    /// The call journal and the fan-out.
-    pub journal: JournalConfig,
 }
 
 /// What the runtime provides beyond KV: WebCrypto, timers, the journal.
@@ -195,12 +180,15 @@ impl Reply {
 ///
 /// The refusal is boxed: it is the rare path, and keeps the `Ok` small.
 pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Reply>> {
-    let (base, path, query) = split_url(head.url).ok_or_else(|| {
+    let (request_base, path, query) = split_url(head.url).ok_or_else(|| {
         Box::new(Reply::refuse(
             400,
             "the request URL is not absolute http(s)".to_owned(),
         ))
     })?;
+    // Where sipgate reaches the router: PUBLIC_URL when set, whatever the
+    // request's Host header says.
+    let base = config.public_url.clone().unwrap_or(request_base);
     let admin = path == "/simulate" || path.starts_with("/calls/");
     if admin && !admin_authorized(head, config) {
         // Without the token the admin endpoints do not exist, to anyone.
@@ -261,12 +249,10 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
 }
 
 fn admin_authorized(head: &RequestHead<'_>, config: &Config) -> bool {
-    match (&config.admin_token, head.authorization) {
-        (Some(token), Some(authorization)) => authorization
-            .strip_prefix("Bearer ")
-            .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes())),
-        _ => false,
-    }
+    config
+        .admin_token
+        .as_ref()
+        .is_some_and(|token| token.admits(head.authorization))
 }
 
 /// `GET /calls/{callId}`: the id as sipgate sends it (percent-decoded).
@@ -332,15 +318,6 @@ fn split_url(url: &str) -> Option<(SelfUrl, &str, String)> {
         .and_then(|at| after_scheme.get(at..))
         .unwrap_or("/");
     Some((base, path, query.to_owned()))
-}
-
-/// Compares secrets without an early exit on the first differing byte.
-pub fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
-    let mut difference = u8::from(given.len() != expected.len());
-    for (index, expected_byte) in expected.iter().enumerate() {
-        difference |= given.get(index).copied().unwrap_or(0) ^ expected_byte;
-    }
-    difference == 0
 }
 
 /// The answer to a body longer than [`MAX_BODY_BYTES`].
@@ -718,16 +695,6 @@ async fn answer_simulation<R: Runtime>(
     }
 }
 
-/// Caller-supplied text echoed into a message or log, cut to a sane length.
-fn clip(text: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    let mut clipped: String = text.chars().take(MAX_CHARS).collect();
-    if clipped.len() < text.len() {
-        clipped.push('…');
-    }
-    clipped
-}
-
 #[cfg(test)]
 mod journal_tests;
 
@@ -772,7 +739,7 @@ mod tests {
 
     fn config() -> Config {
         Config {
-            admin_token: Some("s3cret-token".into()),
+            admin_token: crate::testing::admin_token("s3cret-token-for-tests-0123456789"),
             kv_budget_ms: 1000,
             ..Config::default()
         }
@@ -852,28 +819,43 @@ mod tests {
             let mut request = head("POST", "https://r.example/simulate", json);
             request.authorization = authorization;
             let config = Config {
-                admin_token: token.map(str::to_owned),
+                admin_token: token.and_then(crate::testing::admin_token),
                 ..Config::default()
             };
             admit(&request, &config).map_err(|reply| reply.status)
         };
         assert_eq!(with(None, None), Err(404));
         assert_eq!(with(None, Some("Bearer anything")), Err(404));
-        assert_eq!(with(Some("s3cret-token"), None), Err(404));
         assert_eq!(
-            with(Some("s3cret-token"), Some("Bearer s3cret-tokeN")),
+            with(Some("s3cret-token-for-tests-0123456789"), None),
             Err(404)
         );
         assert_eq!(
-            with(Some("s3cret-token"), Some("Bearer s3cret-token-and-more")),
+            with(
+                Some("s3cret-token-for-tests-0123456789"),
+                Some("Bearer s3cret-tokeN")
+            ),
             Err(404)
         );
         assert_eq!(
-            with(Some("s3cret-token"), Some("Basic s3cret-token")),
+            with(
+                Some("s3cret-token-for-tests-0123456789"),
+                Some("Bearer s3cret-token-for-tests-0123456789-and-more")
+            ),
+            Err(404)
+        );
+        assert_eq!(
+            with(
+                Some("s3cret-token-for-tests-0123456789"),
+                Some("Basic s3cret-token-for-tests-0123456789")
+            ),
             Err(404)
         );
         assert!(matches!(
-            with(Some("s3cret-token"), Some("Bearer s3cret-token")),
+            with(
+                Some("s3cret-token-for-tests-0123456789"),
+                Some("Bearer s3cret-token-for-tests-0123456789")
+            ),
             Ok(Endpoint::Simulate { .. })
         ));
         // Any other path takes pushes, including paths below /simulate.
@@ -882,10 +864,6 @@ mod tests {
             &config(),
         );
         assert!(matches!(push, Ok(Endpoint::Push { .. })));
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"", b"abc"));
-        assert!(!constant_time_eq(b"abcd", b"abc"));
     }
 
     #[test]
@@ -1051,7 +1029,7 @@ mod tests {
             "https://r.example/simulate",
             Some("application/json"),
         );
-        simulate.authorization = Some("Bearer s3cret-token");
+        simulate.authorization = Some("Bearer s3cret-token-for-tests-0123456789");
         let reply = request(
             &kv,
             MONDAY_10,
@@ -1098,7 +1076,7 @@ mod tests {
 #[cfg(test)]
 mod trust_tests {
     use super::*;
-    use crate::access::Settings;
+    use crate::access::{Access, Settings};
     use crate::base64;
     use crate::storage::{plan_publish, Index, LIVE_KEY};
     use crate::testing::{fake_signature, run, MemoryKv};
@@ -1283,10 +1261,16 @@ mod trust_tests {
     fn the_admin_token_matrix() {
         let kv = MemoryKv::default();
         publish(&kv, DIAL);
-        for configured in [None, Some("admin-token")] {
-            for bearer in [None, Some("admin-token"), Some("admin-tokeN"), Some("")] {
+        const TOKEN: &str = "admin-token-0123456789abcdef-0123";
+        for configured in [None, Some(TOKEN)] {
+            for bearer in [
+                None,
+                Some(TOKEN),
+                Some("admin-tokeN-0123456789abcdef-0123"),
+                Some(""),
+            ] {
                 let config = Config {
-                    admin_token: configured.map(str::to_owned),
+                    admin_token: configured.and_then(crate::testing::admin_token),
                     kv_budget_ms: 1000,
                     // Push checks do not apply to the admin endpoint.
                     access: Access::from_settings(&Settings::default()),

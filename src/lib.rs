@@ -8,6 +8,7 @@
 //!
 //! * [`number`] — E.164 numbers and call parties (`anonymous`).
 //! * [`url`] — absolute `http(s)` URLs, checked before sipgate sees them.
+//! * [`access`], [`sources`], [`der`] — who may send pushes: signatures, basic auth, the allowlist.
 //! * [`form`] — strict `application/x-www-form-urlencoded` decoding.
 //! * [`push`] — the pushes sipgate sends: `newCall`, `answer`, `hangup`, `dtmf`.
 //! * [`response`] — the typed answer: `Dial`, `Play`, `Gather`, `Reject`, `Hangup`.
@@ -17,6 +18,7 @@
 //! * [`storage`] — the KV layout: versions, shards, the live pointer, the isolate cache.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
 //! * [`journal`] — the call journal in D1, call timelines, rule hits, the fan-out.
+//! * [`config`] — the settings (vars and secrets), each problem named.
 //! * [`http`] — the worker's HTTP behaviour (endpoints, status codes, limits).
 //! * [`log`] — the one structured log line per request.
 //!
@@ -39,6 +41,8 @@
 pub mod access;
 pub mod base64;
 pub mod calendar;
+pub mod config;
+pub mod der;
 pub mod form;
 pub mod http;
 pub mod journal;

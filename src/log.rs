@@ -10,9 +10,37 @@
 //! {"level":"warn","msg":"refused","status":400,"error":"missing field `to`"}
 //! ```
 //!
-//! Lines never carry request bodies, credentials, or the caller's number.
+//! Lines never carry request bodies, credentials, or the caller's number,
+//! and no value in a line is longer than [`MAX_VALUE_CHARS`]: an error
+//! message may quote what it could not read (a corrupt KV value), and one
+//! line must never grow with it.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// The longest text value a log line carries; longer ones end in `…`.
+pub const MAX_VALUE_CHARS: usize = 300;
+
+/// Caller-supplied text echoed into a message or a log line, cut to 64
+/// characters.
+pub fn clip(text: &str) -> String {
+    cut(text, 64)
+}
+
+/// `text` cut to at most `max` characters (plus `…` when cut).
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
+    }
+}
+
+/// Serializes an optional text value cut to [`MAX_VALUE_CHARS`].
+fn capped<S: Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(text) => serializer.serialize_str(&cut(text, MAX_VALUE_CHARS)),
+        None => serializer.serialize_none(),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -32,9 +60,9 @@ pub struct LogLine {
     pub msg: &'static str,
     /// The HTTP status answered.
     pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub event: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub call_id: Option<String>,
     /// The rules version that decided.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,20 +71,20 @@ pub struct LogLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reads: Option<u32>,
     /// The KV key that failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub key: Option<String>,
     /// The id of the rule that decided.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub rule: Option<String>,
     /// The menu a `dtmf` push answered, and what the digits did.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub menu: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<&'static str>,
     /// The action answered (`dial`, `proceed`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub error: Option<String>,
 }
 
@@ -99,11 +127,11 @@ pub struct TaskLine {
     pub level: Level,
     /// `journal_failed`, `forward_failed`, `journal_retention`, `config`.
     pub msg: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub call_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub event: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub receiver: Option<String>,
     /// The receiver's HTTP status.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,7 +139,7 @@ pub struct TaskLine {
     /// Rows deleted by retention.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub error: Option<String>,
 }
 
@@ -147,6 +175,46 @@ mod tests {
             line.to_json(),
             r#"{"level":"error","msg":"rules_unavailable","status":200,"key":"rules:live","error":"timeout \"x\""}"#
         );
+    }
+
+    #[test]
+    fn no_value_grows_a_line_past_its_cap() {
+        let huge = "x".repeat(1 << 20);
+        let mut line = LogLine::new(Level::Error, "rules_unavailable", 200);
+        line.key = Some(huge.clone());
+        line.error = Some(huge.clone());
+        line.call_id = Some(huge.clone());
+        line.rule = Some(huge.clone());
+        line.menu = Some(huge.clone());
+        line.event = Some(huge.clone());
+        assert!(
+            line.to_json().len() < 7 * (MAX_VALUE_CHARS + 10),
+            "{}",
+            line.to_json().len()
+        );
+        let mut task = TaskLine::new(Level::Error, "journal_failed");
+        task.error = Some(huge.clone());
+        task.receiver = Some(huge.clone());
+        task.call_id = Some(huge.clone());
+        task.event = Some(huge);
+        assert!(task.to_json().len() < 5 * (MAX_VALUE_CHARS + 10));
+        let mut short = TaskLine::new(Level::Warn, "config");
+        short.error = Some("é".repeat(MAX_VALUE_CHARS));
+        assert!(
+            short.to_json().contains(&"é".repeat(MAX_VALUE_CHARS)),
+            "a value at the cap is whole"
+        );
+        short.error = Some("é".repeat(MAX_VALUE_CHARS + 1));
+        assert!(short
+            .to_json()
+            .contains(&format!("{}…", "é".repeat(MAX_VALUE_CHARS))));
+    }
+
+    #[test]
+    fn clip_cuts_at_characters() {
+        assert_eq!(clip("short"), "short");
+        assert_eq!(clip(&"ü".repeat(64)), "ü".repeat(64));
+        assert_eq!(clip(&"ü".repeat(65)), format!("{}…", "ü".repeat(64)));
     }
 
     #[test]

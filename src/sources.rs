@@ -18,7 +18,9 @@ pub struct Network {
 }
 
 impl Network {
-    /// `192.0.2.1`, `192.0.2.0/24`, `2001:db8::1`, `2001:db8::/32`.
+    /// `192.0.2.1`, `192.0.2.0/24`, `2001:db8::1`, `2001:db8::/32`; an
+    /// IPv4-mapped entry (`::ffff:192.0.2.1`, `::ffff:192.0.2.0/120`) is the
+    /// IPv4 network it carries, as client addresses are compared.
     pub fn parse(text: &str) -> Result<Network, String> {
         let (address, prefix) = match text.split_once('/') {
             Some((address, prefix)) => (address, Some(prefix)),
@@ -30,13 +32,26 @@ impl Network {
         let width = if address.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => width,
-            Some(prefix) => prefix
-                .parse::<u8>()
-                .ok()
+            Some(prefix) => decimal(prefix)
                 .filter(|prefix| *prefix <= width)
-                .ok_or_else(|| format!("{text:?} has a prefix length outside 0..={width}"))?,
+                .ok_or_else(|| {
+                    format!("{text:?} has a prefix length that is not a number in 0..={width}")
+                })?,
         };
-        Ok(Network { address, prefix })
+        match canonical(address) {
+            IpAddr::V4(v4) if address.is_ipv6() => {
+                // The mapping takes the first 96 bits: a shorter prefix would
+                // cover addresses that are not IPv4 at all.
+                let prefix = prefix.checked_sub(96).ok_or_else(|| {
+                    format!("{text:?} is an IPv4-mapped range wider than IPv4: use /96 or longer")
+                })?;
+                Ok(Network {
+                    address: IpAddr::V4(v4),
+                    prefix,
+                })
+            }
+            _ => Ok(Network { address, prefix }),
+        }
     }
 
     pub fn contains(&self, address: IpAddr) -> bool {
@@ -58,6 +73,16 @@ impl Network {
     }
 }
 
+/// A prefix length as written in CIDR notation: plain decimal digits, no
+/// sign, no leading zero (`/24`, not `/+24` or `/024`).
+fn decimal(text: &str) -> Option<u8> {
+    let digits = !text.is_empty() && text.len() <= 3 && text.bytes().all(|b| b.is_ascii_digit());
+    let leading_zero = text.len() > 1 && text.starts_with('0');
+    (digits && !leading_zero)
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
 /// `::ffff:192.0.2.1` is the IPv4 address it carries.
 fn canonical(address: IpAddr) -> IpAddr {
     match address {
@@ -77,14 +102,20 @@ impl fmt::Display for Network {
 pub struct Allowlist(Vec<Network>);
 
 impl Allowlist {
-    /// Comma- or whitespace-separated entries; every entry must parse.
+    /// Comma- or whitespace-separated entries; every entry must parse. An
+    /// empty setting turns the check off; one that holds only separators
+    /// (`", ,"`) is an error, not an open door.
     pub fn parse(text: &str) -> Result<Allowlist, String> {
-        text.split([',', ' ', '\n', '\t'])
+        let networks = text
+            .split([',', ' ', '\n', '\t', '\r'])
             .map(str::trim)
             .filter(|entry| !entry.is_empty())
             .map(Network::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Allowlist)
+            .collect::<Result<Vec<_>, _>>()?;
+        if networks.is_empty() && !text.trim().is_empty() {
+            return Err("lists no address: leave it empty to turn the check off".to_owned());
+        }
+        Ok(Allowlist(networks))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -143,7 +174,51 @@ mod tests {
             .unwrap()
             .contains("203.0.113.9".parse().unwrap()));
         assert!(Allowlist::parse("").unwrap().is_empty());
-        assert!(Allowlist::parse(" , ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_ipv4_mapped_entry_is_the_ipv4_address_it_carries() {
+        let list = Allowlist::parse("::ffff:212.9.46.32, ::ffff:217.10.77.112/126").unwrap();
+        assert!(list.allows(Some("212.9.46.32")));
+        assert!(list.allows(Some("::ffff:212.9.46.32")));
+        assert!(!list.allows(Some("212.9.46.33")));
+        assert!(list.allows(Some("217.10.77.115")));
+        assert!(!list.allows(Some("217.10.77.116")));
+        assert_eq!(
+            Network::parse("::ffff:212.9.46.32").unwrap().to_string(),
+            "212.9.46.32/32"
+        );
+        // A mapped range shorter than the mapping itself spans non-IPv4 space.
+        assert!(Network::parse("::ffff:0.0.0.0/95").is_err());
+    }
+
+    #[test]
+    fn prefix_lengths_are_plain_decimal() {
+        for bad in [
+            "10.0.0.0/+24",
+            "10.0.0.0/024",
+            "10.0.0.0/ 24",
+            "2001:db8::/032",
+            "10.0.0.0/-0",
+        ] {
+            assert!(Network::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Network::parse("10.0.0.0/0").is_ok());
+        assert!(Network::parse("10.0.0.0/8").is_ok());
+    }
+
+    #[test]
+    fn a_list_of_separators_only_is_an_error_not_an_open_door() {
+        for empty in ["", "   ", "\n"] {
+            assert!(Allowlist::parse(empty).unwrap().is_empty(), "{empty:?}");
+        }
+        for separators in [",", ", ,", " ,\t, "] {
+            assert_eq!(
+                Allowlist::parse(separators).unwrap_err(),
+                "lists no address: leave it empty to turn the check off",
+                "{separators:?}"
+            );
+        }
     }
 
     #[test]

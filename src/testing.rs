@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use crate::access::AdminToken;
 use crate::http::{admit, serve, Config, Reply, RequestHead, Runtime, Services};
 use crate::journal::Entry;
 use crate::storage::{Kv, RulesCache, StoreError};
@@ -133,4 +134,17 @@ pub fn request(
         config,
     };
     run(serve(&endpoint, body.as_bytes(), &services))
+}
+
+/// An admin token for tests (at least 32 characters, as the router requires).
+pub fn admin_token(token: &str) -> Option<AdminToken> {
+    AdminToken::parse(Some(token)).expect("test tokens have 32 characters or more")
+}
+
+/// Public keys made with openssl for the tests (their private halves discarded).
+pub mod keys {
+    pub const RSA_2048: &str = include_str!("../tests/fixtures/keys/rsa-2048.pem");
+    pub const RSA_2047: &str = include_str!("../tests/fixtures/keys/rsa-2047.pem");
+    pub const RSA_512: &str = include_str!("../tests/fixtures/keys/rsa-512.pem");
+    pub const EC_P256: &str = include_str!("../tests/fixtures/keys/ec-p256.pem");
 }

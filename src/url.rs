@@ -69,14 +69,9 @@ impl HttpUrl {
                 UrlError::UnsupportedScheme
             });
         }
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         // user:password@ may precede the host (sipgate's own basic-auth style).
-        let host_and_port = authority.rsplit('@').next().unwrap_or_default();
-        let host = match host_and_port.strip_prefix('[') {
-            Some(ipv6) => ipv6.split(']').next().unwrap_or_default(),
-            None => host_and_port.split(':').next().unwrap_or_default(),
-        };
-        if host.is_empty() {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host(authority).is_empty() {
             return Err(UrlError::MissingHost);
         }
         Ok(HttpUrl(text.to_owned()))
@@ -85,6 +80,31 @@ impl HttpUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The authority of an absolute URL: what stands between `scheme://` and
+/// the path, query or fragment (`user:pw@host:port`); empty when there is
+/// no `://`.
+pub fn authority(url: &str) -> &str {
+    let Some((_, rest)) = url.split_once("://") else {
+        return "";
+    };
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
+/// The host of an authority, without credentials, port or IPv6 brackets.
+pub fn host(authority: &str) -> &str {
+    let host_and_port = authority.rsplit('@').next().unwrap_or_default();
+    match host_and_port.strip_prefix('[') {
+        Some(ipv6) => ipv6.split(']').next().unwrap_or_default(),
+        None => host_and_port.split(':').next().unwrap_or_default(),
+    }
+}
+
+/// Whether the authority names this machine: plain `http://` is allowed
+/// there, for local testing, and nowhere else.
+pub fn is_loopback(authority: &str) -> bool {
+    matches!(host(authority), "localhost" | "127.0.0.1" | "::1")
 }
 
 /// Characters a URL may carry literally: no whitespace, no controls, none of
@@ -118,6 +138,29 @@ mod tests {
             "https://…/events",
         ] {
             assert_eq!(HttpUrl::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn authority_and_host() {
+        let url = "https://user:p%40ss@router.example:8443/hook?x=1";
+        assert_eq!(authority(url), "user:p%40ss@router.example:8443");
+        assert_eq!(host(authority(url)), "router.example");
+        assert_eq!(host(authority("http://[::1]:8787/")), "::1");
+        assert_eq!(authority("no scheme"), "");
+        for local in [
+            "http://localhost:8787/",
+            "http://127.0.0.1/",
+            "http://u:p@[::1]:1/",
+        ] {
+            assert!(is_loopback(authority(local)), "{local}");
+        }
+        for remote in [
+            "http://localhost.evil.example/",
+            "http://127.0.0.2/",
+            "http://example.com/",
+        ] {
+            assert!(!is_loopback(authority(remote)), "{remote}");
         }
     }
 

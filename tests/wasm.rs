@@ -404,12 +404,22 @@ async fn with_a_journal_the_push_is_stored_after_the_answer_and_the_call_comes_b
 async fn the_calls_endpoint_reads_the_journal() {
     forget_rules();
     let env = mock_env(&[], None);
-    Reflect::set(env.unchecked_ref(), &"ADMIN_TOKEN".into(), &"t0ken".into()).unwrap();
+    Reflect::set(
+        env.unchecked_ref(),
+        &"ADMIN_TOKEN".into(),
+        &"t0ken-t0ken-t0ken-t0ken-t0ken-t0ken".into(),
+    )
+    .unwrap();
     let rows = r#"[{"event":"newCall","atMs":1000,"callId":"J1","origCallId":null,"users":"[\"Alice\"]","userIds":"[]","fullUserIds":"[]","version":3,"rule":"mobile","answer":"dial","decisionMs":0}]"#;
     let database = mock_d1(rows);
     Reflect::set(env.unchecked_ref(), &"JOURNAL".into(), &database).unwrap();
     let headers = Headers::new();
-    headers.set("Authorization", "Bearer t0ken").unwrap();
+    headers
+        .set(
+            "Authorization",
+            "Bearer t0ken-t0ken-t0ken-t0ken-t0ken-t0ken",
+        )
+        .unwrap();
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init("https://router.example/calls/J1", &init).unwrap();

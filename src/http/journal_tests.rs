@@ -2,10 +2,11 @@
 //! added to answers, what a push's [`Record`] holds, `GET /calls/{callId}`.
 use super::tests::{head, published, FORM_UTF8, MONDAY_10};
 use super::*;
+use crate::access::Access;
 use crate::journal::{Forwarding, JournalConfig};
 use crate::testing::MemoryKv;
 
-const TOKEN: &str = "Bearer s3cret-token";
+const TOKEN: &str = "Bearer s3cret-token-for-tests-0123456789";
 /// The office number on a Monday at 10:00: rule `business-hours`, which
 /// sets its own onAnswer/onHangup (the CRM's).
 const OFFICE_CALL: &str =
@@ -15,7 +16,7 @@ const OTHER_CALL: &str = "event=newCall&from=492111234567&to=4930123456&directio
 
 fn config(recording: bool, receivers: Option<&str>) -> Config {
     Config {
-        admin_token: Some("s3cret-token".into()),
+        admin_token: crate::testing::admin_token("s3cret-token-for-tests-0123456789"),
         kv_budget_ms: 1000,
         journal: JournalConfig::from_settings(
             recording,

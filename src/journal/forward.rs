@@ -16,7 +16,7 @@
 //! sipgate sent them — receivers are the customer's own systems (a CRM
 //! looks the caller up) — which is why only HTTPS receivers are taken.
 
-use crate::url::HttpUrl;
+use crate::url::{authority, is_loopback, HttpUrl};
 
 use super::Entry;
 
@@ -73,21 +73,7 @@ impl Forwarding {
 /// An HTTPS URL; plain HTTP only to this machine, for local testing.
 fn receiver(text: &str) -> Result<HttpUrl, String> {
     let url = HttpUrl::parse(text).map_err(|error| error.to_string())?;
-    if url.as_str().starts_with("https://") {
-        return Ok(url);
-    }
-    let host = url
-        .as_str()
-        .trim_start_matches("http://")
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default();
-    let host = host.rsplit('@').next().unwrap_or(host);
-    let name = match host.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
-    };
-    if matches!(name, "localhost" | "127.0.0.1" | "::1") {
+    if url.as_str().starts_with("https://") || is_loopback(authority(url.as_str())) {
         Ok(url)
     } else {
         Err("receivers must be https:// (http:// only on localhost)".to_owned())
@@ -98,13 +84,11 @@ fn receiver(text: &str) -> Result<HttpUrl, String> {
 /// (`https://user:secret@crm…` → `https://crm…`).
 pub fn loggable(url: &HttpUrl) -> String {
     let text = url.as_str();
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    format!("{scheme}://{host}{path}")
+    let authority = authority(text);
+    match authority.rsplit_once('@') {
+        Some((credentials, _)) => text.replacen(&format!("{credentials}@"), "", 1),
+        None => text.to_owned(),
+    }
 }
 
 /// The JSON body sent to every receiver.

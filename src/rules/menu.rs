@@ -52,6 +52,10 @@ impl SelfUrl {
             .map(|url| SelfUrl(url.as_str().to_owned()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The URL itself, for `onAnswer`/`onHangup` pointing back at the router.
     pub fn url(&self) -> Option<HttpUrl> {
         HttpUrl::parse(&self.0).ok()

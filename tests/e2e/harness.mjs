@@ -21,7 +21,7 @@ const cliPath = join(root, "target", "debug", "sipgate-rules");
 export const FORM = "application/x-www-form-urlencoded; charset=UTF-8";
 export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 export const PROCEED = `${XML_DECL}<Response/>`;
-export const ADMIN_TOKEN = "e2e-admin-token";
+export const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
 
 /** A push body from tests/fixtures/pushes/. */
 export function fixture(name) {

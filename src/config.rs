@@ -1,0 +1,334 @@
+//! The router's settings: the worker's vars and secrets, read once per
+//! isolate into a [`Config`]. Every setting that is not taken is a
+//! [`Problem`] naming the setting; the edge logs each as one `config` line
+//! when the isolate reads its configuration (its first request):
+//!
+//! ```json
+//! {"level":"error","msg":"config","error":"BASIC_AUTH_PASSWORD is set but BASIC_AUTH_USER is not: every push is refused (403)"}
+//! {"level":"warn","msg":"config","error":"KV_BUDGET_MS=\"soon\" is not a whole number above 0: 1000 is used"}
+//! ```
+//!
+//! | name | kind | default | not understood |
+//! |---|---|---|---|
+//! | `SIGNATURE_CHECK`, `SIPGATE_PUBLIC_KEY`, `BASIC_AUTH_USER`, `BASIC_AUTH_PASSWORD`, `ALLOWED_SOURCES` | see [`crate::access`] | | error: every push refused (403) |
+//! | `PUBLIC_URL` | var, `https://host/path` | the request's URL | error: every push refused (403) |
+//! | `ADMIN_TOKEN` | secret, ≥ 32 characters | off | error: admin endpoints off (404) |
+//! | `RULES_CACHE_SECONDS` | var, whole seconds ≥ 0 | 10 | warning: the default |
+//! | `KV_BUDGET_MS` | var, whole ms > 0 | 1000 | warning: the default |
+//! | `JOURNAL_*`, `FORWARD_*` | see [`crate::journal`] | | warning |
+
+use crate::access::{Access, AdminToken, Settings};
+use crate::journal::{forward, Forwarding, JournalConfig, MASK_NUMBERS, RECORDING, RETENTION_DAYS};
+use crate::log::Level;
+use crate::rules::menu::SelfUrl;
+
+/// Secret enabling the admin endpoints for requests that bear it.
+pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+/// Var: the router's public URL, which every callback and menu URL is built from.
+pub const PUBLIC_URL: &str = "PUBLIC_URL";
+/// Var: seconds an isolate trusts its copy of the live pointer.
+pub const RULES_CACHE_SECONDS: &str = "RULES_CACHE_SECONDS";
+const DEFAULT_CACHE_SECONDS: i64 = 10;
+/// Var: milliseconds a push waits for KV before it is answered from the
+/// last-known-good rules (sipgate waits about 10 s).
+pub const KV_BUDGET_MS: &str = "KV_BUDGET_MS";
+const DEFAULT_KV_BUDGET_MS: u32 = 1000;
+
+/// Settings from the worker's vars and secrets.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// `ADMIN_TOKEN`: enables `/simulate` and `/calls/…` for requests bearing it.
+    pub admin_token: Option<AdminToken>,
+    /// `PUBLIC_URL`: where sipgate reaches the router. When set, callback
+    /// and menu URLs are built from it, whatever the request's `Host` says.
+    pub public_url: Option<SelfUrl>,
+    /// `RULES_CACHE_SECONDS`, in ms: how long an isolate trusts its copy of the pointer.
+    pub cache_ms: i64,
+    /// `KV_BUDGET_MS`: how long a push waits for KV before it is answered
+    /// from the last-known-good rules (or proceeds).
+    pub kv_budget_ms: u32,
+    /// Signature, basic auth and source checks for pushes.
+    pub access: Access,
+    /// The call journal and the fan-out.
+    pub journal: JournalConfig,
+    /// Settings not taken, and why.
+    pub problems: Vec<Problem>,
+}
+
+/// A setting that was not taken: an error where the router fails closed,
+/// a warning where it goes on with a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub level: Level,
+    pub message: String,
+}
+
+impl Config {
+    /// The configuration from the settings `lookup` finds by name (`None`:
+    /// not set); `journal_bound` says whether the D1 binding exists.
+    pub fn from_settings(lookup: impl Fn(&str) -> Option<String>, journal_bound: bool) -> Config {
+        let mut problems = Vec::new();
+        let mut warn = |message: String| {
+            problems.push(Problem {
+                level: Level::Warn,
+                message,
+            })
+        };
+        let cache_seconds = number(
+            &lookup,
+            RULES_CACHE_SECONDS,
+            0,
+            DEFAULT_CACHE_SECONDS,
+            &mut warn,
+        );
+        let kv_budget_ms = number(&lookup, KV_BUDGET_MS, 1, DEFAULT_KV_BUDGET_MS, &mut warn);
+        let text = |name: &str| lookup(name);
+        let forwarding = Forwarding::from_settings(
+            text(forward::URLS).as_deref(),
+            text(forward::SECRET).as_deref(),
+            text(forward::TIMEOUT_MS).as_deref(),
+        );
+        let journal = JournalConfig::from_settings(
+            journal_bound,
+            text(RECORDING).as_deref(),
+            text(MASK_NUMBERS).as_deref(),
+            text(RETENTION_DAYS).as_deref(),
+            forwarding,
+        );
+        problems.extend(journal.problems.iter().map(|message| Problem {
+            level: Level::Warn,
+            message: message.clone(),
+        }));
+        let (signature_check, public_key) = (text("SIGNATURE_CHECK"), text("SIPGATE_PUBLIC_KEY"));
+        let (basic_user, basic_password) = (text("BASIC_AUTH_USER"), text("BASIC_AUTH_PASSWORD"));
+        let allowed_sources = text("ALLOWED_SOURCES");
+        let mut access = Access::from_settings(&Settings {
+            signature_check: signature_check.as_deref(),
+            public_key: public_key.as_deref(),
+            basic_user: basic_user.as_deref(),
+            basic_password: basic_password.as_deref(),
+            allowed_sources: allowed_sources.as_deref(),
+        });
+        let public_url = match parse_public_url(text(PUBLIC_URL).as_deref()) {
+            Ok(url) => url,
+            Err(problem) => {
+                access.fail_closed(problem);
+                None
+            }
+        };
+        for problem in &access.problems {
+            problems.push(Problem {
+                level: Level::Error,
+                message: format!("{problem}: every push is refused (403)"),
+            });
+        }
+        let admin_token =
+            AdminToken::parse(text(ADMIN_TOKEN).as_deref()).unwrap_or_else(|problem| {
+                problems.push(Problem {
+                    level: Level::Error,
+                    message: problem,
+                });
+                None
+            });
+        Config {
+            admin_token,
+            public_url,
+            cache_ms: cache_seconds * 1000,
+            kv_budget_ms,
+            access,
+            journal,
+            problems,
+        }
+    }
+}
+
+/// A whole number setting of at least `minimum`; anything else is reported
+/// and the default used. Not set, or blank, is the default silently.
+fn number<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    minimum: T,
+    default: T,
+    warn: &mut impl FnMut(String),
+) -> T
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(value) = lookup(name).filter(|value| !value.trim().is_empty()) else {
+        return default;
+    };
+    match value.trim().parse::<T>() {
+        Ok(number) if number >= minimum => number,
+        _ => {
+            warn(format!(
+                "{name}={:?} is not a whole number of at least {minimum}: {default} is used",
+                crate::log::clip(&value)
+            ));
+            default
+        }
+    }
+}
+
+/// `PUBLIC_URL`: an absolute `https://` URL without query, fragment or
+/// credentials (basic-auth credentials come from their own settings);
+/// `http://` only for this machine, for local testing.
+fn parse_public_url(setting: Option<&str>) -> Result<Option<SelfUrl>, String> {
+    let Some(text) = setting.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| Err(format!("{PUBLIC_URL}={:?} {why}", crate::log::clip(text)));
+    if text.contains(['?', '#']) {
+        return refuse("must not have a query or fragment: the router adds its own");
+    }
+    let Some(url) = SelfUrl::from_request_url(text) else {
+        return refuse("is not an absolute https:// URL");
+    };
+    let authority = crate::url::authority(url.as_str());
+    if authority.contains('@') {
+        return refuse("must not carry credentials: set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD");
+    }
+    let secure = url
+        .as_str()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    if !secure && !crate::url::is_loopback(authority) {
+        return refuse("must be https:// (http:// only on this machine)");
+    }
+    Ok(Some(url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(settings: &[(&str, &str)]) -> Config {
+        let settings: HashMap<String, String> = settings
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Config::from_settings(|name| settings.get(name).cloned(), false)
+    }
+
+    fn messages(config: &Config) -> Vec<(Level, &str)> {
+        config
+            .problems
+            .iter()
+            .map(|problem| (problem.level, problem.message.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_set_is_the_defaults_without_problems() {
+        let config = config(&[]);
+        assert_eq!(config.cache_ms, 10_000);
+        assert_eq!(config.kv_budget_ms, 1000);
+        assert!(config.admin_token.is_none() && config.public_url.is_none());
+        assert!(
+            config.access.signature_key.is_some(),
+            "sipgate's signature is checked"
+        );
+        assert_eq!(messages(&config), []);
+    }
+
+    #[test]
+    fn numbers_not_understood_are_reported_and_defaulted() {
+        let config = config(&[(RULES_CACHE_SECONDS, "-1"), (KV_BUDGET_MS, "soon")]);
+        assert_eq!((config.cache_ms, config.kv_budget_ms), (10_000, 1000));
+        assert_eq!(
+            messages(&config),
+            [
+                (
+                    Level::Warn,
+                    r#"RULES_CACHE_SECONDS="-1" is not a whole number of at least 0: 10 is used"#
+                ),
+                (
+                    Level::Warn,
+                    r#"KV_BUDGET_MS="soon" is not a whole number of at least 1: 1000 is used"#
+                ),
+            ]
+        );
+        let zero = self::config(&[(RULES_CACHE_SECONDS, " 0 "), (KV_BUDGET_MS, "0")]);
+        assert_eq!((zero.cache_ms, zero.kv_budget_ms), (0, 1000));
+        assert_eq!(zero.problems.len(), 1);
+    }
+
+    #[test]
+    fn a_fail_closed_setting_is_an_error_naming_it() {
+        // The README's old Deploy steps: the password set, the user forgotten.
+        let config = config(&[("BASIC_AUTH_PASSWORD", "s3cret")]);
+        assert_eq!(
+            messages(&config),
+            [(Level::Error, "BASIC_AUTH_PASSWORD is set but BASIC_AUTH_USER is not: every push is refused (403)")]
+        );
+        assert!(config.access.misconfigured.is_some());
+        let both = self::config(&[
+            ("BASIC_AUTH_USER", "sipgate"),
+            ("BASIC_AUTH_PASSWORD", "s3cret"),
+        ]);
+        assert_eq!(both.problems, []);
+        assert!(
+            !format!("{both:?}").contains("s3cret"),
+            "no secret in Debug"
+        );
+    }
+
+    #[test]
+    fn a_short_admin_token_turns_the_admin_endpoints_off_loudly() {
+        let config = config(&[(ADMIN_TOKEN, "1")]);
+        assert!(config.admin_token.is_none());
+        assert_eq!(config.problems.len(), 1);
+        assert_eq!(config.problems[0].level, Level::Error);
+        assert!(config.problems[0]
+            .message
+            .starts_with("ADMIN_TOKEN has 1 characters"));
+        let long = self::config(&[(ADMIN_TOKEN, " 0123456789abcdef0123456789abcdef\n")]);
+        assert!(long.admin_token.is_some());
+        assert_eq!(long.problems, []);
+    }
+
+    #[test]
+    fn public_url() {
+        for (setting, expected) in [
+            ("https://router.example.com/", "https://router.example.com/"),
+            (
+                " https://router.example.com/sipgate ",
+                "https://router.example.com/sipgate",
+            ),
+            ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/"),
+            ("http://localhost:8787/", "http://localhost:8787/"),
+        ] {
+            let config = config(&[(PUBLIC_URL, setting)]);
+            assert_eq!(config.problems, [], "{setting}");
+            assert_eq!(config.public_url.unwrap().as_str(), expected);
+        }
+        for (setting, why) in [
+            ("router.example.com", "is not an absolute https:// URL"),
+            (
+                "http://router.example.com/",
+                "must be https:// (http:// only on this machine)",
+            ),
+            (
+                "https://router.example.com/?menu=x",
+                "must not have a query or fragment: the router adds its own",
+            ),
+            (
+                "https://u:p@router.example.com/",
+                "must not carry credentials: set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD",
+            ),
+        ] {
+            let config = config(&[(PUBLIC_URL, setting)]);
+            assert!(config.public_url.is_none());
+            assert_eq!(
+                config.access.problems,
+                [format!("PUBLIC_URL={setting:?} {why}")],
+                "{setting}"
+            );
+            assert!(
+                config.access.misconfigured.is_some(),
+                "fails closed: {setting}"
+            );
+        }
+        assert!(config(&[(PUBLIC_URL, " ")]).public_url.is_none());
+    }
+}
