@@ -53,6 +53,25 @@ pub struct Credentials {
     pub password: String,
 }
 
+/// What stands for the password wherever an answer is kept or passed on.
+pub const REDACTED: &str = "REDACTED";
+
+impl Credentials {
+    /// `text` (an answer's XML) with the password of every router URL in it
+    /// (`https://user:password@host/…`, percent-encoded as the router writes
+    /// it) replaced by [`REDACTED`]. Only the HTTP answer to sipgate may
+    /// carry the password; what the journal stores and receivers get is this.
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let user = crate::url::userinfo(&self.user);
+        let secret = format!("{user}:{}@", crate::url::userinfo(&self.password));
+        if text.contains(&secret) {
+            std::borrow::Cow::Owned(text.replace(&secret, &format!("{user}:{REDACTED}@")))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")

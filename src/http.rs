@@ -527,9 +527,14 @@ fn journal_record<R: Runtime>(
     }
     let at_ms = services.now_ms;
     let decision_ms = services.runtime.now_ms().saturating_sub(at_ms).max(0);
+    // The password in the answer's URLs is for sipgate only.
+    let xml = match &services.config.access.basic {
+        Some(credentials) => credentials.redact(xml),
+        None => std::borrow::Cow::Borrowed(xml),
+    };
     let entry = |masking| Entry {
         decision_ms: Some(decision_ms),
-        ..Entry::new(push, log, xml, masking, at_ms)
+        ..Entry::new(push, log, &xml, masking, at_ms)
     };
     Some(Box::new(Record {
         dedup: dedup_key(query, body),
@@ -709,7 +714,7 @@ mod tests {
         Some("application/x-www-form-urlencoded; charset=UTF-8");
     // 2026-11-30 10:00 Berlin (a Monday), and the Saturday before.
     pub(super) const MONDAY_10: i64 = 1_796_029_200_000;
-    const SATURDAY_10: i64 = 1_795_856_400_000;
+    pub(super) const SATURDAY_10: i64 = 1_795_856_400_000;
 
     pub(super) fn head<'a>(
         method: &'a str,

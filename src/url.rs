@@ -107,6 +107,20 @@ pub fn is_loopback(authority: &str) -> bool {
     matches!(host(authority), "localhost" | "127.0.0.1" | "::1")
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters, as a
+/// URL's user or password must be.
+pub fn userinfo(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 /// Characters a URL may carry literally: no whitespace, no controls, none of
 /// the characters RFC 3986 excludes, and no Unicode non-characters.
 fn allowed_in_url(c: char) -> bool {

@@ -1,6 +1,6 @@
 //! The journal and the fan-out as the HTTP behaviour shows them: callbacks
 //! added to answers, what a push's [`Record`] holds, `GET /calls/{callId}`.
-use super::tests::{head, published, FORM_UTF8, MONDAY_10};
+use super::tests::{head, published, FORM_UTF8, MONDAY_10, SATURDAY_10};
 use super::*;
 use crate::access::Access;
 use crate::journal::{Forwarding, JournalConfig};
@@ -173,7 +173,42 @@ fn the_record_holds_the_push_the_decision_and_a_dedup_key() {
     assert_eq!(stored.rule.as_deref(), Some("business-hours"));
     assert_eq!(stored.version, Some(1));
     assert_eq!(stored.answer.as_deref(), Some("dial"));
+    // Without basic auth the answer holds no secret: stored as answered.
     assert_eq!(stored.xml.as_deref(), Some(reply.body.as_str()));
+}
+
+#[test]
+fn the_basic_auth_password_is_answered_to_sipgate_and_stored_and_forwarded_redacted() {
+    let kv = published();
+    let mut config = config(true, Some("https://crm.example.com/in"));
+    config.access = Access::from_settings(&crate::access::Settings {
+        signature_check: Some("off"),
+        basic_user: Some("sipgate"),
+        basic_password: Some("pa:ss/w@rd&<x>"),
+        ..crate::access::Settings::default()
+    });
+    let authorization = format!(
+        "Basic {}",
+        crate::base64::encode(b"sipgate:pa:ss/w@rd&<x>")
+    );
+    for (url, body) in [
+        ("https://r.example/hook", OTHER_CALL),
+        // Saturday: the office's after-hours menu, whose onData URL carries them too.
+        ("https://r.example/hook", OFFICE_CALL),
+        ("https://r.example/hook?menu=after-hours&try=0", "event=dtmf&dtmf=9&callId=A1"),
+    ] {
+        let mut authorized = head("POST", url, FORM_UTF8);
+        authorized.authorization = Some(&authorization);
+        let reply = crate::testing::request(&kv, &config, SATURDAY_10, authorized, body);
+        let secret = "pa%3Ass%2Fw%40rd%26%3Cx%3E";
+        assert!(reply.body.contains(&format!("sipgate:{secret}@r.example")), "sipgate needs them: {}", reply.body);
+        let record = reply.record.unwrap();
+        for entry in [record.stored.unwrap(), record.forwarded.unwrap()] {
+            let xml = entry.xml.unwrap();
+            assert!(!xml.contains(secret) && !xml.contains("pa:ss"), "{xml}");
+            assert_eq!(xml, reply.body.replace(secret, "REDACTED"), "redacted, nothing else changed");
+        }
+    }
 }
 
 #[test]

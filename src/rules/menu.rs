@@ -15,7 +15,7 @@
 
 use crate::form;
 use crate::response::{Action, Gather, Play};
-use crate::url::HttpUrl;
+use crate::url::{userinfo, HttpUrl};
 
 use super::check::{is_name, Menu, Outcome};
 
@@ -65,20 +65,6 @@ impl SelfUrl {
     fn for_menu(&self, menu: &str, attempt: u32) -> Option<HttpUrl> {
         HttpUrl::parse(&format!("{}?menu={menu}&try={attempt}", self.0)).ok()
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters, as a
-/// URL's user or password must be.
-fn userinfo(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 /// Which menu a `dtmf` push answers, read from the query of its URL.
