@@ -35,7 +35,7 @@ use futures_util::future::{select, Either};
 use crate::access::{signature_bytes, Denied, REALM};
 pub use crate::config::Config;
 use crate::journal::timeline::{Expansion, Timeline};
-use crate::journal::{entry::dedup_key, Entry, Masking};
+use crate::journal::{entry::event_id, Entry, Masking};
 use crate::log::{clip, Level, LogLine};
 use crate::push::Push;
 use crate::response::Response;
@@ -125,8 +125,9 @@ pub struct Reply {
 /// What the shell writes after answering a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// The push is stored once under this key.
-    pub dedup: String,
+    /// The push's identity ([`event_id`] of its body): stored once under
+    /// it, forwarded once, and sent to receivers as `X-Router-Event-Id`.
+    pub event_id: String,
     /// For the journal (numbers masked as configured); `None` when it is off.
     pub stored: Option<Entry>,
     /// For the receivers (numbers as sent); `None` when there are none.
@@ -487,7 +488,7 @@ async fn answer_push<R: Runtime>(
         Push::Answer(_) | Push::Hangup(_) | Push::Unknown(_) => written(&Response::proceed()),
     };
     log.answer = Some(answer);
-    let record = journal_record(&push, &log, &xml, query, body, services);
+    let record = journal_record(&push, &log, &xml, body, services);
     Reply {
         record,
         ..Reply::xml(xml, log)
@@ -517,7 +518,6 @@ fn journal_record<R: Runtime>(
     push: &Push,
     log: &LogLine,
     xml: &str,
-    query: &str,
     body: &[u8],
     services: &Services<'_, R>,
 ) -> Option<Box<Record>> {
@@ -532,12 +532,14 @@ fn journal_record<R: Runtime>(
         Some(credentials) => credentials.redact(xml),
         None => std::borrow::Cow::Borrowed(xml),
     };
+    let id = event_id(body);
     let entry = |masking| Entry {
         decision_ms: Some(decision_ms),
+        event_id: Some(id.clone()),
         ..Entry::new(push, log, &xml, masking, at_ms)
     };
     Some(Box::new(Record {
-        dedup: dedup_key(query, body),
+        event_id: id.clone(),
         stored: journal.recording.then(|| entry(journal.masking)),
         forwarded: (!journal.forwarding.receivers.is_empty()).then(|| entry(Masking::Off)),
     }))
@@ -999,6 +1001,12 @@ mod tests {
         );
         assert!(nothing.body.ends_with("<Response/>"));
         assert_eq!(nothing.log.msg, "no_rules");
+        // A fresh isolate's first push: routing is off, and the log says so loudly.
+        assert_eq!(nothing.log.level, Level::Error);
+        assert_eq!(
+            nothing.log.error.as_deref(),
+            Some(crate::storage::UNPUBLISHED)
+        );
     }
 
     #[test]
@@ -1473,8 +1481,13 @@ mod trust_tests {
             .as_deref()
             .unwrap()
             .starts_with("rules:v2:s0 is not usable"));
-        // The shard disappears.
-        kv.remove("rules:v2:s0");
+        // Shards are immutable: the broken one is remembered, not read again.
+        kv.take_reads();
+        let reply = send(&kv, &cache, &config, &push(SEED));
+        assert!(reply.body.contains("4915790000001"));
+        assert_eq!(kv.take_reads(), [LIVE_KEY]);
+        // Version 3's shard is lost.
+        kv.put(LIVE_KEY, r#"{"version":3,"shards":1}"#);
         let reply = send(&kv, &cache, &config, &push(SEED));
         assert!(reply.body.contains("4915790000001"));
         assert!(reply
@@ -1482,7 +1495,7 @@ mod trust_tests {
             .error
             .as_deref()
             .unwrap()
-            .starts_with("rules:v2:s0 is missing"));
+            .starts_with("rules:v3:s0 is missing"));
         // The pointer disappears: a fault, not "nothing published".
         kv.remove(LIVE_KEY);
         let reply = send(&kv, &cache, &config, &push(SEED));

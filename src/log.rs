@@ -26,6 +26,12 @@ pub fn clip(text: &str) -> String {
     cut(text, 64)
 }
 
+/// Text that may quote what it could not read (a corrupt KV value), cut
+/// to [`MAX_VALUE_CHARS`] where it is made, so no copy of it grows.
+pub fn cap(text: &str) -> String {
+    cut(text, MAX_VALUE_CHARS)
+}
+
 /// `text` cut to at most `max` characters (plus `…` when cut).
 fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

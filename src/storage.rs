@@ -40,6 +40,13 @@ pub const KEEP_VERSIONS: usize = 10;
 /// see bench/RESULTS.md); 100,000 numbers make 782 shards.
 pub const NUMBERS_PER_SHARD: usize = 128;
 
+/// The largest shard a push parses. Parsing is CPU work the KV time budget
+/// cannot interrupt (Workers stop the clock while code runs), so a larger
+/// value is refused before it is parsed; `publish` never writes one.
+pub const MAX_SHARD_BYTES: usize = 2 * 1024 * 1024;
+/// The largest live pointer a push parses (a real one is under 1 KiB).
+pub const MAX_POINTER_BYTES: usize = 64 * 1024;
+
 /// KV's shortest edge-cache time; the pointer is read with it.
 pub const POINTER_CACHE_TTL: u32 = 30;
 /// Shards never change once written: cache them at the edge for a day.
@@ -237,6 +244,21 @@ pub fn plan_publish(
 }
 
 impl PublishPlan {
+    /// Why the worker could not use this version (a shard over
+    /// [`MAX_SHARD_BYTES`]); `None` when it can.
+    pub fn too_large(&self) -> Option<String> {
+        self.writes.iter().find_map(|(key, value)| {
+            let shard = key.rsplit_once(":s")?.1.parse::<u32>().ok()?;
+            (value.len() > MAX_SHARD_BYTES).then(|| {
+                format!(
+                    "shard {shard} would be {} bytes, more than the {MAX_SHARD_BYTES} a push may parse: \
+                     move what every number shares (lists, calendars, menus) into fewer, smaller entries",
+                    value.len()
+                )
+            })
+        })
+    }
+
     /// How many shards the new version has.
     pub fn pointer_shards(&self) -> u32 {
         Pointer::parse(&self.pointer.1).map_or(0, |pointer| pointer.shards)
@@ -332,6 +354,13 @@ pub struct RulesCache {
     pointer: Option<CachedPointer>,
     good: Option<CachedPointer>,
     shards: HashMap<(u64, u32), Arc<RuleSet>>,
+    /// Shards that could not be used, with why: immutable, so never read again.
+    bad_shards: HashMap<(u64, u32), LoadError>,
+    /// A pointer that could not be used, when it was read, and why: read
+    /// again only after the cache time, like a good one.
+    bad_pointer: Option<(i64, LoadError)>,
+    /// "No rules published" has been logged as an error by this isolate.
+    announced_unpublished: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -355,9 +384,23 @@ pub async fn load_live(
     ttl_ms: i64,
 ) -> Result<Live, LoadError> {
     let mut reads = 0;
-    let fresh = cache.borrow().pointer.clone().filter(|cached| {
-        ttl_ms > 0 && now_ms - cached.fetched_at_ms < ttl_ms && now_ms >= cached.fetched_at_ms
-    });
+    let within_ttl = |fetched_at_ms: i64| {
+        ttl_ms > 0 && now_ms - fetched_at_ms < ttl_ms && now_ms >= fetched_at_ms
+    };
+    if let Some((_, error)) = cache
+        .borrow()
+        .bad_pointer
+        .as_ref()
+        .filter(|(at, _)| within_ttl(*at))
+    {
+        return Err(error.clone());
+    }
+    let fresh = cache
+        .borrow()
+        .pointer
+        .clone()
+        .filter(|cached| within_ttl(cached.fetched_at_ms));
+    let mut unpublished = false;
     let cached = match fresh {
         Some(cached) => cached,
         None => {
@@ -383,11 +426,17 @@ pub async fn load_live(
                         key: LIVE_KEY.to_owned(),
                     })
                 }
-                Ok(None) => Pointer::default(),
-                Ok(Some(json)) => Pointer::parse(&json).map_err(|error| LoadError::Corrupt {
-                    key: LIVE_KEY.to_owned(),
-                    error: error.to_string(),
-                })?,
+                Ok(None) => {
+                    unpublished = true;
+                    Pointer::default()
+                }
+                Ok(Some(json)) => match parse_pointer(&json) {
+                    Ok(pointer) => pointer,
+                    Err(error) => {
+                        cache.borrow_mut().bad_pointer = Some((now_ms, error.clone()));
+                        return Err(error);
+                    }
+                },
             };
             let (kill, kill_problem) = match &pointer.kill {
                 None => (None, None),
@@ -414,17 +463,26 @@ pub async fn load_live(
     };
     let pointer = &cached.pointer;
     if cached.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
-        cache.borrow_mut().good = Some(cached.clone());
+        let mut cache = cache.borrow_mut();
+        cache.good = Some(cached.clone());
+        // Routing silently off is the worst failure there is: say it loudly,
+        // once per isolate (every push would drown the logs).
+        let unannounced = unpublished && !std::mem::replace(&mut cache.announced_unpublished, true);
         return Ok(Live {
             version: pointer.version,
             kill: cached.kill,
             rules: None,
             reads,
-            warning: cached.kill_problem,
+            warning: cached
+                .kill_problem
+                .or_else(|| unannounced.then(|| UNPUBLISHED.to_owned())),
         });
     }
     let shard = pointer.shard_of(number);
     let slot = (pointer.version, shard);
+    if let Some(error) = cache.borrow().bad_shards.get(&slot) {
+        return Err(error.clone());
+    }
     let existing = cache.borrow().shards.get(&slot).cloned();
     let rules = match existing {
         Some(rules) => rules,
@@ -436,14 +494,17 @@ pub async fn load_live(
                 Ok(None) => return Err(LoadError::Missing { key }),
                 Ok(Some(json)) => json,
             };
-            let rules = Arc::new(
-                load(&json)
-                    .map_err(|error| LoadError::Corrupt {
-                        key: key.clone(),
-                        error: error.to_string(),
-                    })?
-                    .rules,
-            );
+            let rules = match parse_shard(&key, &json) {
+                Ok(rules) => Arc::new(rules),
+                Err(error) => {
+                    let mut cache = cache.borrow_mut();
+                    if cache.bad_shards.len() >= MAX_CACHED_SHARDS {
+                        cache.bad_shards.clear();
+                    }
+                    cache.bad_shards.insert(slot, error.clone());
+                    return Err(error);
+                }
+            };
             let mut cache = cache.borrow_mut();
             if cache.shards.len() >= MAX_CACHED_SHARDS {
                 // Shards of versions neither live nor last-known-good are
@@ -469,6 +530,42 @@ pub async fn load_live(
         reads,
         warning: cached.kill_problem,
     })
+}
+
+/// What a push logs, once per isolate, when nothing is published.
+pub const UNPUBLISHED: &str = "no rules published: rules:live is missing in the KV namespace ROUTES, so every call proceeds unrouted (sipgate-rules publish)";
+
+/// The live pointer, refused unparsed when it is absurdly large.
+fn parse_pointer(json: &str) -> Result<Pointer, LoadError> {
+    let corrupt = |error: String| LoadError::Corrupt {
+        key: LIVE_KEY.to_owned(),
+        error,
+    };
+    if json.len() > MAX_POINTER_BYTES {
+        return Err(corrupt(format!(
+            "{} bytes, more than the {MAX_POINTER_BYTES} a pointer may have",
+            json.len()
+        )));
+    }
+    Pointer::parse(json).map_err(|error| corrupt(crate::log::cap(&error.to_string())))
+}
+
+/// A shard's rules, refused unparsed when larger than [`MAX_SHARD_BYTES`];
+/// the error is capped (a parse error may quote the value).
+fn parse_shard(key: &str, json: &str) -> Result<RuleSet, LoadError> {
+    let corrupt = |error: String| LoadError::Corrupt {
+        key: key.to_owned(),
+        error,
+    };
+    if json.len() > MAX_SHARD_BYTES {
+        return Err(corrupt(format!(
+            "{} bytes, more than the {MAX_SHARD_BYTES} a shard may have",
+            json.len()
+        )));
+    }
+    load(json)
+        .map(|checked| checked.rules)
+        .map_err(|error| corrupt(crate::log::cap(&error.to_string())))
 }
 
 /// The rules of the last-known-good pointer for `number`, if the isolate
@@ -691,6 +788,122 @@ mod tests {
         assert!(
             matches!(load(&corrupt_shard).unwrap_err(), LoadError::Corrupt { key, .. } if key == "rules:v4:s0")
         );
+    }
+
+    #[test]
+    fn a_corrupt_shard_is_read_once_per_isolate_and_its_error_stays_short() {
+        // Shards never change once written: one that cannot be used now
+        // never can, and reading and parsing it on every push only costs.
+        let value = format!(r#"{{"timezone":"{}"}}"#, "x".repeat(1 << 20));
+        let kv = MemoryKv::with(&[
+            (LIVE_KEY, r#"{"version":4,"shards":1}"#),
+            ("rules:v4:s0", &value),
+        ]);
+        let cache = RefCell::new(RulesCache::default());
+        let load = || run(load_live(&cache, &kv, Some("4921100000"), 0, 0));
+        let first = load().unwrap_err();
+        assert!(matches!(&first, LoadError::Corrupt { key, .. } if key == "rules:v4:s0"));
+        assert!(
+            first.to_string().len() < 1000,
+            "{} bytes",
+            first.to_string().len()
+        );
+        assert_eq!(kv.take_reads(), [LIVE_KEY, "rules:v4:s0"]);
+        for _ in 0..3 {
+            assert_eq!(load().unwrap_err(), first, "the same error, remembered");
+            assert_eq!(kv.take_reads(), [LIVE_KEY], "the shard is not read again");
+        }
+    }
+
+    #[test]
+    fn oversized_values_are_refused_before_they_are_parsed() {
+        let huge_shard = " ".repeat(MAX_SHARD_BYTES + 1);
+        let kv = MemoryKv::with(&[
+            (LIVE_KEY, r#"{"version":4,"shards":1}"#),
+            ("rules:v4:s0", &huge_shard),
+        ]);
+        let error = run(load_live(
+            &RefCell::new(RulesCache::default()),
+            &kv,
+            None,
+            0,
+            0,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("rules:v4:s0 is not usable: {} bytes, more than the {MAX_SHARD_BYTES} a shard may have", MAX_SHARD_BYTES + 1)
+        );
+        let huge_pointer = format!(
+            r#"{{"version":4,"shards":1{}}}"#,
+            " ".repeat(MAX_POINTER_BYTES)
+        );
+        let kv = MemoryKv::with(&[(LIVE_KEY, &huge_pointer)]);
+        let error = run(load_live(
+            &RefCell::new(RulesCache::default()),
+            &kv,
+            None,
+            0,
+            0,
+        ))
+        .unwrap_err();
+        assert!(
+            error.to_string().ends_with(&format!(
+                "more than the {MAX_POINTER_BYTES} a pointer may have"
+            )),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_pointer_is_read_again_only_after_the_cache_time() {
+        let kv = MemoryKv::with(&[(LIVE_KEY, "{\"version\":")]);
+        let cache = RefCell::new(RulesCache::default());
+        let load = |now_ms| run(load_live(&cache, &kv, None, now_ms, 10_000));
+        assert!(matches!(load(0), Err(LoadError::Corrupt { .. })));
+        assert!(matches!(load(5_000), Err(LoadError::Corrupt { .. })));
+        assert_eq!(kv.take_reads(), [LIVE_KEY], "within the TTL: remembered");
+        kv.put(LIVE_KEY, r#"{"version":0,"shards":0}"#);
+        assert!(load(10_000).is_ok(), "mended, and read again after the TTL");
+    }
+
+    #[test]
+    fn publishing_refuses_a_shard_the_worker_would_refuse() {
+        let mut spec: DocumentSpec = parse_json(OFFICE).unwrap();
+        spec.lists.insert(
+            "huge".into(),
+            (0..200_000).map(|n| format!("4930{n:08}")).collect(),
+        );
+        let source = serde_json::to_string(&spec).unwrap();
+        let plan = plan_publish(&source, &spec, &Index::default(), None, "t".into(), None);
+        let problem = plan.too_large().unwrap();
+        assert!(problem.starts_with("shard 0 would be "), "{problem}");
+        assert!(problem.contains("bytes, more than the"), "{problem}");
+        let small: DocumentSpec = parse_json(OFFICE).unwrap();
+        assert_eq!(
+            plan_publish(OFFICE, &small, &Index::default(), None, "t".into(), None).too_large(),
+            None
+        );
+    }
+
+    #[test]
+    fn nothing_published_is_announced_once_per_isolate() {
+        let empty = MemoryKv::default();
+        let cache = RefCell::new(RulesCache::default());
+        let first = live(&empty, &cache, "4921100000", 0);
+        assert_eq!(
+            first.warning.as_deref(),
+            Some("no rules published: rules:live is missing in the KV namespace ROUTES, so every call proceeds unrouted (sipgate-rules publish)")
+        );
+        assert_eq!(live(&empty, &cache, "4921100000", 20_000).warning, None);
+        // Another isolate says it again.
+        let fresh = live(
+            &empty,
+            &RefCell::new(RulesCache::default()),
+            "4921100000",
+            0,
+        );
+        assert!(fresh.warning.is_some());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures_util::future::{join, join_all, select, Either};
+use futures_util::future::{join_all, select, Either};
 use worker::js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -25,27 +25,35 @@ thread_local! {
     static HMAC_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
 }
 
-/// Stores and forwards one answered push; logs what fails.
+/// Stores and forwards one answered push; logs what fails. A push the
+/// journal already holds (a replay, or sipgate sending it again) is not
+/// forwarded again; without the journal, receivers tell repeats by
+/// `X-Router-Event-Id`.
 pub(super) async fn after_answer(env: Env, config: Rc<Config>, record: Record) {
     // Let the runtime send the answer first: begun at once, the writes run
     // ahead of it on the isolate's thread (bench, local D1: +1.3 ms at the
     // median; after a yield to the event loop still +0.4 ms; after a short
     // timer, within noise). Costs no CPU, and waitUntil allows 30 s.
     sleep(AFTER_ANSWER_DELAY_MS).await;
-    let store = async {
-        let Some(entry) = &record.stored else { return };
-        if let Err(error) = insert(&env, &record.dedup, entry).await {
-            let mut line = about(Level::Error, "journal_failed", entry);
-            line.error = Some(error);
-            console_error!("{}", line.to_json());
+    if let Some(entry) = &record.stored {
+        match insert(&env, &record.event_id, entry).await {
+            Ok(Stored::New) => {}
+            Ok(Stored::Repeat) => {
+                let line = about(Level::Info, "duplicate_push", entry);
+                console_log!("{}", line.to_json());
+                return;
+            }
+            // Unknown whether it is new: deliver it (receivers can tell by its id).
+            Err(error) => {
+                let mut line = about(Level::Error, "journal_failed", entry);
+                line.error = Some(error);
+                console_error!("{}", line.to_json());
+            }
         }
-    };
-    let send = async {
-        if let Some(entry) = &record.forwarded {
-            forward_to_all(&config.journal.forwarding, entry).await;
-        }
-    };
-    join(store, send).await;
+    }
+    if let Some(entry) = &record.forwarded {
+        forward_to_all(&config.journal.forwarding, &record.event_id, entry).await;
+    }
 }
 
 fn about(level: Level, msg: &'static str, entry: &Entry) -> TaskLine {
@@ -90,14 +98,28 @@ fn statement(
         .map_err(|error| error.to_string())
 }
 
-/// Stores the push unless its dedup key is there already.
-async fn insert(env: &Env, dedup: &str, entry: &Entry) -> Result<(), String> {
+/// Whether an insert stored the push or found it there already.
+enum Stored {
+    New,
+    Repeat,
+}
+
+/// Stores the push unless its event id is there already.
+async fn insert(env: &Env, event_id: &str, entry: &Entry) -> Result<Stored, String> {
     let insert = statement(
         &database(env)?,
         sql::INSERT,
-        sql::insert_values(dedup, entry),
+        sql::insert_values(event_id, entry),
     )?;
-    settle(insert.inner().run()).await.map(|_| ())
+    let result = settle(insert.inner().run()).await?;
+    let changes = Reflect::get(&result, &"meta".into())
+        .and_then(|meta| Reflect::get(&meta, &"changes".into()))
+        .ok()
+        .and_then(|changes| changes.as_f64());
+    Ok(match changes {
+        Some(changes) if changes < 1.0 => Stored::Repeat,
+        _ => Stored::New,
+    })
 }
 
 /// The pushes whose `callId` or `origCallId` is one of `call_ids`.
@@ -149,7 +171,7 @@ pub(super) async fn apply_retention(env: &Env, config: &Config) {
 }
 
 /// POSTs the entry to every receiver at once, each within the timeout.
-async fn forward_to_all(forwarding: &Forwarding, entry: &Entry) {
+async fn forward_to_all(forwarding: &Forwarding, event_id: &str, entry: &Entry) {
     let body = forward::body(entry);
     let timestamp = worker::js_sys::Date::now() as i64;
     let signature = match &forwarding.secret {
@@ -167,15 +189,14 @@ async fn forward_to_all(forwarding: &Forwarding, entry: &Entry) {
             }
         }
     };
+    let delivery = Delivery {
+        body: &body,
+        timestamp,
+        signature: signature.as_deref(),
+        event_id,
+    };
     let sends = forwarding.receivers.iter().map(|receiver| async {
-        let outcome = send(
-            receiver.as_str(),
-            &body,
-            timestamp,
-            signature.as_deref(),
-            forwarding.timeout_ms,
-        )
-        .await;
+        let outcome = send(receiver.as_str(), &delivery, forwarding.timeout_ms).await;
         if let Err((status, error)) = outcome {
             let mut line = about(Level::Warn, "forward_failed", entry);
             line.receiver = Some(forward::loggable(receiver));
@@ -187,13 +208,19 @@ async fn forward_to_all(forwarding: &Forwarding, entry: &Entry) {
     join_all(sends).await;
 }
 
+/// What every receiver of one push gets.
+struct Delivery<'a> {
+    body: &'a str,
+    timestamp: i64,
+    signature: Option<&'a str>,
+    event_id: &'a str,
+}
+
 /// One POST with the global `fetch`; `Err` with the status or the reason
 /// when it did not take. An `AbortController` ends it at the timeout.
 async fn send(
     url: &str,
-    body: &str,
-    timestamp: i64,
-    signature: Option<&str>,
+    delivery: &Delivery<'_>,
     timeout_ms: u32,
 ) -> Result<(), (Option<u16>, Option<String>)> {
     let failed = |error: String| (None, Some(error));
@@ -204,9 +231,10 @@ async fn send(
     let headers = Object::new();
     let mut fields = vec![
         ("content-type", "application/json".to_owned()),
-        (forward::TIMESTAMP_HEADER, timestamp.to_string()),
+        (forward::TIMESTAMP_HEADER, delivery.timestamp.to_string()),
+        (forward::EVENT_ID_HEADER, delivery.event_id.to_owned()),
     ];
-    if let Some(signature) = signature {
+    if let Some(signature) = delivery.signature {
         fields.push((forward::SIGNATURE_HEADER, signature.to_owned()));
     }
     let init = Object::new();
@@ -215,8 +243,11 @@ async fn send(
             Reflect::set(&headers, &(*name).into(), &value.into())?;
         }
         Reflect::set(&init, &"method".into(), &"POST".into())?;
+        // A redirect would re-send the signed body to a host FORWARD_URLS
+        // never named (and perhaps over plain http): a 3xx is a failed delivery.
+        Reflect::set(&init, &"redirect".into(), &"manual".into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
-        Reflect::set(&init, &"body".into(), &body.into())?;
+        Reflect::set(&init, &"body".into(), &delivery.body.into())?;
         Reflect::set(
             &init,
             &"signal".into(),

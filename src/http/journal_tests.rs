@@ -154,17 +154,16 @@ fn the_callbacks_carry_basic_auth_credentials_as_menus_do() {
 }
 
 #[test]
-fn the_record_holds_the_push_the_decision_and_a_dedup_key() {
+fn the_record_holds_the_push_the_decision_and_its_event_id() {
     let kv = published();
     kv.clock_ms.set(MONDAY_10 + 7);
     let reply = push(&kv, &config(true, None), OFFICE_CALL);
     let record = reply.record.expect("recorded");
     let stored = record.stored.expect("journal on");
     assert_eq!(record.forwarded, None);
-    assert_eq!(
-        record.dedup,
-        crate::journal::entry::dedup_key("", OFFICE_CALL.as_bytes())
-    );
+    let id = crate::journal::entry::event_id(OFFICE_CALL.as_bytes());
+    assert_eq!(record.event_id, id);
+    assert_eq!(stored.event_id.as_deref(), Some(id.as_str()));
     assert_eq!(stored.event, "newCall");
     assert_eq!(stored.at_ms, MONDAY_10);
     assert_eq!(stored.decision_ms, Some(7));
@@ -187,26 +186,34 @@ fn the_basic_auth_password_is_answered_to_sipgate_and_stored_and_forwarded_redac
         basic_password: Some("pa:ss/w@rd&<x>"),
         ..crate::access::Settings::default()
     });
-    let authorization = format!(
-        "Basic {}",
-        crate::base64::encode(b"sipgate:pa:ss/w@rd&<x>")
-    );
+    let authorization = format!("Basic {}", crate::base64::encode(b"sipgate:pa:ss/w@rd&<x>"));
     for (url, body) in [
         ("https://r.example/hook", OTHER_CALL),
         // Saturday: the office's after-hours menu, whose onData URL carries them too.
         ("https://r.example/hook", OFFICE_CALL),
-        ("https://r.example/hook?menu=after-hours&try=0", "event=dtmf&dtmf=9&callId=A1"),
+        (
+            "https://r.example/hook?menu=after-hours&try=0",
+            "event=dtmf&dtmf=9&callId=A1",
+        ),
     ] {
         let mut authorized = head("POST", url, FORM_UTF8);
         authorized.authorization = Some(&authorization);
         let reply = crate::testing::request(&kv, &config, SATURDAY_10, authorized, body);
         let secret = "pa%3Ass%2Fw%40rd%26%3Cx%3E";
-        assert!(reply.body.contains(&format!("sipgate:{secret}@r.example")), "sipgate needs them: {}", reply.body);
+        assert!(
+            reply.body.contains(&format!("sipgate:{secret}@r.example")),
+            "sipgate needs them: {}",
+            reply.body
+        );
         let record = reply.record.unwrap();
         for entry in [record.stored.unwrap(), record.forwarded.unwrap()] {
             let xml = entry.xml.unwrap();
             assert!(!xml.contains(secret) && !xml.contains("pa:ss"), "{xml}");
-            assert_eq!(xml, reply.body.replace(secret, "REDACTED"), "redacted, nothing else changed");
+            assert_eq!(
+                xml,
+                reply.body.replace(secret, "REDACTED"),
+                "redacted, nothing else changed"
+            );
         }
     }
 }
@@ -265,6 +272,37 @@ fn answer_hangup_and_menu_digits_are_recorded_too() {
         (stored.menu.as_deref(), stored.step.as_deref()),
         (Some("after-hours"), Some("option"))
     );
+}
+
+#[test]
+fn a_body_replayed_under_another_query_is_the_same_push() {
+    // sipgate signs the body only: nothing in the query may make a push new.
+    let kv = published();
+    let config = config(true, Some("https://crm.example.com/in"));
+    let hangup =
+        "event=hangup&cause=normalClearing&callId=A1&from=492111234567&to=4921100000&direction=in";
+    let dtmf = "event=dtmf&dtmf=1&callId=A1";
+    for body in [hangup, dtmf] {
+        let ids: Vec<String> = [
+            "",
+            "?replay=1",
+            "?menu=after-hours&try=0",
+            "?menu=after-hours&try=1",
+        ]
+        .iter()
+        .map(|query| {
+            let url = format!("https://r.example/hook{query}");
+            let reply = request(&kv, &config, head("POST", &url, FORM_UTF8), body);
+            let record = reply.record.unwrap();
+            assert_eq!(
+                record.forwarded.unwrap().event_id.as_ref(),
+                Some(&record.event_id)
+            );
+            record.event_id
+        })
+        .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{body}: {ids:?}");
+    }
 }
 
 #[test]

@@ -90,6 +90,9 @@ pub struct Entry {
     /// tells it: Workers advance the clock only while waiting for I/O, so
     /// this is the time spent reading rules from KV (0 on a warm isolate).
     pub decision_ms: Option<i64>,
+    /// The push's identity, [`event_id`] of its body: the journal stores a
+    /// push once under it, and receivers get it to tell a repeat.
+    pub event_id: Option<String>,
 }
 
 impl Entry {
@@ -178,16 +181,18 @@ impl Entry {
     }
 }
 
-/// The key under which a push is stored once: the same push sent again
-/// (same URL query — a menu's attempt — and byte-identical body, hence the
-/// same callId, event and content) has the same key. FNV-1a, 64 bits, hex.
-pub fn dedup_key(query: &str, body: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in query.bytes().chain([b'\n']).chain(body.iter().copied()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+/// A push's identity: FNV-1a, 128 bits, hex, of its body — the body alone,
+/// because it is all sipgate signs. The URL's query (a menu's name and
+/// attempt) is not signed, so a body replayed under another query is the
+/// same push: stored once, forwarded once. (Two real key presses of the
+/// same digits in one call send the same body, and count once too.)
+pub fn event_id(body: &[u8]) -> String {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let hash = body.iter().fold(OFFSET, |hash, &byte| {
+        (hash ^ u128::from(byte)).wrapping_mul(PRIME)
+    });
+    format!("{hash:032x}")
 }
 
 /// `user[]` and friends: a JSON list, stored as its JSON text in a column
@@ -346,18 +351,14 @@ mod tests {
     }
 
     #[test]
-    fn the_dedup_key_changes_with_the_body_and_the_menu_attempt() {
+    fn the_event_id_is_the_bodys_alone() {
         let body = b"event=dtmf&dtmf=&callId=1";
-        assert_eq!(dedup_key("", body), dedup_key("", body));
-        assert_eq!(dedup_key("", body).len(), 16);
-        assert_ne!(
-            dedup_key("", body),
-            dedup_key("", b"event=dtmf&dtmf=1&callId=1")
-        );
-        assert_ne!(
-            dedup_key("menu=m&try=0", body),
-            dedup_key("menu=m&try=1", body)
-        );
+        assert_eq!(event_id(body), event_id(body));
+        assert_eq!(event_id(body).len(), 32);
+        assert_ne!(event_id(body), event_id(b"event=dtmf&dtmf=1&callId=1"));
+        assert_ne!(event_id(b""), event_id(b"\0"));
+        // FNV-1a 128's published test vector: the empty input is the offset basis.
+        assert_eq!(event_id(b""), "6c62272e07bb014262b821756295c58d");
     }
 
     #[test]

@@ -5,10 +5,16 @@
 //! POST https://crm.example.com/sipgate-events
 //! Content-Type: application/json
 //! X-Router-Timestamp: 1796029200000
+//! X-Router-Event-Id: 8f14e45fceea167a5a36dedd4bea2543
 //! X-Router-Signature: v1=5d41402abc4b2a76b9719d911017c592…   (with FORWARD_SECRET)
 //!
-//! {"event":"newCall","atMs":1796029200000,"callId":"A1",…,"rule":"business-hours","answer":"dial",…}
+//! {"event":"newCall","atMs":1796029200000,"callId":"A1",…,"rule":"business-hours","answer":"dial",…,"eventId":"8f14e45fceea167a5a36dedd4bea2543"}
 //! ```
+//!
+//! One push is delivered once while the journal is on (a push it already
+//! holds, such as a replayed body, is not sent again). Without the journal
+//! a repeated push is delivered again with the same `X-Router-Event-Id`
+//! (signed as `eventId` in the body): receivers drop ids they have seen.
 //!
 //! The signature is HMAC-SHA256 with `FORWARD_SECRET` over
 //! `{timestamp}.{body}`, hex: a receiver recomputes it, compares in
@@ -29,6 +35,9 @@ pub const TIMEOUT_MS: &str = "FORWARD_TIMEOUT_MS";
 const DEFAULT_TIMEOUT_MS: u32 = 3000;
 
 pub const TIMESTAMP_HEADER: &str = "X-Router-Timestamp";
+/// The push's identity ([`super::entry::event_id`], also `eventId` in the
+/// body): the same push delivered twice carries the same id.
+pub const EVENT_ID_HEADER: &str = "X-Router-Event-Id";
 pub const SIGNATURE_HEADER: &str = "X-Router-Signature";
 
 /// Where pushes go, and how.

@@ -9,10 +9,11 @@
 //!  "direction":"in","from":"49211*****67","to":"4921100000","users":["Alice"],
 //!  "userIds":["w0"],"fullUserIds":["1234567w0"],"diversion":null,"answeringNumber":null,
 //!  "cause":null,"dtmf":null,"version":7,"rule":"business-hours","menu":null,
-//!  "step":null,"answer":"dial","xml":"<?xml …?><Response …>…</Response>","decisionMs":0}
+//!  "step":null,"answer":"dial","xml":"<?xml …?><Response …>…</Response>","decisionMs":0,
+//!  "eventId":"5f2c…"}
 //! ```
 //!
-//! * [`entry`] — an [`Entry`] from a push and its answer; masking; the dedup key.
+//! * [`entry`] — an [`Entry`] from a push and its answer; masking; the push's event id.
 //! * [`timeline`] — the legs of a call across transfers and forwards, and rule hits.
 //! * [`sql`] — the statements the worker and the CLI run.
 //! * [`forward`] — the fan-out: receivers, body, signature.

@@ -23,7 +23,8 @@ impl From<Option<String>> for Value {
     }
 }
 
-/// Stores a push once: a repeat (same dedup key) is ignored.
+/// Stores a push once: a repeat (same event id, in the `dedup` column) is
+/// ignored, and the result's `meta.changes` is 0.
 pub const INSERT: &str = "INSERT INTO pushes (dedup, at_ms, event, call_id, orig_call_id, xcid, \
 direction, from_number, to_number, users, user_ids, full_user_ids, diversion, answering_number, \
 cause, dtmf, version, rule, menu, step, answer, xml, decision_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
@@ -31,10 +32,10 @@ cause, dtmf, version, rule, menu, step, answer, xml, decision_ms) VALUES (?1, ?2
 ON CONFLICT (dedup) DO NOTHING";
 
 /// The parameters of [`INSERT`], in order.
-pub fn insert_values(dedup: &str, entry: &Entry) -> Vec<Value> {
+pub fn insert_values(event_id: &str, entry: &Entry) -> Vec<Value> {
     let integer = |value: Option<i64>| value.map_or(Value::Null, Value::Integer);
     vec![
-        Value::Text(dedup.to_owned()),
+        Value::Text(event_id.to_owned()),
         Value::Integer(entry.at_ms),
         Value::Text(entry.event.clone()),
         entry.call_id.clone().into(),
@@ -68,7 +69,7 @@ pub fn insert_values(dedup: &str, entry: &Entry) -> Vec<Value> {
 const COLUMNS: &str = "event, at_ms AS atMs, call_id AS callId, orig_call_id AS origCallId, xcid, \
 direction, from_number AS \"from\", to_number AS \"to\", users, user_ids AS userIds, \
 full_user_ids AS fullUserIds, diversion, answering_number AS answeringNumber, cause, dtmf, \
-version, rule, menu, step, answer, xml, decision_ms AS decisionMs";
+version, rule, menu, step, answer, xml, decision_ms AS decisionMs, dedup AS eventId";
 
 /// The pushes whose `callId` or `origCallId` is one of `count` ids,
 /// bound as `?1` … `?count`.

@@ -96,10 +96,17 @@ describe("nothing published", () => {
   });
   after(() => worker.dispose());
 
-  test("calls proceed", async () => {
+  test("calls proceed, and the isolate's first push logs an error that says routing is off", async () => {
     assertXml(await worker.post(`${SEED}&callId=none1`), PROCEED);
     const [line] = await worker.logLines((line) => line.callId === "none1");
     assert.equal(line.msg, "no_rules");
+    assert.equal(line.level, "error");
+    assert.match(line.error, /^no rules published: rules:live is missing in the KV namespace ROUTES/);
+    // Once per isolate: later pushes are not errors.
+    assertXml(await worker.post(`${SEED}&callId=none2`), PROCEED);
+    const [later] = await worker.logLines((line) => line.callId === "none2");
+    assert.equal(later.level, "info");
+    assert.equal(later.error, undefined);
   });
 });
 

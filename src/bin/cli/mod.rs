@@ -304,6 +304,11 @@ fn publish(args: &Args) -> Result<ExitCode, String> {
         rfc3339(now_seconds()),
         Some(file.clone()),
     );
+    if let Some(problem) = plan.too_large() {
+        eprintln!("{file}: {problem}");
+        eprintln!("{file}: not published; nothing was written");
+        return Ok(ExitCode::FAILURE);
+    }
     kv.put_many(&plan.writes)?;
     kv.put(&plan.pointer.0, &plan.pointer.1)?;
     kv.delete_many(&plan.deletes)?;
