@@ -25,9 +25,11 @@ const wasmFeatures = [
 /**
  * The size budget the build enforces. The goal is 64 KiB of gzip wasm; the
  * budget is a ratchet at the current size, lowered as the wasm shrinks, so
- * no change grows it unnoticed (bench/RESULTS.md has the figures).
+ * no change grows it unnoticed (bench/RESULTS.md has the figures). Raised
+ * from 197 to 201 KiB on purpose by the trust fixes (settings read and
+ * checked in the core, event ids, size caps, redaction): +4.3 KiB gzip.
  */
-export const SIZE_BUDGET = { wasmGzip: 197 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 201 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

@@ -77,19 +77,34 @@ pub struct Handled {
 
 /// Answers one request. Never fails: every outcome is a deliberate [`Reply`].
 pub async fn handle(req: Request, env: &Env) -> Handled {
-    let mut reply = reply(&req, env).await;
+    let (mut reply, refused) = reply(&req, env).await;
     write_log(&reply.log);
-    let after = reply.record.take().map(|record| {
-        let work = journal::after_answer(env.clone(), cached_config(env), *record);
-        Box::pin(work) as Pin<Box<dyn Future<Output = ()>>>
-    });
+    let after = match (reply.record.take(), refused) {
+        (Some(record), _) => {
+            let work = journal::after_answer(env.clone(), cached_config(env), *record);
+            Some(Box::pin(work) as Pin<Box<dyn Future<Output = ()>>>)
+        }
+        // Answered before its body was read: read it after the answer, so
+        // the client gets the refusal, not a reset, and a client that
+        // declares more than it sends holds no answer back.
+        (None, Refused::BeforeBody) => {
+            Some(Box::pin(async move { drain(&req).await }) as Pin<Box<dyn Future<Output = ()>>>)
+        }
+        (None, Refused::No) => None,
+    };
     Handled {
         response: into_response(reply),
         after,
     }
 }
 
-async fn reply(req: &Request, env: &Env) -> Reply {
+/// Whether a request was answered without its body being read.
+enum Refused {
+    BeforeBody,
+    No,
+}
+
+async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
     let config = cached_config(env);
     let headers = req.headers();
     let content_type = header(&headers, "content-type");
@@ -110,15 +125,12 @@ async fn reply(req: &Request, env: &Env) -> Reply {
     };
     let endpoint = match http::admit(&head, &config) {
         Ok(endpoint) => endpoint,
-        Err(refusal) => {
-            drain(req).await;
-            return *refusal;
-        }
+        Err(refusal) => return (*refusal, Refused::BeforeBody),
     };
     let body = match read_body(req, head.content_length.is_some()).await {
         Ok(body) => body,
-        Err(BodyError::TooLarge) => return http::body_too_large(),
-        Err(BodyError::Unreadable(reason)) => return http::unreadable_body(&reason),
+        Err(BodyError::TooLarge) => return (http::body_too_large(), Refused::No),
+        Err(BodyError::Unreadable(reason)) => return (http::unreadable_body(&reason), Refused::No),
     };
     let runtime = Edge {
         kv: KvRules::new(env),
@@ -133,7 +145,7 @@ async fn reply(req: &Request, env: &Env) -> Reply {
         now_ms: js_sys::Date::now() as i64,
         config: &config,
     };
-    http::serve(&endpoint, &body, &services).await
+    (http::serve(&endpoint, &body, &services).await, Refused::No)
 }
 
 /// The configuration for `env`, read once per isolate (and again only for

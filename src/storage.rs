@@ -353,9 +353,9 @@ impl LoadError {
 pub struct RulesCache {
     pointer: Option<CachedPointer>,
     good: Option<CachedPointer>,
-    shards: HashMap<(u64, u32), Arc<RuleSet>>,
-    /// Shards that could not be used, with why: immutable, so never read again.
-    bad_shards: HashMap<(u64, u32), LoadError>,
+    /// The shards read, or why one could not be used: shards are immutable,
+    /// so a broken one is never read (or parsed) again either.
+    shards: HashMap<(u64, u32), Result<Arc<RuleSet>, LoadError>>,
     /// A pointer that could not be used, when it was read, and why: read
     /// again only after the cache time, like a good one.
     bad_pointer: Option<(i64, LoadError)>,
@@ -480,12 +480,9 @@ pub async fn load_live(
     }
     let shard = pointer.shard_of(number);
     let slot = (pointer.version, shard);
-    if let Some(error) = cache.borrow().bad_shards.get(&slot) {
-        return Err(error.clone());
-    }
     let existing = cache.borrow().shards.get(&slot).cloned();
     let rules = match existing {
-        Some(rules) => rules,
+        Some(known) => known?,
         None => {
             let key = shard_key(pointer.version, shard);
             reads += 1;
@@ -494,17 +491,7 @@ pub async fn load_live(
                 Ok(None) => return Err(LoadError::Missing { key }),
                 Ok(Some(json)) => json,
             };
-            let rules = match parse_shard(&key, &json) {
-                Ok(rules) => Arc::new(rules),
-                Err(error) => {
-                    let mut cache = cache.borrow_mut();
-                    if cache.bad_shards.len() >= MAX_CACHED_SHARDS {
-                        cache.bad_shards.clear();
-                    }
-                    cache.bad_shards.insert(slot, error.clone());
-                    return Err(error);
-                }
-            };
+            let parsed = parse_shard(&key, &json).map(Arc::new);
             let mut cache = cache.borrow_mut();
             if cache.shards.len() >= MAX_CACHED_SHARDS {
                 // Shards of versions neither live nor last-known-good are
@@ -518,8 +505,8 @@ pub async fn load_live(
                     cache.shards.clear();
                 }
             }
-            cache.shards.insert(slot, rules.clone());
-            rules
+            cache.shards.insert(slot, parsed.clone());
+            parsed?
         }
     };
     cache.borrow_mut().good = Some(cached.clone());
@@ -582,6 +569,8 @@ pub fn last_known_good(cache: &RefCell<RulesCache>, number: Option<&str>) -> Opt
             cache
                 .shards
                 .get(&(pointer.version, pointer.shard_of(number)))?
+                .as_ref()
+                .ok()?
                 .clone(),
         )
     };

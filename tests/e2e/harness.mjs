@@ -5,6 +5,8 @@
 // uses, started in about a second.
 import { Miniflare } from "miniflare";
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { createServer } from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -22,6 +24,52 @@ export const FORM = "application/x-www-form-urlencoded; charset=UTF-8";
 export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 export const PROCEED = `${XML_DECL}<Response/>`;
 export const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
+
+/**
+ * A key pair standing in for sipgate's: `pem` for SIPGATE_PUBLIC_KEY, and
+ * `signature(body)`, the base64 RSASSA-PKCS1-v1_5 / SHA-256 over the raw
+ * body, as sipgate signs.
+ */
+export function signer() {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return {
+    pem: publicKey.export({ type: "spki", format: "pem" }),
+    signature: (body) => sign("sha256", Buffer.from(body), privateKey).toString("base64"),
+  };
+}
+
+/**
+ * An HTTP receiver on a loopback address, for the fan-out: it records what
+ * it gets and answers with `respond(request)` ({status, headers}; default
+ * 204), or never when that returns null.
+ */
+export async function receiver({ host = "127.0.0.1", respond = () => ({ status: 204 }) } = {}) {
+  const received = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body, path: request.url });
+      const answer = respond(request);
+      if (answer) response.writeHead(answer.status, answer.headers ?? {}).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, host, resolve));
+  return {
+    received,
+    url: (path = "/events") => `http://${host}:${server.address().port}${path}`,
+    /** Waits until `count` deliveries arrived (or the time is up); answers them. */
+    async waitFor(count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      return received;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 /** A push body from tests/fixtures/pushes/. */
 export function fixture(name) {
@@ -79,7 +127,7 @@ export function localStore() {
  * ROUTES binding misbehaves or is counted (see faulty-kv.mjs). `journal`
  * binds the store's local D1 database as JOURNAL.
  */
-export async function startWorker({ store, fault, vars = {}, journal = false } = {}) {
+export async function startWorker({ store, fault, vars = {}, journal = false, listen = false } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
     throw new Error("build/index.js is missing: run `node scripts/build.mjs` first");
   }
@@ -106,6 +154,8 @@ export async function startWorker({ store, fault, vars = {}, journal = false } =
     kvPersist: store ? join(store.dir, "v3", "kv") : false,
     ...(journal ? { d1Databases: { JOURNAL: journalId }, d1Persist: join(store.dir, "v3", "d1") } : {}),
     bindings: { RULES_CACHE_SECONDS: "0", SIGNATURE_CHECK: "off", ADMIN_TOKEN, ...vars, ...(fault ? { FAULT: fault } : {}) },
+    // A real socket on loopback, for tests that write raw HTTP.
+    ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
@@ -113,8 +163,9 @@ export async function startWorker({ store, fault, vars = {}, journal = false } =
   });
   let kv;
   let d1;
+  let url;
   try {
-    await mf.ready;
+    url = await mf.ready;
     kv = await mf.getKVNamespace("ROUTES");
     if (journal) d1 = await mf.getD1Database("JOURNAL");
   } catch (error) {
@@ -126,6 +177,8 @@ export async function startWorker({ store, fault, vars = {}, journal = false } =
     d1,
     mf,
     logs,
+    /** With `listen`: the loopback URL the worker serves on. */
+    url,
     /** POSTs a form body (as curl --data does) and returns {status, headers, body}. */
     async post(body, { contentType = FORM, headers = {}, path = "/" } = {}) {
       return this.request(path, {

@@ -136,7 +136,8 @@ describe("corrupt and invalid rules in KV", () => {
 
   test("an invalid shard answers <Response/> and logs the JSON path", async () => {
     await worker.kv.put("rules:live", JSON.stringify({ version: 8, shards: 1 }));
-    await worker.kv.put("rules:v8:s0", JSON.stringify({ default: [{ then: { dial: { numbers: ["1", "2", "3", "4", "5", "6"] } } }] }));
+    const six = ["1", "2", "3", "4", "5", "6"].map((n) => `491579000000${n}`);
+    await worker.kv.put("rules:v8:s0", JSON.stringify({ default: [{ then: { dial: { numbers: six } } }] }));
     assertXml(await worker.post(`${SEED}&callId=invalid1`), PROCEED);
     const [line] = await worker.logLines((line) => line.callId === "invalid1");
     assert.equal(line.msg, "rules_unavailable");

@@ -2,19 +2,15 @@
 // signatures (a test key pair configured as SIPGATE_PUBLIC_KEY), basic auth
 // and the source allowlist — each on or off, each right, wrong or missing.
 import assert from "node:assert/strict";
-import { generateKeyPairSync, sign } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_TOKEN, localStore, startWorker, XML_DECL } from "./harness.mjs";
+import { ADMIN_TOKEN, localStore, signer, startWorker, XML_DECL } from "./harness.mjs";
 
 const SEED = "from=492111234567&to=4921100000&direction=in";
 const DIALED = `${XML_DECL}<Response><Dial><Number>4915790000001</Number></Dial></Response>`;
 const RULES = { numbers: { "4921100000": [{ id: "dial", then: { dial: { numbers: ["4915790000001"] } } }] } };
 const SIPGATE = "212.9.46.32";
 
-const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const PEM = publicKey.export({ type: "spki", format: "pem" });
-/** base64 RSASSA-PKCS1-v1_5 / SHA-256 over the raw body, as sipgate signs. */
-const signature = (body) => sign("sha256", Buffer.from(body), privateKey).toString("base64");
+const { pem: PEM, signature } = signer();
 const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 let store;
