@@ -6,12 +6,18 @@
 // request has its expected status and body; none may get a 5xx, and every
 // 200 is well-formed XML. The office example is live and the clock is fixed
 // to a Saturday morning, so answers are exact.
+//
+// The corpus runs twice: with every check off, and with the production
+// configuration on (signature check with a test key, basic auth, the source
+// allowlist, the journal, forwarding to a local receiver), each request then
+// signed and sent as sipgate sends it — plus cases of header shapes only
+// that configuration meets.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { XMLValidator } from "fast-xml-parser";
-import { example, localStore, root, startWorker } from "./harness.mjs";
+import { example, localStore, receiver, root, signer, startWorker } from "./harness.mjs";
 
 const corpus = JSON.parse(readFileSync(join(root, "tests", "fixtures", "hostile", "corpus.json"), "utf8"));
 const SATURDAY_10 = Date.parse("2026-11-28T10:00:00+01:00");
@@ -24,39 +30,181 @@ function body(spec) {
   return spec.prefix + spec.repeat.repeat(spec.times);
 }
 
-let store;
-let worker;
-before(async () => {
-  store = localStore();
-  store.publish(example("office"));
-  worker = await startWorker({ store, fault: "clock" });
-});
-after(async () => {
-  await worker.dispose();
-  store.dispose();
-});
-
-test("the corpus has at least 50 requests", () => {
-  assert.ok(corpus.length >= 50, `${corpus.length}`);
-});
-
-for (const entry of corpus) {
-  test(entry.name, async () => {
-    const reply = await worker.request(entry.path, {
-      method: entry.method,
-      headers: { "x-test-now": String(SATURDAY_10), ...(entry.headers ?? {}) },
-      body: body(entry.body),
-    });
-    assert.ok(reply.status < 500, `a ${reply.status}`);
-    assert.equal(reply.status, entry.status, reply.body);
-    if (entry.body_is !== undefined) assert.equal(reply.body, entry.body_is);
-    if (entry.body_matches !== undefined) assert.match(reply.body, new RegExp(entry.body_matches));
-    if (reply.status === 200) {
-      assert.equal(reply.headers.get("content-type"), "application/xml; charset=utf-8");
-      assert.equal(XMLValidator.validate(reply.body), true, reply.body);
-    } else if (entry.method !== "HEAD") {
-      assert.equal(reply.headers.get("content-type"), "text/plain; charset=utf-8");
-      assert.ok(reply.body.length > 1, "a refusal says why");
-    }
-  });
+/** Status, content type, well-formed XML: what every answer must be. */
+function assertShape(entry, reply, status) {
+  assert.ok(reply.status < 500, `a ${reply.status}`);
+  assert.equal(reply.status, status, reply.body);
+  if (reply.status === 200) {
+    assert.equal(reply.headers.get("content-type"), "application/xml; charset=utf-8");
+    assert.equal(XMLValidator.validate(reply.body), true, reply.body);
+  } else if (entry.method !== "HEAD") {
+    assert.equal(reply.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.ok(reply.body.length > 1, "a refusal says why");
+  }
 }
+
+function assertBody(entry, body) {
+  if (entry.body_is !== undefined) assert.equal(body, entry.body_is);
+  if (entry.body_matches !== undefined) assert.match(body, new RegExp(entry.body_matches));
+}
+
+describe("with every check off", () => {
+  let store;
+  let worker;
+  before(async () => {
+    store = localStore();
+    store.publish(example("office"));
+    worker = await startWorker({ store, fault: "clock" });
+  });
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
+
+  test("the corpus has at least 50 requests", () => {
+    assert.ok(corpus.length >= 50, `${corpus.length}`);
+  });
+
+  for (const entry of corpus) {
+    test(entry.name, async () => {
+      const reply = await worker.request(entry.path, {
+        method: entry.method,
+        headers: { "x-test-now": String(SATURDAY_10), ...(entry.headers ?? {}) },
+        body: body(entry.body),
+      });
+      assertShape(entry, reply, entry.status);
+      assertBody(entry, reply.body);
+    });
+  }
+});
+
+describe("with the production configuration", () => {
+  const SIPGATE = "212.9.46.32";
+  const PASSWORD = "hostile/pass+word";
+  const IN_URL = "hostile%2Fpass%2Bword";
+  const AUTHORIZATION = `Basic ${Buffer.from(`sipgate:${PASSWORD}`).toString("base64")}`;
+  const key = signer();
+  let store;
+  let crm;
+  let worker;
+  before(async () => {
+    store = localStore();
+    store.publish(example("office"));
+    store.migrateJournal();
+    crm = await receiver();
+    worker = await startWorker({
+      store,
+      journal: true,
+      fault: "clock",
+      vars: {
+        SIGNATURE_CHECK: "on",
+        SIPGATE_PUBLIC_KEY: key.pem,
+        BASIC_AUTH_USER: "sipgate",
+        BASIC_AUTH_PASSWORD: PASSWORD,
+        ALLOWED_SOURCES: `217.116.118.254, ${SIPGATE}`,
+        FORWARD_URLS: crm.url(),
+        FORWARD_SECRET: "hostile-fan-out-secret",
+      },
+    });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await crm?.close();
+    store?.dispose();
+  });
+
+  /** Headers as sipgate sends them; the entry's own win (they are its test). */
+  const asSipgate = (entry, payload) => ({
+    "x-test-now": String(SATURDAY_10),
+    "x-sipgate-signature": key.signature(payload ?? ""),
+    authorization: AUTHORIZATION,
+    "cf-connecting-ip": SIPGATE,
+    ...(entry.headers ?? {}),
+  });
+
+  /**
+   * The answer as the corpus expects it with every check off: the journal's
+   * callbacks to the router itself removed, the credentials out of its URLs.
+   */
+  const withoutDeployment = (xml) =>
+    xml
+      .replace(new RegExp(` onAnswer="http://sipgate:${IN_URL}@router\\.test[^"]*" onHangup="http://sipgate:${IN_URL}@router\\.test[^"]*"`), "")
+      .replaceAll(`http://sipgate:${IN_URL}@router.test`, "http://router.test");
+
+  for (const entry of corpus) {
+    test(entry.name, async () => {
+      const payload = body(entry.body);
+      const reply = await worker.request(entry.path, { method: entry.method, headers: asSipgate(entry, payload), body: payload });
+      const status = entry.production_status ?? entry.status;
+      assertShape(entry, reply, status);
+      if (status === entry.status) assertBody(entry, withoutDeployment(reply.body));
+    });
+  }
+
+  const SEED = "from=492111234567&to=4930123456&direction=in";
+  const base64 = (bytes) => Buffer.from(bytes).toString("base64");
+  for (const [name, headers, status] of [
+    ["a lowercase basic scheme", { authorization: `basic ${AUTHORIZATION.slice(6)}` }, 200],
+    ["an uppercase BASIC scheme", { authorization: `BASIC ${AUTHORIZATION.slice(6)}` }, 200],
+    ["credentials that are not UTF-8", { authorization: `Basic ${base64([0x73, 0x3a, 0xff, 0xfe])}` }, 401],
+    ["credentials with a password that is not UTF-8", { authorization: `Basic ${base64(Buffer.concat([Buffer.from(`sipgate:${PASSWORD}`), Buffer.from([0xff])]))}` }, 401],
+    ["a bearer token instead of basic credentials", { authorization: `Bearer ${PASSWORD}` }, 401],
+    ["two signature headers", { "x-sipgate-signature": [key.signature(SEED), key.signature(SEED)] }, 403],
+    ["an IPv4-mapped IPv6 client address", { "cf-connecting-ip": `::ffff:${SIPGATE}` }, 200],
+    ["a client address with a port", { "cf-connecting-ip": `${SIPGATE}:443` }, 403],
+    ["a client address list", { "cf-connecting-ip": `${SIPGATE}, 198.51.100.1` }, 403],
+    ["no client address", { "cf-connecting-ip": "" }, 403],
+  ]) {
+    test(`header shape: ${name}`, async () => {
+      const all = { "content-type": "application/x-www-form-urlencoded", ...asSipgate({}, SEED), ...headers };
+      const init = new Headers();
+      for (const [header, value] of Object.entries(all)) {
+        for (const one of [value].flat()) if (one !== "") init.append(header, one);
+      }
+      const reply = await worker.request("/", { method: "POST", headers: init, body: SEED });
+      assertShape({ method: "POST" }, reply, status);
+    });
+  }
+
+  test("no answer, row, delivery or log line of the whole run holds the password", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the writes after the answers
+    const { results } = await worker.d1.prepare("SELECT * FROM pushes").all();
+    assert.ok(results.length > 10, `${results.length} rows`);
+    assert.ok(crm.received.length > 10, `${crm.received.length} deliveries`);
+    const kept = JSON.stringify(results) + JSON.stringify(crm.received) + worker.logs.join("\n");
+    for (const secret of [PASSWORD, IN_URL, AUTHORIZATION.slice(6)]) assert.ok(!kept.includes(secret), secret);
+  });
+});
+
+describe("allowlists as people write them", () => {
+  let store;
+  before(() => {
+    store = localStore();
+    store.publish({ default: [{ id: "proceed", then: { proceed: {} } }] });
+  });
+  after(() => store.dispose());
+
+  for (const [list, client, status] of [
+    ["  212.9.46.32 ,,  217.116.118.254  ", "217.116.118.254", 200],
+    ["212.9.46.32\n217.116.118.254", "212.9.46.32", 200],
+    ["::ffff:212.9.46.32", "212.9.46.32", 200],
+    ["212.9.46.0/24", "212.9.46.200", 200],
+    ["212.9.46.32:443", "212.9.46.32", 403],
+    ["212.9.46.0/+24", "212.9.46.32", 403],
+    [", ,", "212.9.46.32", 403],
+  ]) {
+    test(`ALLOWED_SOURCES=${JSON.stringify(list)}, client ${client}: ${status}`, async () => {
+      const worker = await startWorker({ store, vars: { ALLOWED_SOURCES: list } });
+      try {
+        const reply = await worker.post("from=1&to=4930123456&direction=in", { headers: { "cf-connecting-ip": client } });
+        assert.equal(reply.status, status, reply.body);
+        if (status === 403) {
+          const [line] = await worker.logLines((line) => line.msg === "config");
+          assert.match(line.error, /^ALLOWED_SOURCES: /);
+        }
+      } finally {
+        await worker.dispose();
+      }
+    });
+  }
+});
