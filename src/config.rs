@@ -13,8 +13,8 @@
 //! | `SIGNATURE_CHECK`, `SIPGATE_PUBLIC_KEY`, `BASIC_AUTH_USER`, `BASIC_AUTH_PASSWORD`, `ALLOWED_SOURCES` | see [`crate::access`] | | error: every push refused (403) |
 //! | `PUBLIC_URL` | var, `https://host/path` | the request's URL | error: every push refused (403) |
 //! | `ADMIN_TOKEN` | secret, ≥ 32 characters | off | error: admin endpoints off (404) |
-//! | `RULES_CACHE_SECONDS` | var, whole seconds ≥ 0 | 10 | warning: the default |
-//! | `KV_BUDGET_MS` | var, whole ms > 0 | 1000 | warning: the default |
+//! | `RULES_CACHE_SECONDS` | var, whole seconds, 0 to 3600 | 10 | warning: the default |
+//! | `KV_BUDGET_MS` | var, whole ms, 1 to 9000 | 1000 | warning: the default |
 //! | `JOURNAL_*`, `FORWARD_*` | see [`crate::journal`] | | warning |
 
 use crate::access::{Access, AdminToken, Settings};
@@ -29,10 +29,14 @@ pub const PUBLIC_URL: &str = "PUBLIC_URL";
 /// Var: seconds an isolate trusts its copy of the live pointer.
 pub const RULES_CACHE_SECONDS: &str = "RULES_CACHE_SECONDS";
 const DEFAULT_CACHE_SECONDS: i64 = 10;
+/// An hour: a publish would take that long to reach an isolate; more is a mistake.
+const MAX_CACHE_SECONDS: i64 = 3600;
 /// Var: milliseconds a push waits for KV before it is answered from the
 /// last-known-good rules (sipgate waits about 10 s).
 pub const KV_BUDGET_MS: &str = "KV_BUDGET_MS";
 const DEFAULT_KV_BUDGET_MS: u32 = 1000;
+/// sipgate gives up after about 10 s: a budget past that never answers in time.
+const MAX_KV_BUDGET_MS: u32 = 9000;
 
 /// Settings from the worker's vars and secrets.
 #[derive(Debug, Clone, Default)]
@@ -77,11 +81,17 @@ impl Config {
         let cache_seconds = number(
             &lookup,
             RULES_CACHE_SECONDS,
-            0,
+            0..=MAX_CACHE_SECONDS,
             DEFAULT_CACHE_SECONDS,
             &mut warn,
         );
-        let kv_budget_ms = number(&lookup, KV_BUDGET_MS, 1, DEFAULT_KV_BUDGET_MS, &mut warn);
+        let kv_budget_ms = number(
+            &lookup,
+            KV_BUDGET_MS,
+            1..=MAX_KV_BUDGET_MS,
+            DEFAULT_KV_BUDGET_MS,
+            &mut warn,
+        );
         let text = |name: &str| lookup(name);
         let forwarding = Forwarding::from_settings(
             text(forward::URLS).as_deref(),
@@ -142,12 +152,12 @@ impl Config {
     }
 }
 
-/// A whole number setting of at least `minimum`; anything else is reported
-/// and the default used. Not set, or blank, is the default silently.
+/// A whole number setting within `range`; anything else is reported and
+/// the default used. Not set, or blank, is the default silently.
 fn number<T>(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &str,
-    minimum: T,
+    range: std::ops::RangeInclusive<T>,
     default: T,
     warn: &mut impl FnMut(String),
 ) -> T
@@ -158,11 +168,13 @@ where
         return default;
     };
     match value.trim().parse::<T>() {
-        Ok(number) if number >= minimum => number,
+        Ok(number) if range.contains(&number) => number,
         _ => {
             warn(format!(
-                "{name}={:?} is not a whole number of at least {minimum}: {default} is used",
-                crate::log::clip(&value)
+                "{name}={:?} is not a whole number from {} to {}: {default} is used",
+                crate::log::clip(&value),
+                range.start(),
+                range.end()
             ));
             default
         }
@@ -240,17 +252,24 @@ mod tests {
             [
                 (
                     Level::Warn,
-                    r#"RULES_CACHE_SECONDS="-1" is not a whole number of at least 0: 10 is used"#
+                    r#"RULES_CACHE_SECONDS="-1" is not a whole number from 0 to 3600: 10 is used"#
                 ),
                 (
                     Level::Warn,
-                    r#"KV_BUDGET_MS="soon" is not a whole number of at least 1: 1000 is used"#
+                    r#"KV_BUDGET_MS="soon" is not a whole number from 1 to 9000: 1000 is used"#
                 ),
             ]
         );
         let zero = self::config(&[(RULES_CACHE_SECONDS, " 0 "), (KV_BUDGET_MS, "0")]);
         assert_eq!((zero.cache_ms, zero.kv_budget_ms), (0, 1000));
         assert_eq!(zero.problems.len(), 1);
+        // Found by fuzzing: seconds that overflowed when turned into ms.
+        let huge = self::config(&[
+            (RULES_CACHE_SECONDS, "8991356044281235228"),
+            (KV_BUDGET_MS, "4294967295"),
+        ]);
+        assert_eq!((huge.cache_ms, huge.kv_budget_ms), (10_000, 1000));
+        assert_eq!(huge.problems.len(), 2);
     }
 
     #[test]
