@@ -71,6 +71,64 @@ export async function receiver({ host = "127.0.0.1", respond = () => ({ status: 
   };
 }
 
+/** As the router writes a URL's user or password: all but RFC 3986's unreserved characters percent-encoded. */
+function userinfo(text) {
+  const unreserved = (byte) => /[A-Za-z0-9._~-]/.test(String.fromCharCode(byte));
+  return [...Buffer.from(text)].map((byte) => (unreserved(byte) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+}
+
+/**
+ * The built worker configured as a production deployment: the signature
+ * check (with a test key), basic auth (user `sipgate`, `password`), the
+ * source allowlist, the journal, and forwarding to a local receiver, over a
+ * store with the office example published; the clock is fixed per request
+ * (`x-test-now`). `headers(body, at)` are the headers sipgate sends with a
+ * push; `inUrl` is the password as the router writes it into URLs.
+ */
+export async function deployment({ password }) {
+  const source = "212.9.46.32";
+  const key = signer();
+  const authorization = `Basic ${Buffer.from(`sipgate:${password}`).toString("base64")}`;
+  const store = localStore();
+  store.publish(example("office"));
+  store.migrateJournal();
+  const crm = await receiver();
+  const worker = await startWorker({
+    store,
+    journal: true,
+    fault: "clock",
+    vars: {
+      SIGNATURE_CHECK: "on",
+      SIPGATE_PUBLIC_KEY: key.pem,
+      BASIC_AUTH_USER: "sipgate",
+      BASIC_AUTH_PASSWORD: password,
+      ALLOWED_SOURCES: `217.116.118.254, ${source}`,
+      FORWARD_URLS: crm.url(),
+      FORWARD_SECRET: "fan-out-secret-of-the-deployment",
+    },
+  });
+  return {
+    store,
+    crm,
+    worker,
+    source,
+    authorization,
+    inUrl: userinfo(password),
+    /** The headers of a push as sipgate sends it to the deployment. */
+    headers: (body, at) => ({
+      "x-test-now": String(at),
+      "x-sipgate-signature": key.signature(body ?? ""),
+      authorization,
+      "cf-connecting-ip": source,
+    }),
+    async dispose() {
+      await worker.dispose();
+      await crm.close();
+      store.dispose();
+    },
+  };
+}
+
 /** A push body from tests/fixtures/pushes/. */
 export function fixture(name) {
   return readFileSync(join(root, "tests", "fixtures", "pushes", `${name}.form`), "utf8");

@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { XMLValidator } from "fast-xml-parser";
-import { example, localStore, receiver, root, signer, startWorker } from "./harness.mjs";
+import { deployment, example, localStore, root, startWorker } from "./harness.mjs";
 
 const corpus = JSON.parse(readFileSync(join(root, "tests", "fixtures", "hostile", "corpus.json"), "utf8"));
 const SATURDAY_10 = Date.parse("2026-11-28T10:00:00+01:00");
@@ -79,57 +79,28 @@ describe("with every check off", () => {
 });
 
 describe("with the production configuration", () => {
-  const SIPGATE = "212.9.46.32";
   const PASSWORD = "hostile/pass+word";
-  const IN_URL = "hostile%2Fpass%2Bword";
-  const AUTHORIZATION = `Basic ${Buffer.from(`sipgate:${PASSWORD}`).toString("base64")}`;
-  const key = signer();
-  let store;
-  let crm;
+  let deployed;
   let worker;
   before(async () => {
-    store = localStore();
-    store.publish(example("office"));
-    store.migrateJournal();
-    crm = await receiver();
-    worker = await startWorker({
-      store,
-      journal: true,
-      fault: "clock",
-      vars: {
-        SIGNATURE_CHECK: "on",
-        SIPGATE_PUBLIC_KEY: key.pem,
-        BASIC_AUTH_USER: "sipgate",
-        BASIC_AUTH_PASSWORD: PASSWORD,
-        ALLOWED_SOURCES: `217.116.118.254, ${SIPGATE}`,
-        FORWARD_URLS: crm.url(),
-        FORWARD_SECRET: "hostile-fan-out-secret",
-      },
-    });
+    deployed = await deployment({ password: PASSWORD });
+    worker = deployed.worker;
   });
-  after(async () => {
-    await worker?.dispose();
-    await crm?.close();
-    store?.dispose();
-  });
+  after(() => deployed?.dispose());
 
   /** Headers as sipgate sends them; the entry's own win (they are its test). */
-  const asSipgate = (entry, payload) => ({
-    "x-test-now": String(SATURDAY_10),
-    "x-sipgate-signature": key.signature(payload ?? ""),
-    authorization: AUTHORIZATION,
-    "cf-connecting-ip": SIPGATE,
-    ...(entry.headers ?? {}),
-  });
+  const asSipgate = (entry, payload) => ({ ...deployed.headers(payload, SATURDAY_10), ...(entry.headers ?? {}) });
 
   /**
    * The answer as the corpus expects it with every check off: the journal's
    * callbacks to the router itself removed, the credentials out of its URLs.
    */
-  const withoutDeployment = (xml) =>
-    xml
-      .replace(new RegExp(` onAnswer="http://sipgate:${IN_URL}@router\\.test[^"]*" onHangup="http://sipgate:${IN_URL}@router\\.test[^"]*"`), "")
-      .replaceAll(`http://sipgate:${IN_URL}@router.test`, "http://router.test");
+  const withoutDeployment = (xml) => {
+    const own = `http://sipgate:${deployed.inUrl}@router.test`;
+    return xml
+      .replace(new RegExp(` onAnswer="${own}[^"]*" onHangup="${own}[^"]*"`), "")
+      .replaceAll(own, "http://router.test");
+  };
 
   for (const entry of corpus) {
     test(entry.name, async () => {
@@ -144,22 +115,23 @@ describe("with the production configuration", () => {
   const SEED = "from=492111234567&to=4930123456&direction=in";
   const base64 = (bytes) => Buffer.from(bytes).toString("base64");
   for (const [name, headers, status] of [
-    ["a lowercase basic scheme", { authorization: `basic ${AUTHORIZATION.slice(6)}` }, 200],
-    ["an uppercase BASIC scheme", { authorization: `BASIC ${AUTHORIZATION.slice(6)}` }, 200],
+    ["a lowercase basic scheme", { authorization: (d) => `basic ${d.authorization.slice(6)}` }, 200],
+    ["an uppercase BASIC scheme", { authorization: (d) => `BASIC ${d.authorization.slice(6)}` }, 200],
     ["credentials that are not UTF-8", { authorization: `Basic ${base64([0x73, 0x3a, 0xff, 0xfe])}` }, 401],
     ["credentials with a password that is not UTF-8", { authorization: `Basic ${base64(Buffer.concat([Buffer.from(`sipgate:${PASSWORD}`), Buffer.from([0xff])]))}` }, 401],
     ["a bearer token instead of basic credentials", { authorization: `Bearer ${PASSWORD}` }, 401],
-    ["two signature headers", { "x-sipgate-signature": [key.signature(SEED), key.signature(SEED)] }, 403],
-    ["an IPv4-mapped IPv6 client address", { "cf-connecting-ip": `::ffff:${SIPGATE}` }, 200],
-    ["a client address with a port", { "cf-connecting-ip": `${SIPGATE}:443` }, 403],
-    ["a client address list", { "cf-connecting-ip": `${SIPGATE}, 198.51.100.1` }, 403],
+    ["two signature headers", { "x-sipgate-signature": (d) => [d.headers(SEED)["x-sipgate-signature"], d.headers(SEED)["x-sipgate-signature"]] }, 403],
+    ["an IPv4-mapped IPv6 client address", { "cf-connecting-ip": (d) => `::ffff:${d.source}` }, 200],
+    ["a client address with a port", { "cf-connecting-ip": (d) => `${d.source}:443` }, 403],
+    ["a client address list", { "cf-connecting-ip": (d) => `${d.source}, 198.51.100.1` }, 403],
     ["no client address", { "cf-connecting-ip": "" }, 403],
   ]) {
     test(`header shape: ${name}`, async () => {
       const all = { "content-type": "application/x-www-form-urlencoded", ...asSipgate({}, SEED), ...headers };
       const init = new Headers();
       for (const [header, value] of Object.entries(all)) {
-        for (const one of [value].flat()) if (one !== "") init.append(header, one);
+        const given = typeof value === "function" ? value(deployed) : value;
+        for (const one of [given].flat()) if (one !== "") init.append(header, one);
       }
       const reply = await worker.request("/", { method: "POST", headers: init, body: SEED });
       assertShape({ method: "POST" }, reply, status);
@@ -170,9 +142,9 @@ describe("with the production configuration", () => {
     await new Promise((resolve) => setTimeout(resolve, 500)); // the writes after the answers
     const { results } = await worker.d1.prepare("SELECT * FROM pushes").all();
     assert.ok(results.length > 10, `${results.length} rows`);
-    assert.ok(crm.received.length > 10, `${crm.received.length} deliveries`);
-    const kept = JSON.stringify(results) + JSON.stringify(crm.received) + worker.logs.join("\n");
-    for (const secret of [PASSWORD, IN_URL, AUTHORIZATION.slice(6)]) assert.ok(!kept.includes(secret), secret);
+    assert.ok(deployed.crm.received.length > 10, `${deployed.crm.received.length} deliveries`);
+    const kept = JSON.stringify(results) + JSON.stringify(deployed.crm.received) + worker.logs.join("\n");
+    for (const secret of [PASSWORD, deployed.inUrl, deployed.authorization.slice(6)]) assert.ok(!kept.includes(secret), secret);
   });
 });
 

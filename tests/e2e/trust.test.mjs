@@ -6,46 +6,13 @@
 // a router that routes nothing, or refuses everything, says so loudly.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_TOKEN, example, localStore, receiver, signer, startWorker } from "./harness.mjs";
+import { ADMIN_TOKEN, deployment, example, localStore, receiver, startWorker } from "./harness.mjs";
 
 const SATURDAY_10 = Date.parse("2026-11-28T10:00:00+01:00");
 const CALLER = "492111234567";
 const OFFICE = "4921100000";
-const SIPGATE = "212.9.46.32";
 /** A password with characters a URL must percent-encode. */
 const PASSWORD = "pa/ss+w0rd:Zq7";
-const IN_URL = "pa%2Fss%2Bw0rd%3AZq7";
-const AUTHORIZATION = `Basic ${Buffer.from(`sipgate:${PASSWORD}`).toString("base64")}`;
-/** Every form the password could leak in. */
-const SECRET_FORMS = [PASSWORD, IN_URL, AUTHORIZATION.slice("Basic ".length), encodeURIComponent(PASSWORD)];
-
-const key = signer();
-
-/** The vars of a deployment with every check and every feature on. */
-function production(receiverUrl) {
-  return {
-    SIGNATURE_CHECK: "on",
-    SIPGATE_PUBLIC_KEY: key.pem,
-    BASIC_AUTH_USER: "sipgate",
-    BASIC_AUTH_PASSWORD: PASSWORD,
-    ALLOWED_SOURCES: `217.116.118.254, ${SIPGATE}`,
-    FORWARD_URLS: receiverUrl,
-    FORWARD_SECRET: "fan-out-secret-for-the-trust-tests",
-  };
-}
-
-/** A push as sipgate sends it to a deployment: signed, with credentials, from its address. */
-function fromSipgate(worker, body, { path = "/", at = SATURDAY_10 } = {}) {
-  return worker.post(body, {
-    path,
-    headers: {
-      "x-sipgate-signature": key.signature(body),
-      authorization: AUTHORIZATION,
-      "cf-connecting-ip": SIPGATE,
-      "x-test-now": String(at),
-    },
-  });
-}
 
 async function rows(worker, sql, count, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
@@ -59,33 +26,30 @@ async function rows(worker, sql, count, timeoutMs = 5000) {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 400)); // writes after the answer
 
 describe("a deployment with every check and feature on", () => {
-  let store;
-  let crm;
+  let deployed;
   let worker;
+  let crm;
+  let store;
   before(async () => {
-    store = localStore();
-    store.publish(example("office"));
-    store.migrateJournal();
-    crm = await receiver();
-    worker = await startWorker({ store, journal: true, fault: "clock", vars: production(crm.url()) });
+    deployed = await deployment({ password: PASSWORD });
+    ({ worker, crm, store } = deployed);
   });
-  after(async () => {
-    await worker?.dispose();
-    await crm?.close();
-    store?.dispose();
-  });
+  after(() => deployed?.dispose());
+
+  /** A push as sipgate sends it to the deployment: signed, with credentials, from its address. */
+  const fromSipgate = (body, { path = "/", at = SATURDAY_10 } = {}) => worker.post(body, { path, headers: deployed.headers(body, at) });
 
   test("the basic-auth password goes to sipgate in the answer and nowhere else", async () => {
     // Saturday: the office's after-hours menu, then a digit, then the call's end.
     const call = `event=newCall&from=${CALLER}&to=${OFFICE}&direction=in&callId=S1&user[]=Office`;
-    const menu = await fromSipgate(worker, call);
+    const menu = await fromSipgate(call);
     assert.equal(menu.status, 200, menu.body);
-    assert.ok(menu.body.includes(`sipgate:${IN_URL}@router.test`), `sipgate needs it: ${menu.body}`);
+    assert.ok(menu.body.includes(`sipgate:${deployed.inUrl}@router.test`), `sipgate needs it: ${menu.body}`);
     const onData = new URL(menu.body.match(/<Gather onData="([^"]+)"/)[1].replaceAll("&amp;", "&"));
-    const digits = await fromSipgate(worker, "event=dtmf&dtmf=1&callId=S1", { path: onData.pathname + onData.search });
+    const digits = await fromSipgate("event=dtmf&dtmf=1&callId=S1", { path: onData.pathname + onData.search });
     assert.match(digits.body, /<Dial callerId="4921100000"><Number>4915790000099<\/Number><\/Dial>/);
-    await fromSipgate(worker, `event=answer&callId=S1&from=${CALLER}&to=${OFFICE}&direction=in&answeringNumber=4915790000099`);
-    await fromSipgate(worker, `event=hangup&cause=normalClearing&callId=S1&from=${CALLER}&to=${OFFICE}&direction=in`);
+    await fromSipgate(`event=answer&callId=S1&from=${CALLER}&to=${OFFICE}&direction=in&answeringNumber=4915790000099`);
+    await fromSipgate(`event=hangup&cause=normalClearing&callId=S1&from=${CALLER}&to=${OFFICE}&direction=in`);
 
     const stored = await rows(worker, "SELECT * FROM pushes WHERE call_id = 'S1'", 4);
     assert.equal(stored.length, 4);
@@ -104,8 +68,10 @@ describe("a deployment with every check and feature on", () => {
       "forwarded bodies and headers": JSON.stringify(deliveries),
       "log lines": worker.logs.join("\n"),
     };
+    // Every form the password could leak in.
+    const secrets = [PASSWORD, deployed.inUrl, deployed.authorization.slice("Basic ".length), encodeURIComponent(PASSWORD)];
     for (const [place, text] of Object.entries(places)) {
-      for (const secret of SECRET_FORMS) assert.ok(!text.includes(secret), `${place} holds ${secret}`);
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${place} holds ${secret}`);
     }
   });
 
@@ -113,7 +79,7 @@ describe("a deployment with every check and feature on", () => {
     const hangup = `event=hangup&cause=normalClearing&callId=R1&from=${CALLER}&to=${OFFICE}&direction=in`;
     const before = crm.received.length;
     for (const path of ["/", "/", "/?replay=1", "/?replay=2", "/?menu=after-hours&try=0", "/?x=y#z"]) {
-      const reply = await fromSipgate(worker, hangup, { path });
+      const reply = await fromSipgate(hangup, { path });
       assert.equal(reply.status, 200, `${path}: ${reply.body}`);
     }
     await settle();
