@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates tests/fixtures/zone-offsets.tsv from the system tzdata (Python's
-zoneinfo), to check src/zone.rs against an independent implementation:
-for one zone of every distinct rule in src/zones_table.rs, every UTC-offset
+zoneinfo), to check src/time/zone.rs against an independent implementation:
+for one zone of every distinct rule in src/time/zones_table.rs, every UTC-offset
 change in 2026-2028 (the second before and the second of it) and two
 samples a year. Zones whose tzdata lists one-off transitions that its
 closing POSIX rule cannot express are reported and left out.
@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-table = open("src/zones_table.rs").read()
+table = open("src/time/zones_table.rs").read()
 rules = re.findall(r'^    "([^"]*)",$', table, re.M)
 zones = re.findall(r'^    \("([^"]+)", (\d+)\),$', table, re.M)
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Generates src/zones_table.rs: IANA time zone name -> POSIX TZ rule.
+"""Generates src/time/zones_table.rs: IANA time zone name -> POSIX TZ rule.
 
 Each TZif file of the system tzdata ends with a POSIX TZ string that
 describes the zone's current rule (RFC 8536, section 3.3). The router only
 evaluates "now" (and near dates in simulations), so that rule is all it
 needs, instead of a full time-zone database in the wasm. Re-run after a
-tzdata update:  python3 scripts/gen-zones.py > src/zones_table.rs
+tzdata update:  python3 scripts/gen-zones.py > src/time/zones_table.rs
 """
 import os
 import sys

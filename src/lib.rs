@@ -38,28 +38,16 @@
     )
 )]
 
-pub mod access;
-pub mod base64;
-pub mod calendar;
-pub mod config;
-pub mod der;
-pub mod form;
 pub mod http;
 pub mod journal;
 pub mod log;
-pub mod number;
-pub mod push;
-pub mod response;
+pub mod protocol;
 pub mod rules;
-pub mod simulate;
-pub mod sources;
-pub mod storage;
+pub mod store;
 #[cfg(test)]
 mod testing;
-pub mod url;
-pub mod xml;
-pub mod zone;
-mod zones_table;
+pub mod time;
+pub mod trust;
 
 #[cfg(target_arch = "wasm32")]
 pub mod edge;

@@ -4,10 +4,10 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::access::AdminToken;
 use crate::http::{admit, serve, Config, Reply, RequestHead, Runtime, Services};
 use crate::journal::Entry;
-use crate::storage::{Kv, RulesCache, StoreError};
+use crate::store::{Kv, RulesCache, StoreError};
+use crate::trust::access::AdminToken;
 
 /// A KV in memory that counts reads and can be told to fail or to hang.
 #[derive(Default)]
@@ -147,4 +147,31 @@ pub mod keys {
     pub const RSA_2047: &str = include_str!("../tests/fixtures/keys/rsa-2047.pem");
     pub const RSA_512: &str = include_str!("../tests/fixtures/keys/rsa-512.pem");
     pub const EC_P256: &str = include_str!("../tests/fixtures/keys/ec-p256.pem");
+}
+
+/// Publishes `source` into the memory KV as the CLI does (version after
+/// the current one, pointer last, old versions deleted); the plan it ran.
+pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> crate::store::PublishPlan {
+    use crate::store::{plan_publish, Pointer, INDEX_KEY, LIVE_KEY};
+    let spec: crate::rules::spec::DocumentSpec = crate::rules::problem::parse_json(source).unwrap();
+    let index = kv
+        .values
+        .borrow()
+        .get(INDEX_KEY)
+        .map(|json| serde_json::from_str(json).unwrap())
+        .unwrap_or_default();
+    let current = kv
+        .values
+        .borrow()
+        .get(LIVE_KEY)
+        .map(|json| Pointer::parse(json).unwrap());
+    let plan = plan_publish(source, &spec, &index, current.as_ref(), at.to_owned(), None);
+    for (key, value) in &plan.writes {
+        kv.put(key, value);
+    }
+    kv.put(&plan.pointer.0, &plan.pointer.1);
+    for key in &plan.deletes {
+        kv.remove(key);
+    }
+    plan
 }

@@ -15,7 +15,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sipgate_router::http::{admit, serve, Config, RequestHead, Runtime, Services};
 use sipgate_router::journal::Entry;
-use sipgate_router::storage::{plan_publish, Index, Kv, RulesCache, StoreError};
+use sipgate_router::store::{plan_publish, Index, Kv, RulesCache, StoreError};
 
 struct Published(HashMap<String, String>);
 
@@ -85,7 +85,7 @@ const SETTINGS: [(&str, &[&str]); 15] = [
     ("JOURNAL_MASK_NUMBERS", &["on", "off"]),
     ("JOURNAL_RETENTION_DAYS", &["30", "0", "x"]),
 ];
-const SIPGATE_KEY: &str = include_str!("../../src/sipgate-push-public-key.pem");
+const SIPGATE_KEY: &str = include_str!("../../src/trust/sipgate-push-public-key.pem");
 const TEST_KEY_2048: &str = include_str!("../../tests/fixtures/keys/rsa-2048.pem");
 const TEST_KEY_512: &str = include_str!("../../tests/fixtures/keys/rsa-512.pem");
 const ADMIN_TOKEN: &str = "fuzz-admin-token-0123456789abcdef";
@@ -138,12 +138,12 @@ fuzz_target!(|input: Input| {
     };
     let authorization = match &input.authorization {
         Some(Header::Expected) if input.path.starts_with("simulate") => format!("Bearer {ADMIN_TOKEN}"),
-        Some(Header::Expected) => format!("Basic {}", sipgate_router::base64::encode(basic.as_bytes())),
+        Some(Header::Expected) => format!("Basic {}", sipgate_router::trust::base64::encode(basic.as_bytes())),
         Some(Header::Raw(text)) => text.clone(),
         None => String::new(),
     };
     let signature = match &input.signature {
-        Some(Header::Expected) => sipgate_router::base64::encode(&fake_signature(&input.body)),
+        Some(Header::Expected) => sipgate_router::trust::base64::encode(&fake_signature(&input.body)),
         Some(Header::Raw(text)) => text.clone(),
         None => String::new(),
     };
@@ -185,8 +185,8 @@ fuzz_target!(|input: Input| {
     if let (Some(record), Some(credentials)) = (&reply.record, &config.access.basic) {
         let secret = format!(
             "{}:{}@",
-            sipgate_router::url::userinfo(&credentials.user),
-            sipgate_router::url::userinfo(&credentials.password)
+            sipgate_router::protocol::url::userinfo(&credentials.user),
+            sipgate_router::protocol::url::userinfo(&credentials.password)
         );
         for entry in record.stored.iter().chain(record.forwarded.iter()) {
             let xml = entry.xml.as_deref().unwrap_or_default();

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use sipgate_router::rules::load;
 use sipgate_router::rules::menu::{MenuState, SelfUrl};
-use sipgate_router::simulate::{Call, CallInput};
+use sipgate_router::rules::simulate::{Call, CallInput};
 
 fn well_formed(xml: &str) {
     let mut reader = quick_xml::Reader::from_str(xml);

@@ -9,11 +9,11 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
-use sipgate_router::number::E164;
-use sipgate_router::response::{
+use sipgate_router::protocol::number::E164;
+use sipgate_router::protocol::response::{
     Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason, Response,
 };
-use sipgate_router::url::HttpUrl;
+use sipgate_router::protocol::url::HttpUrl;
 
 /// A valid URL with arbitrary (allowed) characters after the host.
 fn url(u: &mut Unstructured) -> Result<HttpUrl> {

@@ -2,9 +2,9 @@
 //! added to answers, what a push's [`Record`] holds, `GET /calls/{callId}`.
 use super::tests::{head, published, FORM_UTF8, MONDAY_10, SATURDAY_10};
 use super::*;
-use crate::access::Access;
 use crate::journal::{Forwarding, JournalConfig};
 use crate::testing::MemoryKv;
+use crate::trust::access::Access;
 
 const TOKEN: &str = "Bearer s3cret-token-for-tests-0123456789";
 /// The office number on a Monday at 10:00: rule `business-hours`, which
@@ -135,11 +135,11 @@ fn answers_to_menu_digits_keep_the_call_watched() {
 fn the_callbacks_carry_basic_auth_credentials_as_menus_do() {
     let kv = published();
     let mut config = config(true, None);
-    config.access = Access::from_settings(&crate::access::Settings {
+    config.access = Access::from_settings(&crate::trust::access::Settings {
         signature_check: Some("off"),
         basic_user: Some("sipgate"),
         basic_password: Some("pw"),
-        ..crate::access::Settings::default()
+        ..crate::trust::access::Settings::default()
     });
     let mut authorized = head("POST", "https://r.example/hook", FORM_UTF8);
     authorized.authorization = Some("Basic c2lwZ2F0ZTpwdw==");
@@ -180,13 +180,16 @@ fn the_record_holds_the_push_the_decision_and_its_event_id() {
 fn the_basic_auth_password_is_answered_to_sipgate_and_stored_and_forwarded_redacted() {
     let kv = published();
     let mut config = config(true, Some("https://crm.example.com/in"));
-    config.access = Access::from_settings(&crate::access::Settings {
+    config.access = Access::from_settings(&crate::trust::access::Settings {
         signature_check: Some("off"),
         basic_user: Some("sipgate"),
         basic_password: Some("pa:ss/w@rd&<x>"),
-        ..crate::access::Settings::default()
+        ..crate::trust::access::Settings::default()
     });
-    let authorization = format!("Basic {}", crate::base64::encode(b"sipgate:pa:ss/w@rd&<x>"));
+    let authorization = format!(
+        "Basic {}",
+        crate::trust::base64::encode(b"sipgate:pa:ss/w@rd&<x>")
+    );
     for (url, body) in [
         ("https://r.example/hook", OTHER_CALL),
         // Saturday: the office's after-hours menu, whose onData URL carries them too.

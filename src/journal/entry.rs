@@ -7,8 +7,8 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::log::LogLine;
-use crate::number::Party;
-use crate::push::{Direction, Leg, Push, Users};
+use crate::protocol::number::Party;
+use crate::protocol::push::{Direction, Leg, Push, Users};
 
 /// Whether the other party's number is stored as sent or masked.
 ///

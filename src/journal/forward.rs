@@ -22,7 +22,7 @@
 //! sipgate sent them — receivers are the customer's own systems (a CRM
 //! looks the caller up) — which is why only HTTPS receivers are taken.
 
-use crate::url::{authority, is_loopback, HttpUrl};
+use crate::protocol::url::{authority, is_loopback, HttpUrl};
 
 use super::Entry;
 

@@ -13,7 +13,7 @@ use std::fmt::{self, Write as _};
 use serde::{Deserialize, Serialize};
 
 use super::Entry;
-use crate::calendar::LocalDateTime;
+use crate::time::calendar::LocalDateTime;
 
 /// At most this many rounds of queries, and call ids: a call with more
 /// legs than that is shown in part rather than searched without end.

@@ -12,12 +12,12 @@ use super::path::{Field, Index};
 use super::pattern::PatternSet;
 use super::problem::{parse_json, DocumentError, Problem};
 use super::spec::{ActionSpec, DocumentSpec, GatherKindSpec, MenuSpec, RejectReasonSpec, RuleSpec};
-use crate::number::E164;
-use crate::response::{
+use crate::protocol::number::E164;
+use crate::protocol::response::{
     Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason, Response,
 };
-use crate::url::HttpUrl;
-use crate::zone::Zone;
+use crate::protocol::url::HttpUrl;
+use crate::time::zone::Zone;
 
 /// The zone time conditions use when the document names none.
 pub const DEFAULT_TIMEZONE: &str = "Europe/Berlin";

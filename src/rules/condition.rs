@@ -24,10 +24,10 @@ use super::check::Checker;
 use super::path::{Field, Item};
 use super::pattern::{written, PartyMatcher, PatternSet};
 use super::spec::{DiversionSpec, OneOrMany, TimeSpec, WhenSpec};
-use crate::calendar::{Date, LocalDateTime, MonthDay, TimeOfDay, Weekday};
-use crate::number::Party;
-use crate::push::{Direction, Users};
-use crate::zone::Zone;
+use crate::protocol::number::Party;
+use crate::protocol::push::{Direction, Users};
+use crate::time::calendar::{Date, LocalDateTime, MonthDay, TimeOfDay, Weekday};
+use crate::time::zone::Zone;
 
 /// What a rule is checked against: one call at one instant.
 #[derive(Debug, Clone, Copy)]

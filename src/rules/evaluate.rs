@@ -8,7 +8,7 @@ use std::fmt;
 use super::check::{Outcome, Rule, RuleSet};
 use super::condition::{CallFacts, Mismatch};
 use super::menu::{MenuState, MenuStep, SelfUrl, StepReason};
-use crate::response::Response;
+use crate::protocol::response::Response;
 
 /// Which list of the document a rule comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

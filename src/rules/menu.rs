@@ -13,9 +13,9 @@
 //! routed by the menu named there: an option, or after no or a wrong input
 //! the menu again (up to `retries` times), then `noInput` / `invalid`.
 
-use crate::form;
-use crate::response::{Action, Gather, Play};
-use crate::url::{userinfo, HttpUrl};
+use crate::protocol::form;
+use crate::protocol::response::{Action, Gather, Play};
+use crate::protocol::url::{userinfo, HttpUrl};
 
 use super::check::{is_name, Menu, Outcome};
 

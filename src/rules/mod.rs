@@ -7,6 +7,7 @@
 //! * [`condition`] — `when`: direction, caller, called, diversion, users, time.
 //! * [`menu`] — IVR menus whose state travels in the `onData` URL.
 //! * [`evaluate`] — the first matching rule, with a trace of the others.
+//! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
 
 pub mod check;
 pub mod condition;
@@ -15,6 +16,7 @@ pub mod menu;
 pub mod path;
 pub mod pattern;
 pub mod problem;
+pub mod simulate;
 pub mod spec;
 
 pub use check::{compile, load, Checked, Menu, Outcome, Rule, RuleSet};

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::check::Checker;
 use super::path::Item;
-use crate::number::{Party, E164};
+use crate::protocol::number::{Party, E164};
 
 /// Compiled plain patterns (no list references).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 use super::condition::CallFacts;
 use super::menu::{MenuState, SelfUrl};
 use super::*;
-use crate::calendar::LocalDateTime;
-use crate::number::Party;
-use crate::push::{Direction, Users};
-use crate::zone::Zone;
+use crate::protocol::number::Party;
+use crate::protocol::push::{Direction, Users};
+use crate::time::calendar::LocalDateTime;
+use crate::time::zone::Zone;
 
 const OFFICE: &str = include_str!("../../examples/office.json");
 const HOTLINE: &str = include_str!("../../examples/hotline.json");

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use serde_json::Value;
 use sipgate_router::rules::problem::parse_json;
 use sipgate_router::rules::spec::DocumentSpec;
-use sipgate_router::storage::source_key;
+use sipgate_router::store::source_key;
 
 use super::wrangler::Wrangler;
 

@@ -13,14 +13,14 @@
 
 use std::process::ExitCode;
 
-use sipgate_router::calendar::{Date, LocalDateTime};
 use sipgate_router::journal::sql::{self, Value};
 use sipgate_router::journal::timeline::{
     hits as rule_hits, utc_text, Expansion, HitsTable, RuleCount,
 };
 use sipgate_router::journal::Entry;
 use sipgate_router::rules::load;
-use sipgate_router::storage::source_key;
+use sipgate_router::store::source_key;
+use sipgate_router::time::calendar::{Date, LocalDateTime};
 
 use super::wrangler::Wrangler;
 use super::{index, now_seconds, pointer, Args};

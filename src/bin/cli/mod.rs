@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sipgate_router::calendar::LocalDateTime;
 use sipgate_router::rules::check::compile_action;
 use sipgate_router::rules::menu::SelfUrl;
 use sipgate_router::rules::problem::{parse_json, DocumentError, Problem};
+use sipgate_router::rules::simulate::{simulate, CallInput};
 use sipgate_router::rules::spec::{ActionSpec, DocumentSpec, RejectReasonSpec};
 use sipgate_router::rules::{load, Checked};
-use sipgate_router::simulate::{simulate, CallInput};
-use sipgate_router::storage::{self, Index, Pointer, INDEX_KEY, LIVE_KEY};
+use sipgate_router::store::{self, Index, Pointer, INDEX_KEY, LIVE_KEY};
+use sipgate_router::time::calendar::LocalDateTime;
 
 use wrangler::{Target, Wrangler};
 
@@ -296,7 +296,7 @@ fn publish(args: &Args) -> Result<ExitCode, String> {
     let spec: DocumentSpec = parse_json(&source).map_err(|error| error.to_string())?;
     let kv = args.kv();
     let current = pointer(&kv)?;
-    let plan = storage::plan_publish(
+    let plan = store::plan_publish(
         &source,
         &spec,
         &index(&kv)?,
@@ -327,7 +327,7 @@ fn publish(args: &Args) -> Result<ExitCode, String> {
         println!(
             "removed {} keys of versions beyond the last {}",
             plan.deletes.len(),
-            storage::KEEP_VERSIONS
+            store::KEEP_VERSIONS
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -390,7 +390,7 @@ fn rollback(args: &Args) -> Result<ExitCode, String> {
                 live.version
             ))?,
     };
-    let first_shard = storage::shard_key(target.version, 0);
+    let first_shard = store::shard_key(target.version, 0);
     if kv.get(&first_shard)?.is_none() {
         return Err(format!(
             "{first_shard} is missing: version {} cannot be restored",

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use sipgate_router::journal::sql::BINDING as JOURNAL_BINDING;
+use sipgate_router::store;
+
 /// Where the CLI reads and writes: the local store (optionally another
 /// directory) or the real namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +57,7 @@ impl Wrangler {
         command
             .args(["kv"])
             .args(args)
-            .args(["--binding", "ROUTES"]);
+            .args(["--binding", store::ROUTES_BINDING]);
         self.on_target(command)
     }
 
@@ -103,7 +106,7 @@ impl Wrangler {
     /// Runs one SQL statement on the journal's D1 database
     /// (`wrangler d1 execute JOURNAL --json`) and returns its rows.
     pub fn d1_query(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
-        let args = ["d1", "execute", "JOURNAL", "--json", "--command", sql];
+        let args = ["d1", "execute", JOURNAL_BINDING, "--json", "--command", sql];
         let mut command = Command::new(&self.program);
         command.args(args);
         let stdout = self.output(self.on_target(command), &args)?;

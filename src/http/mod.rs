@@ -15,7 +15,7 @@
 //! | body over 16 KiB                               | 413                           |
 //! | not a push (`newCall` without `to`, …)         | 400, the reason in plain text |
 //! | a push                                         | 200, XML — also when KV or the rules fail |
-//! | `POST /simulate` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the JSON [`Trace`](crate::simulate::Trace) |
+//! | `POST /simulate` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the JSON [`Trace`](crate::rules::simulate::Trace) |
 //! | `/simulate` without `ADMIN_TOKEN` configured, or without it as bearer | 404 |
 //! | `GET /calls/{callId}` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the call's [`Timeline`] as JSON; 404 when nothing is recorded |
 //!
@@ -32,20 +32,22 @@ use std::task::Poll;
 
 use futures_util::future::{select, Either};
 
-use crate::access::{signature_bytes, Denied, REALM};
-pub use crate::config::Config;
+use crate::trust::access::{signature_bytes, Denied, REALM};
+pub mod config;
+
 use crate::journal::timeline::{Expansion, Timeline};
 use crate::journal::{entry::event_id, Entry, Masking};
 use crate::log::{clip, Level, LogLine};
-use crate::push::Push;
-use crate::response::Response;
+use crate::protocol::push::Push;
+use crate::protocol::response::Response;
+use crate::protocol::url::HttpUrl;
+use crate::protocol::xml;
 use crate::rules::menu::{MenuState, SelfUrl};
 use crate::rules::problem::parse_json;
+use crate::rules::simulate::{simulate, CallInput};
 use crate::rules::Outcome;
-use crate::simulate::{simulate, CallInput};
-use crate::storage::{last_known_good, load_live, Kv, Live, LoadError, RulesCache};
-use crate::url::HttpUrl;
-use crate::xml;
+use crate::store::{last_known_good, load_live, Kv, Live, LoadError, RulesCache};
+pub use config::Config;
 
 /// Largest body accepted; a real push is ~270 bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -263,7 +265,7 @@ fn admit_call(method: &str, call_id: &str) -> Result<Endpoint, Box<Reply>> {
         reply.headers.push(("Allow", "GET".to_owned()));
         return Err(Box::new(reply));
     }
-    let call_id = crate::form::decode_path_segment(call_id)
+    let call_id = crate::protocol::form::decode_path_segment(call_id)
         .filter(|id| !id.is_empty() && id.len() <= 128 && !id.contains('/'))
         .ok_or_else(|| Box::new(Reply::refuse(400, "not a call id".to_owned())))?;
     Ok(Endpoint::Call { call_id })
@@ -708,10 +710,10 @@ mod journal_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{plan_publish, Index, LIVE_KEY};
+    use crate::store::{plan_publish, Index, LIVE_KEY};
     use crate::testing::MemoryKv;
 
-    const OFFICE: &str = include_str!("../examples/office.json");
+    const OFFICE: &str = include_str!("../../examples/office.json");
     pub(super) const FORM_UTF8: Option<&str> =
         Some("application/x-www-form-urlencoded; charset=UTF-8");
     // 2026-11-30 10:00 Berlin (a Monday), and the Saturday before.
@@ -1005,7 +1007,7 @@ mod tests {
         assert_eq!(nothing.log.level, Level::Error);
         assert_eq!(
             nothing.log.error.as_deref(),
-            Some(crate::storage::UNPUBLISHED)
+            Some(crate::store::UNPUBLISHED)
         );
     }
 
@@ -1089,10 +1091,10 @@ mod tests {
 #[cfg(test)]
 mod trust_tests {
     use super::*;
-    use crate::access::{Access, Settings};
-    use crate::base64;
-    use crate::storage::{plan_publish, Index, LIVE_KEY};
+    use crate::store::{plan_publish, Index, LIVE_KEY};
     use crate::testing::{fake_signature, run, MemoryKv};
+    use crate::trust::access::{Access, Settings};
+    use crate::trust::base64;
 
     const FORM_UTF8: Option<&str> = Some("application/x-www-form-urlencoded");
     const SEED: &str = "from=492111234567&to=4921100000&direction=in";
@@ -1105,7 +1107,7 @@ mod trust_tests {
             .values
             .borrow()
             .get(LIVE_KEY)
-            .map(|json| crate::storage::Pointer::parse(json).unwrap());
+            .map(|json| crate::store::Pointer::parse(json).unwrap());
         let plan = plan_publish(
             document,
             &spec,

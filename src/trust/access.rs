@@ -15,9 +15,9 @@
 //! which is safe, where an open router lets anyone have calls dialled.
 //! Authorization schemes (`Basic`, `Bearer`) are case-insensitive.
 
-use crate::base64;
-use crate::der::rsa_modulus_bits;
-use crate::sources::Allowlist;
+use crate::trust::base64;
+use crate::trust::der::rsa_modulus_bits;
+use crate::trust::sources::Allowlist;
 
 /// The weakest verifying key accepted, in bits of RSA modulus.
 pub const MIN_KEY_BITS: usize = 2048;
@@ -62,8 +62,8 @@ impl Credentials {
     /// it) replaced by [`REDACTED`]. Only the HTTP answer to sipgate may
     /// carry the password; what the journal stores and receivers get is this.
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        let user = crate::url::userinfo(&self.user);
-        let secret = format!("{user}:{}@", crate::url::userinfo(&self.password));
+        let user = crate::protocol::url::userinfo(&self.user);
+        let secret = format!("{user}:{}@", crate::protocol::url::userinfo(&self.password));
         if text.contains(&secret) {
             std::borrow::Cow::Owned(text.replace(&secret, &format!("{user}:{REDACTED}@")))
         } else {

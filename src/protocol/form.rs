@@ -2,7 +2,7 @@
 //!
 //! sipgate sends `from=492111234567&to=4915791234567&direction=in&user%5B%5D=Alice&user%5B%5D=Bob`.
 //! Keys repeat (`user[]`), so the body becomes an ordered list of pairs that
-//! [`crate::push`] folds into a typed push.
+//! [`crate::protocol::push`] folds into a typed push.
 //!
 //! Why not the lenient WHATWG decoding that `serde_urlencoded` does: it turns
 //! `%zz` into a literal and invalid UTF-8 into U+FFFD, so a garbled request

@@ -10,7 +10,9 @@ use std::io;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use crate::response::{Action, Dial, DialTarget, Gather, GatherKind, Play, Reject, Response};
+use crate::protocol::response::{
+    Action, Dial, DialTarget, Gather, GatherKind, Play, Reject, Response,
+};
 
 /// The media type of every XML answer.
 pub const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
@@ -132,9 +134,9 @@ mod tests {
     use std::num::NonZeroU32;
 
     use super::*;
-    use crate::number::E164;
-    use crate::response::{DialNumbers, RejectReason};
-    use crate::url::HttpUrl;
+    use crate::protocol::number::E164;
+    use crate::protocol::response::{DialNumbers, RejectReason};
+    use crate::protocol::url::HttpUrl;
 
     fn url(text: &str) -> HttpUrl {
         HttpUrl::parse(text).unwrap()

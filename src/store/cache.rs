@@ -1,290 +1,20 @@
-//! How rules live in Workers KV: versioned, sharded, switched by one pointer.
-//!
-//! ```text
-//! rules:live          {"version":7,"shards":1,"kill":null}        the pointer, written last
-//! rules:v7:s0         shard 0 of version 7 (a rules document)     immutable
-//! rules:v7:source:0   the document as published (for diff), in    immutable
-//!                     16 MiB chunks (KV values stop at 25 MiB)
-//! rules:index         {"versions":[{"version":7,…},{"version":6,…}]}  the last 10 versions
-//! ```
-//!
-//! A shard is a complete rules document holding everything shared (lists,
-//! calendars, menus, global and default rules) and the per-number rules of
-//! the numbers that hash to it (FNV-1a). A push reads the pointer and one
-//! shard: at most two keys, whatever the size of the table; a warm isolate
-//! reads none (see [`RulesCache`]). Publishing writes the new version's keys
-//! first and the pointer last, so a push never sees half a version; the
-//! previous versions stay for `rollback`.
-//!
-//! The pointer also carries the kill switch: an action that, when set,
-//! answers every call without looking at the rules.
+//! An isolate's rules: the live pointer for a while, the shards it has
+//! read (or why one could not be used), the last-known-good version, and
+//! [`load_live`], which finds the rules a push is decided by.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
+use super::kv::{Kv, StoreError};
+use super::layout::{
+    shard_key, Pointer, LIVE_KEY, MAX_POINTER_BYTES, MAX_SHARD_BYTES, POINTER_CACHE_TTL,
+    SHARD_CACHE_TTL,
+};
 use crate::rules::check::{compile_action, Outcome};
-use crate::rules::problem::{parse_json, DocumentError};
-use crate::rules::spec::{ActionSpec, DocumentSpec};
+use crate::rules::problem::DocumentError;
 use crate::rules::{load, RuleSet};
 
-pub const LIVE_KEY: &str = "rules:live";
-pub const INDEX_KEY: &str = "rules:index";
-/// How many published versions are kept for rollback.
-pub const KEEP_VERSIONS: usize = 10;
-/// Per-number rule lists per shard. A cold isolate parses and compiles the
-/// whole shard of the number it answers, so this bounds the first push's
-/// CPU (about 1.3 ms natively for 128 numbers with four timed rules each,
-/// see bench/RESULTS.md); 100,000 numbers make 782 shards.
-pub const NUMBERS_PER_SHARD: usize = 128;
-
-/// The largest shard a push parses. Parsing is CPU work the KV time budget
-/// cannot interrupt (Workers stop the clock while code runs), so a larger
-/// value is refused before it is parsed; `publish` never writes one.
-pub const MAX_SHARD_BYTES: usize = 2 * 1024 * 1024;
-/// The largest live pointer a push parses (a real one is under 1 KiB).
-pub const MAX_POINTER_BYTES: usize = 64 * 1024;
-
-/// KV's shortest edge-cache time; the pointer is read with it.
-pub const POINTER_CACHE_TTL: u32 = 30;
-/// Shards never change once written: cache them at the edge for a day.
-pub const SHARD_CACHE_TTL: u32 = 86_400;
-
-pub fn shard_key(version: u64, shard: u32) -> String {
-    format!("rules:v{version}:s{shard}")
-}
-
-/// Key of chunk `chunk` of the published document: KV values are limited
-/// to 25 MiB, and a document of 100,000 numbers with rich rules is larger.
-pub fn source_key(version: u64, chunk: u32) -> String {
-    format!("rules:v{version}:source:{chunk}")
-}
-
-/// The published document is stored in chunks of at most this many bytes.
-pub const SOURCE_CHUNK_BYTES: usize = 16 * 1024 * 1024;
-
-/// `text` in pieces of at most `max` bytes, cut at character boundaries.
-fn chunks(text: &str, max: usize) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    while rest.len() > max {
-        let mut cut = max;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let (piece, tail) = rest.split_at(cut);
-        pieces.push(piece);
-        rest = tail;
-    }
-    pieces.push(rest);
-    pieces
-}
-
-/// The live pointer (and kill switch).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Pointer {
-    /// The live version; 0 when nothing is published.
-    pub version: u64,
-    pub shards: u32,
-    /// When set, every call gets this action and the rules are not read.
-    #[serde(default)]
-    pub kill: Option<ActionSpec>,
-}
-
-impl Pointer {
-    pub fn parse(json: &str) -> Result<Pointer, DocumentError> {
-        parse_json(json)
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// The shard holding `number`'s rules (any shard holds everything else).
-    pub fn shard_of(&self, number: Option<&str>) -> u32 {
-        shard_of(number.unwrap_or_default(), self.shards)
-    }
-}
-
-/// FNV-1a: stable across builds and platforms, unlike std's hasher.
-pub fn shard_of(number: &str, shards: u32) -> u32 {
-    if shards <= 1 {
-        return 0;
-    }
-    let hash = number.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    });
-    hash % shards
-}
-
-pub fn shard_count(numbers: usize) -> u32 {
-    u32::try_from(numbers.div_ceil(NUMBERS_PER_SHARD).max(1)).unwrap_or(u32::MAX)
-}
-
-/// Splits a (valid) document into shard documents.
-pub fn split(spec: &DocumentSpec) -> Vec<DocumentSpec> {
-    let shards = shard_count(spec.numbers.len());
-    let shared = DocumentSpec {
-        numbers: BTreeMap::new(),
-        schema: None,
-        ..spec.clone()
-    };
-    let mut parts = vec![shared; shards as usize];
-    for (number, rules) in &spec.numbers {
-        // Keys are validated E.164; the shard is chosen on the digits.
-        let digits = number.strip_prefix('+').unwrap_or(number);
-        if let Some(part) = parts.get_mut(shard_of(digits, shards) as usize) {
-            part.numbers.insert(digits.to_owned(), rules.clone());
-        }
-    }
-    parts
-}
-
-/// The list of published versions, newest first.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Index {
-    pub versions: Vec<IndexEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IndexEntry {
-    pub version: u64,
-    pub shards: u32,
-    /// RFC 3339, UTC.
-    pub published_at: String,
-    pub numbers: usize,
-    /// Where the document came from (a file name), for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// How many `rules:vN:source:K` keys hold the document.
-    #[serde(default = "one")]
-    pub source_chunks: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
-/// The KV writes of one publish, in the order they must happen.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PublishPlan {
-    pub version: u64,
-    /// Shards, source and index: written first.
-    pub writes: Vec<(String, String)>,
-    /// The pointer: written last, switching to the new version.
-    pub pointer: (String, String),
-    /// Keys of versions no longer kept: deleted after the switch.
-    pub deletes: Vec<String>,
-}
-
-/// Plans the publishing of `source` (already checked) after `index`,
-/// keeping the kill switch of `current`.
-pub fn plan_publish(
-    source: &str,
-    spec: &DocumentSpec,
-    index: &Index,
-    current: Option<&Pointer>,
-    published_at: String,
-    source_name: Option<String>,
-) -> PublishPlan {
-    let version = index
-        .versions
-        .iter()
-        .map(|entry| entry.version)
-        .chain(current.map(|pointer| pointer.version))
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let shards = split(spec);
-    let mut writes: Vec<(String, String)> = shards
-        .iter()
-        .enumerate()
-        .map(|(shard, part)| {
-            (
-                shard_key(version, shard as u32),
-                serde_json::to_string(part).unwrap_or_default(),
-            )
-        })
-        .collect();
-    let source_chunks = chunks(source, SOURCE_CHUNK_BYTES);
-    let source_chunk_count = source_chunks.len() as u32;
-    for (chunk, piece) in source_chunks.into_iter().enumerate() {
-        writes.push((source_key(version, chunk as u32), piece.to_owned()));
-    }
-    let mut versions = vec![IndexEntry {
-        version,
-        shards: shards.len() as u32,
-        published_at,
-        numbers: spec.numbers.len(),
-        source: source_name,
-        source_chunks: source_chunk_count,
-    }];
-    versions.extend(index.versions.iter().cloned());
-    let dropped = versions.split_off(KEEP_VERSIONS.min(versions.len()));
-    let deletes = dropped.iter().flat_map(version_keys).collect();
-    writes.push((
-        INDEX_KEY.to_owned(),
-        serde_json::to_string(&Index { versions }).unwrap_or_default(),
-    ));
-    let pointer = Pointer {
-        version,
-        shards: shards.len() as u32,
-        kill: current.and_then(|pointer| pointer.kill.clone()),
-    };
-    PublishPlan {
-        version,
-        writes,
-        pointer: (LIVE_KEY.to_owned(), pointer.to_json()),
-        deletes,
-    }
-}
-
-impl PublishPlan {
-    /// Why the worker could not use this version (a shard over
-    /// [`MAX_SHARD_BYTES`]); `None` when it can.
-    pub fn too_large(&self) -> Option<String> {
-        self.writes.iter().find_map(|(key, value)| {
-            let shard = key.rsplit_once(":s")?.1.parse::<u32>().ok()?;
-            (value.len() > MAX_SHARD_BYTES).then(|| {
-                format!(
-                    "shard {shard} would be {} bytes, more than the {MAX_SHARD_BYTES} a push may parse: \
-                     move what every number shares (lists, calendars, menus) into fewer, smaller entries",
-                    value.len()
-                )
-            })
-        })
-    }
-
-    /// How many shards the new version has.
-    pub fn pointer_shards(&self) -> u32 {
-        Pointer::parse(&self.pointer.1).map_or(0, |pointer| pointer.shards)
-    }
-}
-
-/// Every key of a published version.
-pub fn version_keys(entry: &IndexEntry) -> Vec<String> {
-    (0..entry.shards)
-        .map(|shard| shard_key(entry.version, shard))
-        .chain((0..entry.source_chunks).map(|chunk| source_key(entry.version, chunk)))
-        .collect()
-}
-
-/// A failure of KV itself (network, timeout, binding missing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
-
-/// Read access to KV with an edge-cache time (`cacheTtl`, seconds), as the
-/// worker has it; a map in tests.
-#[allow(async_fn_in_trait)] // Workers run single-threaded: no `Send` bound wanted.
-pub trait Kv {
-    async fn get(&self, key: &str, cache_ttl: u32) -> Result<Option<String>, StoreError>;
-}
-
-/// The rules a push is decided by.
 #[derive(Debug, Clone)]
 pub struct Live {
     pub version: u64,
@@ -586,100 +316,15 @@ pub fn last_known_good(cache: &RefCell<RulesCache>, number: Option<&str>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::spec::RuleSpec;
-    use crate::testing::{run, MemoryKv};
+    use crate::rules::problem::parse_json;
+    use crate::rules::spec::{DocumentSpec, RuleSpec};
+    use crate::store::layout::shard_of;
+    use crate::testing::{publish_source as publish, run, MemoryKv};
 
-    const OFFICE: &str = include_str!("../examples/office.json");
-
-    fn publish(kv: &MemoryKv, source: &str, at: &str) -> PublishPlan {
-        let spec: DocumentSpec = parse_json(source).unwrap();
-        let index = kv
-            .values
-            .borrow()
-            .get(INDEX_KEY)
-            .map(|json| serde_json::from_str(json).unwrap())
-            .unwrap_or_default();
-        let current = kv
-            .values
-            .borrow()
-            .get(LIVE_KEY)
-            .map(|json| Pointer::parse(json).unwrap());
-        let plan = plan_publish(source, &spec, &index, current.as_ref(), at.to_owned(), None);
-        for (key, value) in &plan.writes {
-            kv.put(key, value);
-        }
-        kv.put(&plan.pointer.0, &plan.pointer.1);
-        for key in &plan.deletes {
-            kv.remove(key);
-        }
-        plan
-    }
+    const OFFICE: &str = include_str!("../../examples/office.json");
 
     fn live(kv: &MemoryKv, cache: &RefCell<RulesCache>, number: &str, now_ms: i64) -> Live {
         run(load_live(cache, kv, Some(number), now_ms, 10_000)).unwrap()
-    }
-
-    #[test]
-    fn shard_choice_is_stable_and_spread() {
-        assert_eq!(shard_of("4921100000", 1), 0);
-        // FNV-1a of the digits: fixed forever, or published shards would be misread.
-        assert_eq!(shard_of("4921100000", 1000), 0x6eab_aaee_u32 % 1000); // computed independently (Python)
-        let mut counts = [0usize; 8];
-        for n in 0..8000 {
-            counts[shard_of(&format!("4930{n:07}"), 8) as usize] += 1;
-        }
-        assert!(
-            counts.iter().all(|count| (800..1200).contains(count)),
-            "{counts:?}"
-        );
-        assert_eq!(shard_count(0), 1);
-        assert_eq!(shard_count(128), 1);
-        assert_eq!(shard_count(129), 2);
-        assert_eq!(shard_count(100_000), 782);
-    }
-
-    #[test]
-    fn publishing_writes_the_version_then_switches_the_pointer() {
-        let kv = MemoryKv::default();
-        let first = publish(&kv, OFFICE, "2026-11-26T10:00:00Z");
-        assert_eq!(first.version, 1);
-        let keys: Vec<&str> = first.writes.iter().map(|(key, _)| key.as_str()).collect();
-        assert_eq!(keys, ["rules:v1:s0", "rules:v1:source:0", "rules:index"]);
-        assert_eq!(
-            first.pointer,
-            (
-                LIVE_KEY.to_owned(),
-                r#"{"version":1,"shards":1,"kill":null}"#.to_owned()
-            )
-        );
-        let second = publish(&kv, OFFICE, "2026-11-26T11:00:00Z");
-        assert_eq!(second.version, 2);
-        let index: Index = serde_json::from_str(&kv.values.borrow()[INDEX_KEY]).unwrap();
-        assert_eq!(
-            index
-                .versions
-                .iter()
-                .map(|entry| entry.version)
-                .collect::<Vec<_>>(),
-            [2, 1]
-        );
-    }
-
-    #[test]
-    fn only_the_last_versions_are_kept_and_the_kill_switch_survives_a_publish() {
-        let kv = MemoryKv::default();
-        for n in 1..=KEEP_VERSIONS as u64 {
-            assert!(publish(&kv, OFFICE, "t").deletes.is_empty(), "version {n}");
-        }
-        kv.put(
-            LIVE_KEY,
-            &format!(r#"{{"version":{KEEP_VERSIONS},"shards":1,"kill":{{"proceed":{{}}}}}}"#),
-        );
-        let plan = publish(&kv, OFFICE, "t");
-        assert_eq!(plan.deletes, ["rules:v1:s0", "rules:v1:source:0"]);
-        assert!(!kv.values.borrow().contains_key("rules:v1:s0"));
-        assert!(kv.values.borrow().contains_key("rules:v2:s0"));
-        assert!(plan.pointer.1.contains(r#""kill":{"proceed":{}}"#));
     }
 
     #[test]
@@ -857,25 +502,6 @@ mod tests {
     }
 
     #[test]
-    fn publishing_refuses_a_shard_the_worker_would_refuse() {
-        let mut spec: DocumentSpec = parse_json(OFFICE).unwrap();
-        spec.lists.insert(
-            "huge".into(),
-            (0..200_000).map(|n| format!("4930{n:08}")).collect(),
-        );
-        let source = serde_json::to_string(&spec).unwrap();
-        let plan = plan_publish(&source, &spec, &Index::default(), None, "t".into(), None);
-        let problem = plan.too_large().unwrap();
-        assert!(problem.starts_with("shard 0 would be "), "{problem}");
-        assert!(problem.contains("bytes, more than the"), "{problem}");
-        let small: DocumentSpec = parse_json(OFFICE).unwrap();
-        assert_eq!(
-            plan_publish(OFFICE, &small, &Index::default(), None, "t".into(), None).too_large(),
-            None
-        );
-    }
-
-    #[test]
     fn nothing_published_is_announced_once_per_isolate() {
         let empty = MemoryKv::default();
         let cache = RefCell::new(RulesCache::default());
@@ -893,15 +519,6 @@ mod tests {
             0,
         );
         assert!(fresh.warning.is_some());
-    }
-
-    #[test]
-    fn large_documents_are_stored_in_chunks() {
-        let text = "é".repeat(10) + "abc";
-        let pieces = chunks(&text, 5);
-        assert!(pieces.iter().all(|piece| piece.len() <= 5));
-        assert_eq!(pieces.concat(), text);
-        assert_eq!(chunks("", 5), [""]);
     }
 
     /// A table of 100,000 numbers: every push still reads at most two keys

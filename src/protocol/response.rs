@@ -11,13 +11,13 @@
 //! already valid — numbers are [`E164`], URLs are absolute [`HttpUrl`]s,
 //! counts are non-zero, at most five dial targets, only `<Play>` inside
 //! `<Gather>` — so an invalid action cannot be built, let alone sent.
-//! [`crate::xml`] writes the model out.
+//! [`crate::protocol::xml`] writes the model out.
 
 use std::fmt;
 use std::num::NonZeroU32;
 
-use crate::number::E164;
-use crate::url::HttpUrl;
+use crate::protocol::number::E164;
+use crate::protocol::url::HttpUrl;
 
 /// The whole answer to one push.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,15 +9,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::LocalDateTime;
-use crate::number::Party;
-use crate::push::{Direction, Users};
-use crate::response::Response;
+use crate::protocol::number::Party;
+use crate::protocol::push::{Direction, Users};
+use crate::protocol::response::Response;
 use crate::rules::condition::CallFacts;
 use crate::rules::evaluate::Scope;
 use crate::rules::menu::{MenuState, MenuStep, SelfUrl};
 use crate::rules::{Outcome, RuleSet};
-use crate::zone::{LocalResult, Zone};
+use crate::time::calendar::LocalDateTime;
+use crate::time::zone::{LocalResult, Zone};
 
 /// A simulated call.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

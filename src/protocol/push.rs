@@ -18,8 +18,8 @@
 
 use std::fmt;
 
-use crate::form::{self, FormError};
-use crate::number::Party;
+use crate::protocol::form::{self, FormError};
+use crate::protocol::number::Party;
 
 /// `direction=in` or `direction=out`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,7 +385,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::number::E164;
+    use crate::protocol::number::E164;
 
     fn parse(body: &str) -> Result<Push, PushError> {
         Push::parse(body.as_bytes())

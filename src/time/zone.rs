@@ -15,8 +15,8 @@
 
 use std::fmt;
 
-use crate::calendar::{days_in_month, is_leap_year, Date, LocalDateTime};
-use crate::zones_table::{RULES, ZONES};
+use crate::time::calendar::{days_in_month, is_leap_year, Date, LocalDateTime};
+use crate::time::zones_table::{RULES, ZONES};
 
 /// A time zone: a standard offset and, where observed, daylight saving time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -438,7 +438,7 @@ mod cross_check {
 
     #[test]
     fn offsets_agree_with_tzdata() {
-        let fixture = include_str!("../tests/fixtures/zone-offsets.tsv");
+        let fixture = include_str!("../../tests/fixtures/zone-offsets.tsv");
         let mut checked = 0;
         let mut wrong = Vec::new();
         for line in fixture.lines().filter(|line| !line.starts_with('#')) {

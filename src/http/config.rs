@@ -10,17 +10,17 @@
 //!
 //! | name | kind | default | not understood |
 //! |---|---|---|---|
-//! | `SIGNATURE_CHECK`, `SIPGATE_PUBLIC_KEY`, `BASIC_AUTH_USER`, `BASIC_AUTH_PASSWORD`, `ALLOWED_SOURCES` | see [`crate::access`] | | error: every push refused (403) |
+//! | `SIGNATURE_CHECK`, `SIPGATE_PUBLIC_KEY`, `BASIC_AUTH_USER`, `BASIC_AUTH_PASSWORD`, `ALLOWED_SOURCES` | see [`crate::trust::access`] | | error: every push refused (403) |
 //! | `PUBLIC_URL` | var, `https://host/path` | the request's URL | error: every push refused (403) |
 //! | `ADMIN_TOKEN` | secret, ≥ 32 characters | off | error: admin endpoints off (404) |
 //! | `RULES_CACHE_SECONDS` | var, whole seconds, 0 to 3600 | 10 | warning: the default |
 //! | `KV_BUDGET_MS` | var, whole ms, 1 to 9000 | 1000 | warning: the default |
 //! | `JOURNAL_*`, `FORWARD_*` | see [`crate::journal`] | | warning |
 
-use crate::access::{Access, AdminToken, Settings};
 use crate::journal::{forward, Forwarding, JournalConfig, MASK_NUMBERS, RECORDING, RETENTION_DAYS};
 use crate::log::Level;
 use crate::rules::menu::SelfUrl;
+use crate::trust::access::{Access, AdminToken, Settings};
 
 /// Secret enabling the admin endpoints for requests that bear it.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
@@ -195,7 +195,7 @@ fn parse_public_url(setting: Option<&str>) -> Result<Option<SelfUrl>, String> {
     let Some(url) = SelfUrl::from_request_url(text) else {
         return refuse("is not an absolute https:// URL");
     };
-    let authority = crate::url::authority(url.as_str());
+    let authority = crate::protocol::url::authority(url.as_str());
     if authority.contains('@') {
         return refuse("must not carry credentials: set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD");
     }
@@ -203,7 +203,7 @@ fn parse_public_url(setting: Option<&str>) -> Result<Option<SelfUrl>, String> {
         .as_str()
         .get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
-    if !secure && !crate::url::is_loopback(authority) {
+    if !secure && !crate::protocol::url::is_loopback(authority) {
         return refuse("must be https:// (http:// only on this machine)");
     }
     Ok(Some(url))

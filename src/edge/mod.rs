@@ -25,10 +25,7 @@ use worker::{console_error, console_log, console_warn, event, ByteStream, Contex
 use crate::http::{self, Config, Reply, RequestHead, Runtime, Services, MAX_BODY_BYTES};
 use crate::journal::Entry;
 use crate::log::{Level, LogLine, TaskLine};
-use crate::storage::{Kv, RulesCache, StoreError};
-
-/// The KV namespace binding that holds the rules (part of the public interface).
-pub const ROUTES_BINDING: &str = "ROUTES";
+use crate::store::{Kv, RulesCache, StoreError, ROUTES_BINDING};
 
 thread_local! {
     /// Lives as long as the isolate (leaked once, on purpose): warm pushes

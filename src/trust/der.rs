@@ -93,8 +93,8 @@ fn element(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::{spki_der, SIPGATE_PUBLIC_KEY};
     use crate::testing::keys::{EC_P256, RSA_2047, RSA_2048, RSA_512};
+    use crate::trust::access::{spki_der, SIPGATE_PUBLIC_KEY};
 
     fn bits(pem: &str) -> Result<usize, KeyError> {
         rsa_modulus_bits(&spki_der(pem).unwrap())

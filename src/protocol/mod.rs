@@ -1,0 +1,15 @@
+//! sipgate.io's wire protocol: what sipgate sends and what it reads back.
+//!
+//! * [`form`] — strict `application/x-www-form-urlencoded` decoding.
+//! * [`number`] — E.164 numbers and call parties (`anonymous`).
+//! * [`url`] — absolute `http(s)` URLs, checked before sipgate sees them.
+//! * [`push`] — the pushes sipgate sends: `newCall`, `answer`, `hangup`, `dtmf`.
+//! * [`response`] — the typed answer: `Dial`, `Play`, `Gather`, `Reject`, `Hangup`.
+//! * [`xml`] — writes a [`response::Response`] as sipgate's XML.
+
+pub mod form;
+pub mod number;
+pub mod push;
+pub mod response;
+pub mod url;
+pub mod xml;
