@@ -21,11 +21,12 @@ mod benchmarks {
     use std::sync::OnceLock;
 
     use serde_json::json;
-    use sipgate_router::push::Push;
-    use sipgate_router::rules::menu::{MenuState, SelfUrl};
+    use sipgate_router::protocol::push::Push;
+    use sipgate_router::protocol::url::SelfUrl;
+    use sipgate_router::rules::menu::MenuState;
+    use sipgate_router::rules::simulate::{Call, CallInput};
     use sipgate_router::rules::{load, RuleSet};
-    use sipgate_router::simulate::{Call, CallInput};
-    use sipgate_router::storage::split;
+    use sipgate_router::store::split;
 
     /// A document like the office example, with `numbers` numbers.
     fn document(numbers: usize) -> String {

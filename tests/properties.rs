@@ -13,15 +13,16 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
-use sipgate_router::push::Push;
-use sipgate_router::rules::menu::{MenuState, SelfUrl};
+use sipgate_router::protocol::push::Push;
+use sipgate_router::protocol::url::HttpUrl;
+use sipgate_router::protocol::url::SelfUrl;
+use sipgate_router::rules::menu::MenuState;
+use sipgate_router::rules::simulate::{Call, CallInput};
 use sipgate_router::rules::spec::{
     ActionSpec, DocumentSpec, MenuSpec, OneOrMany, RuleSpec, TimeSpec, WhenSpec,
 };
 use sipgate_router::rules::{compile, load, RuleSet};
-use sipgate_router::simulate::{Call, CallInput};
-use sipgate_router::url::HttpUrl;
-use sipgate_router::zone::Zone;
+use sipgate_router::time::zone::Zone;
 
 const OFFICE: &str = include_str!("../examples/office.json");
 const HOTLINE: &str = include_str!("../examples/hotline.json");

@@ -9,12 +9,12 @@ use std::num::NonZeroU32;
 
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
-use sipgate_router::number::{Party, E164};
-use sipgate_router::push::{Direction, HangupCause, Push};
-use sipgate_router::response::{
+use sipgate_router::protocol::number::{Party, E164};
+use sipgate_router::protocol::push::{Direction, HangupCause, Push};
+use sipgate_router::protocol::response::{
     Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason, Response,
 };
-use sipgate_router::url::HttpUrl;
+use sipgate_router::protocol::url::HttpUrl;
 
 /// An element with its attributes (sorted) and children; text is trimmed,
 /// whitespace-only text, comments and the declaration are dropped.

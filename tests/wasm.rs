@@ -8,7 +8,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use sipgate_router::edge::{forget_rules, handle};
-use sipgate_router::storage;
+use sipgate_router::store;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 use worker::js_sys::{Function, Object, Reflect};
@@ -28,14 +28,14 @@ fn published(document: &str) -> Vec<(String, String)> {
 /// cached yet (tests share one isolate, and shards are immutable).
 fn published_as(document: &str, version: u64) -> Vec<(String, String)> {
     let spec = sipgate_router::rules::problem::parse_json(document).unwrap();
-    let current = storage::Pointer {
+    let current = store::Pointer {
         version: version - 1,
-        ..storage::Pointer::default()
+        ..store::Pointer::default()
     };
-    let plan = storage::plan_publish(
+    let plan = store::plan_publish(
         document,
         &spec,
-        &storage::Index::default(),
+        &store::Index::default(),
         Some(&current),
         "t".into(),
         None,

@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sipgate_router::rules::load;
-use sipgate_router::rules::menu::{MenuState, SelfUrl};
+use sipgate_router::rules::menu::MenuState;
+use sipgate_router::protocol::url::SelfUrl;
 use sipgate_router::rules::simulate::{Call, CallInput};
 
 fn well_formed(xml: &str) {

@@ -19,7 +19,7 @@
 
 use crate::journal::{forward, Forwarding, JournalConfig, MASK_NUMBERS, RECORDING, RETENTION_DAYS};
 use crate::log::Level;
-use crate::rules::menu::SelfUrl;
+use crate::protocol::url::SelfUrl;
 use crate::trust::access::{Access, AdminToken, Settings};
 
 /// Secret enabling the admin endpoints for requests that bear it.

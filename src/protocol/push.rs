@@ -29,10 +29,29 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// `in` or `out`, exactly as sipgate writes them; anything else is not a direction.
+    pub fn parse(text: &str) -> Option<Direction> {
+        match text {
+            "in" => Some(Direction::In),
+            "out" => Some(Direction::Out),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::In => "in",
             Direction::Out => "out",
+        }
+    }
+
+    /// Of a call's two numbers, the one on the sipgate side, whose routing
+    /// applies: the called number of an incoming call, the calling number
+    /// of an outgoing one. The other is the other party.
+    pub fn sipgate_side<'a, T: ?Sized>(self, from: &'a T, to: &'a T) -> &'a T {
+        match self {
+            Direction::In => to,
+            Direction::Out => from,
         }
     }
 }
@@ -121,13 +140,9 @@ pub struct NewCall {
 }
 
 impl NewCall {
-    /// The number on the sipgate side, whose routing applies: the called
-    /// number of an incoming call, the calling number of an outgoing one.
+    /// The number on the sipgate side, whose routing applies.
     pub fn sipgate_number(&self) -> &Party {
-        match self.direction {
-            Direction::In => &self.to,
-            Direction::Out => &self.from,
-        }
+        self.direction.sipgate_side(&self.from, &self.to)
     }
 }
 
@@ -330,11 +345,7 @@ impl Fields {
         };
         let direction = match non_empty(self.direction) {
             None => None,
-            Some(text) => Some(match text.as_str() {
-                "in" => Direction::In,
-                "out" => Direction::Out,
-                _ => return Err(PushError::InvalidDirection(text)),
-            }),
+            Some(text) => Some(Direction::parse(&text).ok_or(PushError::InvalidDirection(text))?),
         };
         let parties = Parties {
             from: non_empty(self.from).map(|text| Party::parse(&text)),

@@ -300,10 +300,11 @@ fn direction(
 ) -> Option<Direction> {
     let mut wanted = (false, false);
     for (index, value) in values.as_slice().iter().enumerate() {
-        match value.as_str() {
-            "in" => wanted.0 = true,
-            "out" => wanted.1 = true,
-            other => {
+        match Direction::parse(value) {
+            Some(Direction::In) => wanted.0 = true,
+            Some(Direction::Out) => wanted.1 = true,
+            None => {
+                let other = value;
                 let path = Item {
                     parent: path,
                     listed: values.is_list(),

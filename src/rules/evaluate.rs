@@ -7,8 +7,9 @@ use std::fmt;
 
 use super::check::{Outcome, Rule, RuleSet};
 use super::condition::{CallFacts, Mismatch};
-use super::menu::{MenuState, MenuStep, SelfUrl, StepReason};
+use super::menu::{MenuState, MenuStep, StepReason};
 use crate::protocol::response::Response;
+use crate::protocol::url::SelfUrl;
 
 /// Which list of the document a rule comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

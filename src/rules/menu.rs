@@ -15,57 +15,9 @@
 
 use crate::protocol::form;
 use crate::protocol::response::{Action, Gather, Play};
-use crate::protocol::url::{userinfo, HttpUrl};
+use crate::protocol::url::SelfUrl;
 
 use super::check::{is_name, Menu, Outcome};
-
-/// Where sipgate reaches the router: the push's URL without its query
-/// (`https://router.example.workers.dev/sipgate`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelfUrl(String);
-
-impl SelfUrl {
-    /// From the URL a push was sent to; the query and fragment are dropped.
-    pub fn from_request_url(url: &str) -> Option<SelfUrl> {
-        let base = url.split(['?', '#']).next().unwrap_or_default();
-        HttpUrl::parse(base)
-            .ok()
-            .map(|url| SelfUrl(url.as_str().to_owned()))
-    }
-
-    /// The same URL with basic-auth credentials in it
-    /// (`https://user:password@host/…`): sipgate only knows the credentials
-    /// of the URL the user entered, so the URLs the router hands it for
-    /// menu digits must carry them.
-    pub fn with_credentials(&self, user: &str, password: &str) -> Option<SelfUrl> {
-        let (scheme, rest) = self.0.split_once("://")?;
-        // Drop credentials the request URL may already show.
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let host = authority.rsplit('@').next().unwrap_or(authority);
-        let url = format!(
-            "{scheme}://{}:{}@{host}{path}",
-            userinfo(user),
-            userinfo(password)
-        );
-        HttpUrl::parse(&url)
-            .ok()
-            .map(|url| SelfUrl(url.as_str().to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The URL itself, for `onAnswer`/`onHangup` pointing back at the router.
-    pub fn url(&self) -> Option<HttpUrl> {
-        HttpUrl::parse(&self.0).ok()
-    }
-
-    /// The URL a menu's digits are posted to.
-    fn for_menu(&self, menu: &str, attempt: u32) -> Option<HttpUrl> {
-        HttpUrl::parse(&format!("{}?menu={menu}&try={attempt}", self.0)).ok()
-    }
-}
 
 /// Which menu a `dtmf` push answers, read from the query of its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,32 +121,6 @@ impl Menu {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn self_url_drops_query_and_fragment() {
-        let base =
-            SelfUrl::from_request_url("https://router.example/sipgate?menu=x&try=1#f").unwrap();
-        assert_eq!(
-            base.for_menu("main", 2).unwrap().as_str(),
-            "https://router.example/sipgate?menu=main&try=2"
-        );
-        assert!(SelfUrl::from_request_url("/relative").is_none());
-    }
-
-    #[test]
-    fn credentials_go_into_the_url() {
-        let base = SelfUrl::from_request_url("https://router.example/sipgate").unwrap();
-        let with = base.with_credentials("sipgate", "p@ss:w/rd ü").unwrap();
-        assert_eq!(
-            with.for_menu("main", 0).unwrap().as_str(),
-            "https://sipgate:p%40ss%3Aw%2Frd%20%C3%BC@router.example/sipgate?menu=main&try=0"
-        );
-        let already = SelfUrl::from_request_url("https://old:creds@router.example/").unwrap();
-        assert_eq!(
-            already.with_credentials("u", "p").unwrap().0,
-            "https://u:p@router.example/"
-        );
-    }
 
     #[test]
     fn menu_state_from_query() {

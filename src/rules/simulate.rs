@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::number::Party;
 use crate::protocol::push::{Direction, Users};
 use crate::protocol::response::Response;
+use crate::protocol::url::SelfUrl;
 use crate::rules::condition::CallFacts;
 use crate::rules::evaluate::Scope;
-use crate::rules::menu::{MenuState, MenuStep, SelfUrl};
+use crate::rules::menu::{MenuState, MenuStep};
 use crate::rules::{Outcome, RuleSet};
 use crate::time::calendar::LocalDateTime;
 use crate::time::zone::{LocalResult, Zone};
@@ -50,12 +51,8 @@ impl CallInput {
     /// The digits of the number whose rules apply (`to` in, `from` out),
     /// which names the shard to read.
     pub fn sipgate_number(&self) -> Option<String> {
-        let number = if self.direction == "out" {
-            &self.from
-        } else {
-            &self.to
-        };
-        Party::parse(number)
+        let direction = Direction::parse(&self.direction).unwrap_or(Direction::In);
+        Party::parse(direction.sipgate_side(&self.from, &self.to))
             .number()
             .map(|number| number.as_str().to_owned())
     }
@@ -142,15 +139,12 @@ pub struct Call {
 impl Call {
     /// Parses the input; wall-clock times are read in `zone`.
     pub fn parse(input: &CallInput, zone: &Zone, now_utc: i64) -> Result<Call, InputError> {
-        let direction = match input.direction.as_str() {
-            "in" => Direction::In,
-            "out" => Direction::Out,
-            other => {
-                return Err(InputError(format!(
-                    "direction must be in or out, not {other:?}"
-                )))
-            }
-        };
+        let direction = Direction::parse(&input.direction).ok_or_else(|| {
+            InputError(format!(
+                "direction must be in or out, not {:?}",
+                input.direction
+            ))
+        })?;
         let (utc, note) = match input.at.as_deref() {
             None => (now_utc, None),
             Some(text) => parse_at(text, zone)?,
@@ -190,10 +184,7 @@ impl Call {
 
     /// The number whose rules apply: `to` for incoming calls, `from` for outgoing.
     pub fn sipgate_number(&self) -> Option<&str> {
-        let party = match self.direction {
-            Direction::In => &self.to,
-            Direction::Out => &self.from,
-        };
+        let party = self.direction.sipgate_side(&self.from, &self.to);
         party.number().map(|number| number.as_str())
     }
 }

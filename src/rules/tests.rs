@@ -1,10 +1,11 @@
 //! Rules, end to end inside the core: documents in, decisions and XML out.
 
 use super::condition::CallFacts;
-use super::menu::{MenuState, SelfUrl};
+use super::menu::MenuState;
 use super::*;
 use crate::protocol::number::Party;
 use crate::protocol::push::{Direction, Users};
+use crate::protocol::url::SelfUrl;
 use crate::time::calendar::LocalDateTime;
 use crate::time::zone::Zone;
 

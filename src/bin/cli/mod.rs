@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use sipgate_router::protocol::url::SelfUrl;
 use sipgate_router::rules::check::compile_action;
-use sipgate_router::rules::menu::SelfUrl;
 use sipgate_router::rules::problem::{parse_json, DocumentError, Problem};
 use sipgate_router::rules::simulate::{simulate, CallInput};
 use sipgate_router::rules::spec::{ActionSpec, DocumentSpec, RejectReasonSpec};
