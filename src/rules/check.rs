@@ -5,112 +5,20 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use super::condition::{unknown_zone, Conditions, DateSet, Shared};
+use super::model::{is_name, Menu, Outcome, Rule, RuleSet, DEFAULT_TIMEZONE};
 use super::path::{Field, Index};
 use super::pattern::PatternSet;
-use super::problem::{parse_json, DocumentError, Problem};
+use super::problem::{parse_json, Checker, DocumentError, Problem};
 use super::spec::{ActionSpec, DocumentSpec, GatherKindSpec, MenuSpec, RejectReasonSpec, RuleSpec};
 use crate::protocol::number::E164;
 use crate::protocol::response::{
-    Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason, Response,
+    Action, Dial, DialNumbers, DialTarget, Gather, GatherKind, Play, Reject, RejectReason,
 };
 use crate::protocol::url::HttpUrl;
 use crate::time::zone::Zone;
-
-/// The zone time conditions use when the document names none.
-pub const DEFAULT_TIMEZONE: &str = "Europe/Berlin";
-
-/// A checked, compiled document, ready to evaluate calls.
-#[derive(Debug)]
-pub struct RuleSet {
-    pub zone: Zone,
-    pub global: Vec<Rule>,
-    pub numbers: HashMap<String, Vec<Rule>>,
-    pub default: Vec<Rule>,
-    pub menus: HashMap<String, Menu>,
-}
-
-impl RuleSet {
-    /// Every rule's id in the order calls meet them: global, the numbers'
-    /// (numbers in order), default.
-    pub fn rule_ids(&self) -> Vec<&str> {
-        let mut numbers: Vec<(&String, &Vec<Rule>)> = self.numbers.iter().collect();
-        numbers.sort_by_key(|(number, _)| *number);
-        self.global
-            .iter()
-            .chain(numbers.into_iter().flat_map(|(_, rules)| rules))
-            .chain(&self.default)
-            .map(|rule| rule.id.as_str())
-            .collect()
-    }
-}
-
-/// One compiled rule.
-#[derive(Debug)]
-pub struct Rule {
-    /// The rule's `id`, or its place (`numbers.4921100000[1]`).
-    pub id: String,
-    pub when: Conditions,
-    pub then: Outcome,
-    pub on_answer: Option<HttpUrl>,
-    pub on_hangup: Option<HttpUrl>,
-    /// The whole answer, written the first time the rule matches, when it
-    /// does not depend on the request (every outcome but a menu, whose URL
-    /// does): later pushes cost no XML writing, and compiling a shard for a
-    /// cold isolate writes none.
-    prepared: OnceLock<Option<Prepared>>,
-}
-
-impl Rule {
-    /// The prepared answer, for outcomes that do not depend on the request.
-    pub fn prepared(&self) -> Option<&Prepared> {
-        self.prepared
-            .get_or_init(|| match &self.then {
-                Outcome::Respond(action) => {
-                    let response = Response {
-                        on_answer: self.on_answer.clone(),
-                        on_hangup: self.on_hangup.clone(),
-                        action: action.clone(),
-                    };
-                    let xml = response.to_xml();
-                    Some(Prepared { response, xml })
-                }
-                Outcome::Menu(_) => None,
-            })
-            .as_ref()
-    }
-}
-
-/// An answer built and written in advance.
-#[derive(Debug)]
-pub struct Prepared {
-    pub response: Response,
-    pub xml: String,
-}
-
-/// What a rule, a menu option or a menu's fallback does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Answer with this action; `None` is `<Response/>` (proceed).
-    Respond(Option<Action>),
-    /// Play the menu of this name and gather digits.
-    Menu(String),
-}
-
-/// A compiled IVR menu.
-#[derive(Debug)]
-pub struct Menu {
-    pub name: String,
-    pub prompt: HttpUrl,
-    pub max_digits: NonZeroU32,
-    pub timeout_ms: Option<NonZeroU32>,
-    pub options: HashMap<String, Outcome>,
-    pub no_input: Outcome,
-    pub invalid: Outcome,
-    pub retries: u32,
-}
 
 /// A document that passed: its rules, and what looked suspicious.
 #[derive(Debug)]
@@ -242,28 +150,9 @@ pub fn compile_action(spec: &ActionSpec, path: &str) -> Result<Outcome, Vec<Prob
     }
 }
 
-/// Collects problems while the document is compiled.
-#[derive(Debug, Default)]
-pub struct Checker {
-    pub errors: Vec<Problem>,
-    pub warnings: Vec<Problem>,
-}
-
+/// The checks only compiling needs; [`Checker`] itself collects problems
+/// for every part of the document.
 impl Checker {
-    pub fn error(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
-        self.errors.push(Problem {
-            path: path.to_string(),
-            message: message.to_string(),
-        });
-    }
-
-    pub fn warning(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
-        self.warnings.push(Problem {
-            path: path.to_string(),
-            message: message.to_string(),
-        });
-    }
-
     fn number(&mut self, path: impl fmt::Display, text: &str) -> Option<E164> {
         E164::parse(text)
             .map_err(|error| self.error(path, format_args!("{text:?} {error}")))
@@ -295,14 +184,6 @@ impl Checker {
             );
         }
     }
-}
-
-pub fn is_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Where a rule stands, written out only when it is reported.
@@ -408,14 +289,13 @@ impl Context<'_> {
                     ),
                 );
             }
-            rules.push(Rule {
+            rules.push(Rule::new(
                 id,
                 when,
-                then: then.unwrap_or(Outcome::Respond(None)),
+                then.unwrap_or(Outcome::Respond(None)),
                 on_answer,
                 on_hangup,
-                prepared: OnceLock::new(),
-            });
+            ));
         }
         rules
     }

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::check::Checker;
 use super::path::{Field, Item};
 use super::pattern::{written, PartyMatcher, PatternSet};
+use super::problem::Checker;
 use super::spec::{DiversionSpec, OneOrMany, TimeSpec, WhenSpec};
 use crate::protocol::number::Party;
 use crate::protocol::push::{Direction, Users};

@@ -5,9 +5,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::check::{Outcome, Rule, RuleSet};
 use super::condition::{CallFacts, Mismatch};
 use super::menu::{MenuState, MenuStep, StepReason};
+use super::model::{Outcome, Rule, RuleSet};
 use crate::protocol::response::Response;
 use crate::protocol::url::SelfUrl;
 

@@ -17,7 +17,7 @@ use crate::protocol::form;
 use crate::protocol::response::{Action, Gather, Play};
 use crate::protocol::url::SelfUrl;
 
-use super::check::{is_name, Menu, Outcome};
+use super::model::{is_name, Menu, Outcome};
 
 /// Which menu a `dtmf` push answers, read from the query of its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! * [`spec`] — the document's JSON shapes.
 //! * [`problem`] — errors and warnings at JSON paths.
 //! * [`check`] — validation and compilation into a [`RuleSet`].
+//! * [`model`] — the compiled rules: [`RuleSet`], [`Rule`], [`Outcome`], [`Menu`].
 //! * [`pattern`] — number patterns and named lists.
 //! * [`condition`] — `when`: direction, caller, called, diversion, users, time.
 //! * [`menu`] — IVR menus whose state travels in the `onData` URL.
@@ -13,13 +14,15 @@ pub mod check;
 pub mod condition;
 pub mod evaluate;
 pub mod menu;
+pub mod model;
 pub mod path;
 pub mod pattern;
 pub mod problem;
 pub mod simulate;
 pub mod spec;
 
-pub use check::{compile, load, Checked, Menu, Outcome, Rule, RuleSet};
+pub use check::{compile, compile_action, load, Checked};
+pub use model::{Menu, Outcome, Rule, RuleSet};
 pub use problem::{DocumentError, Problem};
 
 #[cfg(test)]

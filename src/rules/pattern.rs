@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use super::check::Checker;
 use super::path::Item;
+use super::problem::Checker;
 use crate::protocol::number::{Party, E164};
 
 /// Compiled plain patterns (no list references).

@@ -20,6 +20,30 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Collects problems while a document is compiled: every part of the
+/// compiler reports into one, so all problems come out at once.
+#[derive(Debug, Default)]
+pub struct Checker {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+impl Checker {
+    pub fn error(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
+        self.errors.push(Problem {
+            path: path.to_string(),
+            message: message.to_string(),
+        });
+    }
+
+    pub fn warning(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
+        self.warnings.push(Problem {
+            path: path.to_string(),
+            message: message.to_string(),
+        });
+    }
+}
+
 /// Why a document cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentError {

@@ -16,6 +16,7 @@ use crate::protocol::url::SelfUrl;
 use crate::rules::condition::CallFacts;
 use crate::rules::evaluate::Scope;
 use crate::rules::menu::{MenuState, MenuStep};
+use crate::rules::model::DEFAULT_TIMEZONE;
 use crate::rules::{Outcome, RuleSet};
 use crate::time::calendar::LocalDateTime;
 use crate::time::zone::{LocalResult, Zone};
@@ -224,7 +225,7 @@ pub fn simulate(
     now_utc: i64,
 ) -> Result<Trace, InputError> {
     let zone = rules.map_or_else(
-        || Zone::find("Europe/Berlin").unwrap_or_else(Zone::utc),
+        || Zone::find(DEFAULT_TIMEZONE).unwrap_or_else(Zone::utc),
         |rules| rules.zone.clone(),
     );
     let call = Call::parse(input, &zone, now_utc)?;

@@ -11,8 +11,8 @@ use super::layout::{
     shard_key, Pointer, LIVE_KEY, MAX_POINTER_BYTES, MAX_SHARD_BYTES, POINTER_CACHE_TTL,
     SHARD_CACHE_TTL,
 };
-use crate::rules::check::{compile_action, Outcome};
 use crate::rules::problem::DocumentError;
+use crate::rules::{compile_action, Outcome};
 use crate::rules::{load, RuleSet};
 
 #[derive(Debug, Clone)]
