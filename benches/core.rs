@@ -22,7 +22,8 @@ mod benchmarks {
 
     use serde_json::json;
     use sipgate_router::protocol::push::Push;
-    use sipgate_router::protocol::url::SelfUrl;
+    use sipgate_router::protocol::url::{HttpUrl, SelfUrl};
+    use sipgate_router::rules::decision::{decide, Found, Question};
     use sipgate_router::rules::menu::MenuState;
     use sipgate_router::rules::simulate::{Call, CallInput};
     use sipgate_router::rules::{load, RuleSet};
@@ -130,7 +131,9 @@ mod benchmarks {
         let call = office_call(rules);
         let response = rules
             .decide_call(&call.facts(), Some("49210000007"), &base())
-            .response;
+            .answer
+            .response()
+            .clone();
         bencher.bench_local(|| black_box(&response).to_xml());
     }
 
@@ -140,21 +143,32 @@ mod benchmarks {
     fn push_end_to_end(bencher: divan::Bencher, numbers: usize) {
         let (_, rules) = shard(numbers);
         let base = base();
-        bencher.bench_local(|| {
-            let Push::NewCall(call) = Push::parse(black_box(PUSH.as_bytes())).unwrap() else {
-                unreachable!()
-            };
-            let facts = sipgate_router::rules::condition::CallFacts {
-                direction: call.direction,
-                from: &call.from,
-                to: &call.to,
-                diversion: call.leg.diversion.as_ref(),
-                users: &call.users,
-                utc: MONDAY_10,
-            };
-            let number = call.sipgate_number().number().map(|number| number.as_str());
-            rules.decide_call(&facts, number, &base).xml().into_owned()
-        });
+        bencher.bench_local(|| answer(rules, &base, None));
+    }
+
+    /// The same with the journal on: the answer gains the router's
+    /// callbacks around the rule's prepared action.
+    #[divan::bench]
+    fn push_end_to_end_watched(bencher: divan::Bencher) {
+        let (_, rules) = shard(1_000);
+        let base = base();
+        let watch = base.url();
+        bencher.bench_local(|| answer(rules, &base, watch.as_ref()));
+    }
+
+    /// Form in, XML out, as the worker answers a push.
+    fn answer(rules: &RuleSet, base: &SelfUrl, watch: Option<&HttpUrl>) -> String {
+        let push = Push::parse(black_box(PUSH.as_bytes())).unwrap();
+        let question = Question::of(&push, "", MONDAY_10);
+        let found = Found {
+            version: Some(1),
+            rules: Some(rules),
+            ..Found::default()
+        };
+        decide(&question, found, base, watch)
+            .answer
+            .xml()
+            .into_owned()
     }
 
     #[divan::bench]
@@ -168,7 +182,8 @@ mod benchmarks {
         bencher.bench_local(|| {
             rules
                 .decide_digits(black_box(&state), "1", &base)
-                .response
+                .answer
+                .response()
                 .to_xml()
         });
     }

@@ -473,7 +473,7 @@ fn decide_deterministically(rules: &RuleSet, input: &CallInput, utc: i64) {
         (
             decision.matched.map(|(rule, _)| rule.id.clone()),
             trace,
-            decision.response.to_xml(),
+            decision.answer.response().to_xml(),
         )
     };
     let first = decide();
@@ -488,13 +488,15 @@ fn digits_valid(rules: &RuleSet, menu: &str, digits: &str, attempt: u32) {
     };
     let xml = rules
         .decide_digits(&state, digits, &base())
-        .response
+        .answer
+        .response()
         .to_xml();
     assert_eq!(
         xml,
         rules
             .decide_digits(&state, digits, &base())
-            .response
+            .answer
+            .response()
             .to_xml()
     );
     assert_protocol(&xml);

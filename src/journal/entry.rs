@@ -6,9 +6,9 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::log::LogLine;
 use crate::protocol::number::Party;
 use crate::protocol::push::{Direction, Leg, Push, Users};
+use crate::rules::decision::Decision;
 
 /// Whether the other party's number is stored as sent or masked.
 ///
@@ -96,16 +96,23 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry for `push`, answered with `xml` as `log` tells.
-    pub fn new(push: &Push, log: &LogLine, xml: &str, masking: Masking, at_ms: i64) -> Entry {
+    /// The entry for `push`, decided as `decision` says and answered with
+    /// `xml` (which may differ from the decision's own: redacted).
+    pub fn new(
+        push: &Push,
+        decision: &Decision<'_>,
+        xml: &str,
+        masking: Masking,
+        at_ms: i64,
+    ) -> Entry {
         let mut entry = Entry {
             event: push.event_name().to_owned(),
             at_ms,
-            version: log.version,
-            rule: log.rule.clone(),
-            menu: log.menu.clone(),
-            step: log.step.map(str::to_owned),
-            answer: log.answer.map(str::to_owned),
+            version: decision.version,
+            rule: decision.rule().map(str::to_owned),
+            menu: decision.menu.as_ref().map(|(state, _)| state.menu.clone()),
+            step: decision.step().map(str::to_owned),
+            answer: Some(decision.answer.action_name().to_owned()),
             xml: Some(xml.to_owned()),
             ..Entry::default()
         };
@@ -250,18 +257,67 @@ impl<'de> Deserialize<'de> for Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::Level;
+    use crate::protocol::number::E164;
+    use crate::protocol::response::{Action, Dial, DialNumbers, DialTarget, Response};
+    use crate::rules::decision::Verdict;
+    use crate::rules::evaluate::{Answer, Scope};
+    use crate::rules::{Outcome, Rule};
 
     fn push(body: &str) -> Push {
         Push::parse(body.as_bytes()).unwrap()
     }
 
-    fn log() -> LogLine {
-        let mut log = LogLine::new(Level::Info, "routed", 200);
-        log.version = Some(7);
-        log.rule = Some("business-hours".into());
-        log.answer = Some("dial");
-        log
+    /// Rule `business-hours` of version 7, which dials.
+    fn business_hours() -> Rule {
+        let dial = Action::Dial(Dial {
+            caller_id: None,
+            anonymous: None,
+            target: DialTarget::Numbers(
+                DialNumbers::new(vec![E164::parse("4921100001").unwrap()]).unwrap(),
+            ),
+        });
+        Rule::new(
+            "business-hours".into(),
+            Default::default(),
+            Outcome::Respond(Some(dial)),
+            None,
+            None,
+        )
+    }
+
+    fn decided(verdict: Verdict<'_>, response: Response) -> Decision<'_> {
+        Decision {
+            verdict,
+            menu: None,
+            trace: Vec::new(),
+            answer: Answer::new(response),
+            version: Some(7),
+            reads: None,
+            note: None,
+        }
+    }
+
+    fn routed(rule: &Rule) -> Decision<'_> {
+        let Outcome::Respond(action) = &rule.then else {
+            unreachable!()
+        };
+        decided(
+            Verdict::Routed {
+                rule,
+                scope: Scope::Global,
+            },
+            Response {
+                action: action.clone(),
+                ..Response::default()
+            },
+        )
+    }
+
+    fn not_routed() -> Decision<'static> {
+        Decision {
+            version: None,
+            ..decided(Verdict::NotRouted, Response::proceed())
+        }
     }
 
     #[test]
@@ -279,7 +335,7 @@ mod tests {
     fn a_new_call_keeps_every_field_and_masks_the_caller() {
         let entry = Entry::new(
             &push("event=newCall&from=492111234567&to=4921100000&direction=in&callId=A1&origCallId=A0&xcid=x&diversion=4921100001&user[]=Alice&user[]=&userId[]=w0&userId[]=w1&fullUserId[]=1w0&fullUserId[]=1w1"),
-            &log(),
+            &routed(&business_hours()),
             "<Response/>",
             Masking::On,
             1_000,
@@ -305,14 +361,14 @@ mod tests {
     #[test]
     fn an_outgoing_call_masks_the_callee_and_off_masks_nothing() {
         let body = "event=newCall&from=4921100000&to=4915791234567&direction=out";
-        let masked = Entry::new(&push(body), &log(), "", Masking::On, 0);
+        let masked = Entry::new(&push(body), &routed(&business_hours()), "", Masking::On, 0);
         assert_eq!(masked.from.as_deref(), Some("4921100000"));
         assert_eq!(masked.to.as_deref(), Some("49157******67"));
-        let plain = Entry::new(&push(body), &log(), "", Masking::Off, 0);
+        let plain = Entry::new(&push(body), &routed(&business_hours()), "", Masking::Off, 0);
         assert_eq!(plain.to.as_deref(), Some("4915791234567"));
         let anonymous = Entry::new(
             &push("from=anonymous&to=4921100000&direction=in"),
-            &log(),
+            &routed(&business_hours()),
             "",
             Masking::On,
             0,
@@ -324,7 +380,7 @@ mod tests {
     fn later_events_keep_their_own_fields() {
         let answer = Entry::new(
             &push("event=answer&callId=A1&user=Alice&from=492111234567&to=4921100000&direction=in&answeringNumber=4921100001"),
-            &LogLine::new(Level::Info, "not_routed", 200),
+            &not_routed(),
             "<Response/>",
             Masking::On,
             0,
@@ -333,7 +389,7 @@ mod tests {
         assert_eq!(answer.users, Names(vec!["Alice".into()]));
         let hangup = Entry::new(
             &push("event=hangup&cause=forwarded&callId=A1&from=492111234567&to=4921100000"),
-            &LogLine::new(Level::Info, "not_routed", 200),
+            &not_routed(),
             "<Response/>",
             Masking::On,
             0,
@@ -343,7 +399,7 @@ mod tests {
         assert_eq!(hangup.to.as_deref(), Some("4921****00"));
         let dtmf = Entry::new(
             &push("event=dtmf&dtmf=0815&callId=A1"),
-            &LogLine::new(Level::Info, "menu", 200),
+            &not_routed(),
             "",
             Masking::On,
             0,

@@ -24,14 +24,47 @@ const PROCEED_DOCUMENT: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Respo
 impl Response {
     /// The complete XML document, declaration included.
     pub fn to_xml(&self) -> String {
-        write_document(self)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .unwrap_or_else(|| PROCEED_DOCUMENT.to_owned())
+        finish(write_document(
+            self,
+            self.action.as_ref().map(Inner::Action),
+        ))
+    }
+
+    /// The complete document around `action_xml`, its action's element as
+    /// [`Action::to_xml_element`] wrote it in advance: a rule's action is
+    /// written once, while the `<Response>` around it may carry callbacks
+    /// that depend on the request.
+    pub fn to_xml_around(&self, action_xml: &str) -> String {
+        finish(write_document(self, Some(Inner::Written(action_xml))))
     }
 }
 
-fn write_document(response: &Response) -> io::Result<Vec<u8>> {
+impl Action {
+    /// The action's element alone (`<Dial>…</Dial>`), for
+    /// [`Response::to_xml_around`].
+    pub fn to_xml_element(&self) -> String {
+        let mut writer = Writer::new(Vec::with_capacity(128));
+        finish(write_action(&mut writer, self).map(|()| writer.into_inner()))
+    }
+}
+
+fn finish(written: io::Result<Vec<u8>>) -> String {
+    written
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_else(|| PROCEED_DOCUMENT.to_owned())
+}
+
+/// What goes inside `<Response>`: an action to write, or one written before.
+#[derive(Clone, Copy)]
+enum Inner<'a> {
+    Action(&'a Action),
+    Written(&'a str),
+}
+
+/// The declaration and `<Response>` with its callbacks around `inner`
+/// (`<Response/>` without).
+fn write_document(response: &Response, inner: Option<Inner<'_>>) -> io::Result<Vec<u8>> {
     let mut writer = Writer::new(Vec::with_capacity(256));
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let mut element = writer.create_element("Response");
@@ -41,9 +74,15 @@ fn write_document(response: &Response) -> io::Result<Vec<u8>> {
     if let Some(url) = &response.on_hangup {
         element = element.with_attribute(("onHangup", url.as_str()));
     }
-    match &response.action {
+    match inner {
         None => element.write_empty()?,
-        Some(action) => element.write_inner_content(|writer| write_action(writer, action))?,
+        Some(Inner::Action(action)) => {
+            element.write_inner_content(|writer| write_action(writer, action))?
+        }
+        Some(Inner::Written(xml)) => element.write_inner_content(|writer| {
+            writer.get_mut().extend_from_slice(xml.as_bytes());
+            Ok(())
+        })?,
     };
     Ok(writer.into_inner())
 }
@@ -224,6 +263,28 @@ mod tests {
             voicemail.to_xml(),
             format!("{DECL}<Response><Dial anonymous=\"true\"><Voicemail/></Dial></Response>")
         );
+    }
+
+    #[test]
+    fn an_action_written_in_advance_makes_the_same_document() {
+        let dial = Action::Dial(Dial {
+            caller_id: Some(E164::parse("492111234567").unwrap()),
+            anonymous: None,
+            target: DialTarget::Voicemail,
+        });
+        let element = dial.to_xml_element();
+        assert_eq!(
+            element,
+            "<Dial callerId=\"492111234567\"><Voicemail/></Dial>"
+        );
+        for callbacks in [None, Some(url("https://u:p%26x@router.example/?a=1&b=2"))] {
+            let response = Response {
+                on_answer: callbacks.clone(),
+                on_hangup: callbacks,
+                action: Some(dial.clone()),
+            };
+            assert_eq!(response.to_xml_around(&element), response.to_xml());
+        }
     }
 
     #[test]

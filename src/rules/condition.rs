@@ -25,7 +25,7 @@ use super::pattern::{written, PartyMatcher, PatternSet};
 use super::problem::Checker;
 use super::spec::{DiversionSpec, OneOrMany, TimeSpec, WhenSpec};
 use crate::protocol::number::Party;
-use crate::protocol::push::{Direction, Users};
+use crate::protocol::push::{Direction, NewCall, Users};
 use crate::time::calendar::{Date, LocalDateTime, MonthDay, TimeOfDay, Weekday};
 use crate::time::zone::Zone;
 
@@ -39,6 +39,20 @@ pub struct CallFacts<'a> {
     pub users: &'a Users,
     /// The instant of the call, seconds since the epoch (UTC).
     pub utc: i64,
+}
+
+impl<'a> CallFacts<'a> {
+    /// The facts of a `newCall` at `utc` (seconds since the epoch).
+    pub fn of(call: &'a NewCall, utc: i64) -> CallFacts<'a> {
+        CallFacts {
+            direction: call.direction,
+            from: &call.from,
+            to: &call.to,
+            diversion: call.leg.diversion.as_ref(),
+            users: &call.users,
+            utc,
+        }
+    }
 }
 
 /// Named lists and calendars, shared by every rule that refers to them.

@@ -83,7 +83,12 @@ impl Rule {
                         action: action.clone(),
                     };
                     let xml = response.to_xml();
-                    Some(Prepared { response, xml })
+                    let action_xml = action.as_ref().map(Action::to_xml_element);
+                    Some(Prepared {
+                        response,
+                        xml,
+                        action_xml,
+                    })
                 }
                 Outcome::Menu(_) => None,
             })
@@ -91,11 +96,15 @@ impl Rule {
     }
 }
 
-/// An answer built and written in advance.
+/// An answer built and written in advance: the whole document for a push
+/// answered as the rule says, and the action's element alone for one whose
+/// `<Response>` gains the router's callbacks (the call is watched).
 #[derive(Debug)]
 pub struct Prepared {
     pub response: Response,
     pub xml: String,
+    /// `None` when the rule proceeds (`<Response/>` has no element).
+    pub action_xml: Option<String>,
 }
 
 /// What a rule, a menu option or a menu's fallback does.

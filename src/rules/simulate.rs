@@ -10,10 +10,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::number::Party;
-use crate::protocol::push::{Direction, Users};
-use crate::protocol::response::Response;
+use crate::protocol::push::{Direction, Leg, NewCall, Users};
 use crate::protocol::url::SelfUrl;
 use crate::rules::condition::CallFacts;
+use crate::rules::decision::{decide, Decision, Found, Question, Verdict};
 use crate::rules::evaluate::Scope;
 use crate::rules::menu::{MenuState, MenuStep};
 use crate::rules::model::DEFAULT_TIMEZONE;
@@ -126,13 +126,9 @@ impl std::fmt::Display for InputError {
     }
 }
 
-/// A simulated call, parsed.
+/// A simulated call, parsed: the `newCall` it stands for, at its time.
 pub struct Call {
-    pub direction: Direction,
-    pub from: Party,
-    pub to: Party,
-    pub diversion: Option<Party>,
-    pub users: Users,
+    pub call: NewCall,
     pub utc: i64,
     pub time: TimeInfo,
 }
@@ -152,14 +148,19 @@ impl Call {
         };
         let local = zone.to_local(utc);
         Ok(Call {
-            direction,
-            from: Party::parse(&input.from),
-            to: Party::parse(&input.to),
-            diversion: input.diversion.as_deref().map(Party::parse),
-            users: Users {
-                names: input.users.clone(),
-                ids: input.user_ids.clone(),
-                full_ids: Vec::new(),
+            call: NewCall {
+                from: Party::parse(&input.from),
+                to: Party::parse(&input.to),
+                direction,
+                users: Users {
+                    names: input.users.clone(),
+                    ids: input.user_ids.clone(),
+                    full_ids: Vec::new(),
+                },
+                leg: Leg {
+                    diversion: input.diversion.as_deref().map(Party::parse),
+                    ..Leg::default()
+                },
             },
             utc,
             time: TimeInfo {
@@ -173,20 +174,15 @@ impl Call {
     }
 
     pub fn facts(&self) -> CallFacts<'_> {
-        CallFacts {
-            direction: self.direction,
-            from: &self.from,
-            to: &self.to,
-            diversion: self.diversion.as_ref(),
-            users: &self.users,
-            utc: self.utc,
-        }
+        CallFacts::of(&self.call, self.utc)
     }
 
     /// The number whose rules apply: `to` for incoming calls, `from` for outgoing.
     pub fn sipgate_number(&self) -> Option<&str> {
-        let party = self.direction.sipgate_side(&self.from, &self.to);
-        party.number().map(|number| number.as_str())
+        self.call
+            .sipgate_number()
+            .number()
+            .map(|number| number.as_str())
     }
 }
 
@@ -215,7 +211,8 @@ fn parse_at(text: &str, zone: &Zone) -> Result<(i64, Option<String>), InputError
     Ok((utc, note))
 }
 
-/// Simulates `input` against `rules` (or the kill switch).
+/// Simulates `input` against `rules` (or the kill switch): the same
+/// decision a push would get, with its trace.
 pub fn simulate(
     rules: Option<&RuleSet>,
     kill: Option<&Outcome>,
@@ -229,65 +226,73 @@ pub fn simulate(
         |rules| rules.zone.clone(),
     );
     let call = Call::parse(input, &zone, now_utc)?;
-    let mut trace = Trace {
-        version,
-        at: call.time.clone(),
-        kill: None,
-        rules: Vec::new(),
-        matched: None,
-        menu: None,
-        answer: "proceed",
-        xml: String::new(),
+    let digits = input.dtmf.clone().unwrap_or_default();
+    let question = match &input.menu {
+        Some(menu) => Question::Digits {
+            state: Some(MenuState {
+                menu: menu.clone(),
+                attempt: input.attempt.unwrap_or(0),
+            }),
+            digits: &digits,
+        },
+        None => Question::Call {
+            call: &call.call,
+            utc: call.utc,
+        },
     };
-    let response = if let Some(Outcome::Respond(action)) = kill {
-        trace.kill = Some("the kill switch is set: every call gets its action".to_owned());
-        Response {
-            action: action.clone(),
-            ..Response::default()
-        }
-    } else if let (Some(rules), Some(menu)) = (rules, &input.menu) {
-        let state = MenuState {
-            menu: menu.clone(),
-            attempt: input.attempt.unwrap_or(0),
-        };
-        let digits = input.dtmf.clone().unwrap_or_default();
-        let decision = rules.decide_digits(&state, &digits, base);
-        trace.menu = Some(MenuInfo {
-            name: state.menu,
-            attempt: state.attempt,
-            digits,
-            step: decision
-                .step
-                .as_ref()
-                .map_or("unknown menu", |step| step.reason().as_str())
-                .to_owned(),
-            replay: matches!(decision.step, Some(MenuStep::Replay { .. })),
-        });
-        decision.response
-    } else if let Some(rules) = rules {
+    let found = Found {
+        version: version.or(Some(0)),
+        rules,
+        kill,
+        ..Found::default()
+    };
+    let decision = decide(&question, found, base, None);
+    Ok(Trace::of(&decision, &call, version))
+}
+
+impl Trace {
+    /// What `decision` on the simulated `call` was, and why.
+    fn of(decision: &Decision<'_>, call: &Call, version: Option<u64>) -> Trace {
         let facts = call.facts();
-        let decision = rules.decide_call(&facts, call.sipgate_number(), base);
-        trace.rules = decision
-            .trace
-            .iter()
-            .map(|step| RuleStep {
-                rule: step.rule.id.clone(),
-                scope: scope_name(step.scope),
-                matched: step.mismatch.is_none(),
-                why: step
-                    .mismatch
-                    .as_ref()
-                    .map(|mismatch| mismatch.explain(&facts)),
-            })
-            .collect();
-        trace.matched = decision.matched.map(|(rule, _)| rule.id.clone());
-        decision.response.into_owned()
-    } else {
-        Response::proceed()
-    };
-    trace.answer = response.action_name();
-    trace.xml = response.to_xml();
-    Ok(trace)
+        Trace {
+            version,
+            at: call.time.clone(),
+            kill: matches!(decision.verdict, Verdict::Killed)
+                .then(|| "the kill switch is set: every call gets its action".to_owned()),
+            rules: decision
+                .trace
+                .iter()
+                .map(|step| RuleStep {
+                    rule: step.rule.id.clone(),
+                    scope: scope_name(step.scope),
+                    matched: step.mismatch.is_none(),
+                    why: step
+                        .mismatch
+                        .as_ref()
+                        .map(|mismatch| mismatch.explain(&facts)),
+                })
+                .collect(),
+            matched: decision.rule().map(str::to_owned),
+            menu: decision
+                .menu
+                .as_ref()
+                .filter(|_| matches!(decision.verdict, Verdict::Menu { .. }))
+                .map(|(state, digits)| MenuInfo {
+                    name: state.menu.clone(),
+                    attempt: state.attempt,
+                    digits: digits.clone(),
+                    step: decision.step().unwrap_or("unknown menu").to_owned(),
+                    replay: matches!(
+                        decision.verdict,
+                        Verdict::Menu {
+                            step: Some(MenuStep::Replay { .. })
+                        }
+                    ),
+                }),
+            answer: decision.answer.action_name(),
+            xml: decision.answer.xml().into_owned(),
+        }
+    }
 }
 
 fn scope_name(scope: Scope<'_>) -> String {

@@ -4,8 +4,8 @@ use super::condition::CallFacts;
 use super::menu::MenuState;
 use super::*;
 use crate::protocol::number::Party;
-use crate::protocol::push::{Direction, Users};
-use crate::protocol::url::SelfUrl;
+use crate::protocol::push::{Direction, Leg, NewCall, Users};
+use crate::protocol::url::{HttpUrl, SelfUrl};
 use crate::time::calendar::LocalDateTime;
 use crate::time::zone::Zone;
 
@@ -25,11 +25,7 @@ fn base() -> SelfUrl {
 
 /// A call, with everything a condition can look at.
 struct Call {
-    direction: Direction,
-    from: Party,
-    to: Party,
-    diversion: Option<Party>,
-    users: Users,
+    call: NewCall,
     utc: i64,
 }
 
@@ -37,37 +33,26 @@ impl Call {
     fn new(from: &str, to: &str, direction: &str, berlin_time: &str) -> Call {
         let local = LocalDateTime::parse(berlin_time).unwrap();
         Call {
-            direction: if direction == "in" {
-                Direction::In
-            } else {
-                Direction::Out
+            call: NewCall {
+                from: Party::parse(from),
+                to: Party::parse(to),
+                direction: Direction::parse(direction).unwrap(),
+                users: Users::default(),
+                leg: Leg::default(),
             },
-            from: Party::parse(from),
-            to: Party::parse(to),
-            diversion: None,
-            users: Users::default(),
             utc: Zone::find("Europe/Berlin").unwrap().from_local(local).0,
         }
     }
 
     fn facts(&self) -> CallFacts<'_> {
-        CallFacts {
-            direction: self.direction,
-            from: &self.from,
-            to: &self.to,
-            diversion: self.diversion.as_ref(),
-            users: &self.users,
-            utc: self.utc,
-        }
+        CallFacts::of(&self.call, self.utc)
     }
 
     fn sipgate_number(&self) -> Option<&str> {
-        let party = if self.direction == Direction::In {
-            &self.to
-        } else {
-            &self.from
-        };
-        party.number().map(|number| number.as_str())
+        self.call
+            .sipgate_number()
+            .number()
+            .map(|number| number.as_str())
     }
 
     /// The id of the deciding rule (`-` for none) and the XML answered.
@@ -76,7 +61,7 @@ impl Call {
         let id = decision
             .matched
             .map_or("-".to_owned(), |(rule, _)| rule.id.clone());
-        (id, body(&decision.response.to_xml()))
+        (id, body(&decision.answer.response().to_xml()))
     }
 }
 
@@ -107,6 +92,49 @@ fn office_business_hours_ring_three_phones_with_caller_id() {
 }
 
 #[test]
+fn a_watched_call_keeps_the_rules_prepared_answer() {
+    // The journal on: the router's callbacks go around the action the rule
+    // wrote at its first match — nothing is written again but the envelope.
+    let office = rules(OFFICE);
+    let watch = HttpUrl::parse("https://router.example/").unwrap();
+    let other = Call::new("492111234567", "4930123456", "in", MONDAY_10);
+    let plain = office.decide_call(&other.facts(), other.sipgate_number(), &base());
+    assert!(
+        plain.answer.is_prepared(),
+        "the default's proceed is prepared"
+    );
+    let watched = plain.answer.clone().watched(Some(&watch));
+    assert_eq!(
+        body(&watched.xml()),
+        r#"<Response onAnswer="https://router.example/" onHangup="https://router.example/"/>"#
+    );
+    let office_call = Call::new("492111234567", "4921100000", "in", MONDAY_10);
+    let dial = office.decide_call(&office_call.facts(), office_call.sipgate_number(), &base());
+    assert!(dial.answer.is_prepared());
+    // business-hours names its own callbacks: nothing to add, the whole prepared document.
+    assert!(matches!(
+        dial.answer.clone().watched(Some(&watch)).xml(),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    let blocked = Call::new("4930123456789", "4921100000", "in", MONDAY_10);
+    let reject = office.decide_call(&blocked.facts(), blocked.sipgate_number(), &base());
+    let watched = reject.answer.clone().watched(Some(&watch));
+    assert!(
+        watched.is_prepared(),
+        "the prepared <Reject/> inside new callbacks"
+    );
+    assert_eq!(
+        watched.xml(),
+        watched.response().to_xml(),
+        "the same as written whole"
+    );
+    assert_eq!(
+        body(&watched.xml()),
+        r#"<Response onAnswer="https://router.example/" onHangup="https://router.example/"><Reject/></Response>"#
+    );
+}
+
+#[test]
 fn office_lunch_break_plays_a_message_then_voicemail() {
     let office = rules(OFFICE);
     let (id, xml) =
@@ -121,7 +149,7 @@ fn office_lunch_break_plays_a_message_then_voicemail() {
     let state = MenuState::from_query("menu=lunch-break&try=0").unwrap();
     let after = office.decide_digits(&state, "", &base());
     assert_eq!(
-        body(&after.response.to_xml()),
+        body(&after.answer.response().to_xml()),
         "<Response><Dial><Voicemail/></Dial></Response>"
     );
 }
@@ -196,7 +224,8 @@ fn office_after_hours_menu_digits() {
         body(
             &office
                 .decide_digits(&state, digits, &base())
-                .response
+                .answer
+                .response()
                 .to_xml(),
         )
     };
@@ -223,7 +252,7 @@ fn office_after_hours_menu_digits() {
     // A menu that does not exist (any more): proceed.
     let gone = office.decide_digits(&MenuState::from_query("menu=gone").unwrap(), "1", &base());
     assert!(gone.step.is_none());
-    assert_eq!(body(&gone.response.to_xml()), "<Response/>");
+    assert_eq!(body(&gone.answer.response().to_xml()), "<Response/>");
 }
 
 #[test]
@@ -294,7 +323,8 @@ fn hotline_two_level_menu() {
         body(
             &hotline
                 .decide_digits(&state, digits, &base())
-                .response
+                .answer
+                .response()
                 .to_xml(),
         )
     };
@@ -366,7 +396,7 @@ fn every_condition_type() {
     assert!(!hits(&called, &call("4917012345", "4930100000", "in")));
 
     let mut diverted = call("4917012345", "4921100000", "in");
-    diverted.diversion = Some(Party::parse("4921100099"));
+    diverted.call.leg.diversion = Some(Party::parse("4921100099"));
     assert!(hits(&condition_rules(r#"{"diversion": true}"#), &diverted));
     assert!(!hits(&condition_rules(r#"{"diversion": true}"#), &plain));
     assert!(hits(&condition_rules(r#"{"diversion": false}"#), &plain));
@@ -384,7 +414,7 @@ fn every_condition_type() {
     ));
 
     let mut group = call("4917012345", "4921100000", "in");
-    group.users = Users {
+    group.call.users = Users {
         names: vec!["Alice".into(), "Bob".into()],
         ids: vec!["w0".into(), "w1".into()],
         full_ids: vec!["1234567w0".into(), "1234567w1".into()],

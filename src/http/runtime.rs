@@ -1,0 +1,31 @@
+//! The ports a request is answered through: the runtime's services beyond
+//! KV (WebCrypto, timers, the journal), and what one request is given.
+
+use std::cell::RefCell;
+
+use super::Config;
+use crate::journal::Entry;
+use crate::store::{Kv, RulesCache};
+
+/// What the runtime provides beyond KV: WebCrypto, timers, the journal.
+#[allow(async_fn_in_trait)] // Workers run single-threaded: no `Send` bound wanted.
+pub trait Runtime: Kv {
+    /// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 `signature` of `body` with
+    /// the key in `spki_der`; `Err` when the key cannot be used.
+    async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String>;
+    /// Completes after `ms` milliseconds.
+    async fn sleep(&self, ms: u32);
+    /// Milliseconds since the epoch, now.
+    fn now_ms(&self) -> i64;
+    /// The journal's pushes whose `callId` or `origCallId` is one of `call_ids`.
+    async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String>;
+}
+
+/// Everything a request is answered with.
+pub struct Services<'a, R: Runtime> {
+    pub runtime: &'a R,
+    pub cache: &'a RefCell<RulesCache>,
+    /// Milliseconds since the epoch.
+    pub now_ms: i64,
+    pub config: &'a Config,
+}
