@@ -27,9 +27,11 @@ const wasmFeatures = [
  * budget is a ratchet at the current size, lowered as the wasm shrinks, so
  * no change grows it unnoticed (bench/RESULTS.md has the figures). Raised
  * from 197 to 201 KiB on purpose by the trust fixes (settings read and
- * checked in the core, event ids, size caps, redaction): +4.3 KiB gzip.
+ * checked in the core, event ids, size caps, redaction): +4.3 KiB gzip;
+ * lowered to 199 KiB by the edge shell's infallible fetch handler and its
+ * direct KV reads (-2.3 KiB).
  */
-export const SIZE_BUDGET = { wasmGzip: 201 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 199 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

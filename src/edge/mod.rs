@@ -9,14 +9,16 @@
 //! does the work after the answer (D1, the fan-out) and the retention run.
 
 mod journal;
+mod web;
 
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array};
+use worker::js_sys::{self, Function, Object, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, Response, ResponseInit};
@@ -31,8 +33,6 @@ thread_local! {
     /// Lives as long as the isolate (leaked once, on purpose): warm pushes
     /// read no KV at all.
     static RULES_CACHE: &'static RefCell<RulesCache> = Box::leak(Box::default());
-    /// The verifying key, imported into WebCrypto once per isolate.
-    static IMPORTED_KEY: RefCell<Option<(Vec<u8>, JsValue)>> = const { RefCell::new(None) };
     /// The configuration read from the env, and the env it was read from:
     /// vars and secrets do not change within an isolate, and reading them
     /// is a dozen calls into JavaScript per request.
@@ -49,8 +49,13 @@ pub fn forget_rules() {
 /// The runtime's own `Request` and `Response`, not `worker::Request`: its
 /// conversion reads `request.cf`, which workerd builds on first access — a
 /// tenth of a warm push's CPU time, for fields the router never reads.
+///
+/// Infallible: every outcome is a deliberate answer, so the type says so,
+/// and the glue's error path (a 500 with `worker::Error`'s formatting, about
+/// 4 KiB of gzip wasm) is dead code the compiler removes, not the optimizer
+/// on a good day.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response, Infallible> {
     let handled = handle(req, &env).await;
     if let Some(after) = handled.after {
         // The journal and the fan-out never delay the answer.
@@ -163,9 +168,12 @@ fn cached_config(env: &Env) -> Rc<Config> {
 
 fn config(env: &Env) -> Config {
     // Vars and secrets are both strings in the environment.
+    // Vars and secrets are plain strings on the env object; a binding is
+    // an object there.
+    let setting = |name: &str| Reflect::get(env, &name.into()).ok();
     let config = Config::from_settings(
-        |name| env.var(name).ok().map(|value| value.to_string()),
-        env.d1(crate::journal::sql::BINDING).is_ok(),
+        |name| setting(name).and_then(|value| value.as_string()),
+        setting(crate::journal::sql::BINDING).is_some_and(|binding| binding.is_object()),
     );
     // Once per isolate: a setting that is not taken is loud from the first
     // push on, not only a `denied` line per refused request.
@@ -185,7 +193,7 @@ fn header(headers: &Headers, name: &str) -> Option<String> {
 }
 
 fn describe_error(error: JsValue) -> BodyError {
-    BodyError::Unreadable(describe(error))
+    BodyError::Unreadable(web::describe(error))
 }
 
 enum BodyError {
@@ -259,20 +267,11 @@ impl Kv for Edge<'_> {
 
 impl Runtime for Edge<'_> {
     async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String> {
-        let key = imported_key(spki_der).await?;
-        let subtle = subtle()?;
-        let arguments = Array::of4(
-            &JsValue::from_str("RSASSA-PKCS1-v1_5"),
-            &key,
-            &Uint8Array::from(signature).into(),
-            &Uint8Array::from(body).into(),
-        );
-        let verified = call_async(&method(&subtle, "verify")?, &subtle, &arguments).await?;
-        Ok(verified.as_bool() == Some(true))
+        web::verify(spki_der, body, signature).await
     }
 
     async fn sleep(&self, ms: u32) {
-        sleep(ms).await;
+        web::sleep(ms).await;
     }
 
     fn now_ms(&self) -> i64 {
@@ -284,141 +283,48 @@ impl Runtime for Edge<'_> {
     }
 }
 
-/// A `setTimeout` promise, cleared when the sleep is dropped (the KV read
-/// won the race), so no timer outlives the request. Not `worker::Delay`:
-/// it assumes `setTimeout` returns a number, which only workerd does.
-async fn sleep(ms: u32) {
-    let global = js_sys::global();
-    let Ok(set_timeout) = method(&global, "setTimeout") else {
-        return; // no timers: no budget either, answer at once
-    };
-    let mut timer = JsValue::UNDEFINED;
-    let promise = Promise::new(&mut |resolve, _reject| {
-        timer = set_timeout
-            .call2(&global, &resolve, &JsValue::from(ms))
-            .unwrap_or(JsValue::UNDEFINED);
-    });
-    let _clear = ClearTimer(timer);
-    let _ = JsFuture::from(promise).await;
-}
-
-/// Clears a `setTimeout` timer when dropped.
-struct ClearTimer(JsValue);
-
-impl Drop for ClearTimer {
-    fn drop(&mut self) {
-        let global = js_sys::global();
-        if let Ok(clear) = method(&global, "clearTimeout") {
-            let _ = clear.call1(&global, &self.0);
-        }
-    }
-}
-
-/// `crypto.subtle` of the global scope.
-fn subtle() -> Result<JsValue, String> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(describe)?;
-    Reflect::get(&crypto, &"subtle".into()).map_err(describe)
-}
-
-fn method(object: &JsValue, name: &str) -> Result<Function, String> {
-    Reflect::get(object, &name.into())
-        .map_err(describe)?
-        .dyn_into::<Function>()
-        .map_err(|_| format!("{name} is not a function"))
-}
-
-async fn call_async(
-    function: &Function,
-    this: &JsValue,
-    arguments: &Array,
-) -> Result<JsValue, String> {
-    let promise: Promise = function
-        .apply(this, arguments)
-        .map_err(describe)?
-        .dyn_into()
-        .map_err(|_| "WebCrypto did not return a promise".to_owned())?;
-    JsFuture::from(promise).await.map_err(describe)
-}
-
-/// The key as a WebCrypto `CryptoKey`, imported once per isolate (and again
-/// only if the configured key changes).
-async fn imported_key(spki_der: &[u8]) -> Result<JsValue, String> {
-    let cached = IMPORTED_KEY.with(|slot| {
-        slot.borrow()
-            .as_ref()
-            .filter(|(der, _)| der == spki_der)
-            .map(|(_, key)| key.clone())
-    });
-    if let Some(key) = cached {
-        return Ok(key);
-    }
-    let subtle = subtle()?;
-    let algorithm = Object::new();
-    Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into()).map_err(describe)?;
-    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into()).map_err(describe)?;
-    let arguments = Array::of5(
-        &"spki".into(),
-        &Uint8Array::from(spki_der).into(),
-        &algorithm,
-        &JsValue::FALSE,
-        &Array::of1(&"verify".into()),
-    );
-    let key = call_async(&method(&subtle, "importKey")?, &subtle, &arguments)
-        .await
-        .map_err(|error| format!("the verifying key cannot be imported: {error}"))?;
-    IMPORTED_KEY.with(|slot| *slot.borrow_mut() = Some((spki_der.to_vec(), key.clone())));
-    Ok(key)
-}
-
-fn describe(error: JsValue) -> String {
-    let message = error
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| format!("{error:?}"));
-    first_line(&message)
-}
-
 /// Rules in Workers KV. A missing binding is a store failure on every read,
 /// so a misconfigured deployment still answers every call.
+///
+/// The binding's own `get(key, {type: "text", cacheTtl})`, called directly:
+/// `worker::kv`'s builder serializes the same two options through
+/// serde-wasm-bindgen, 2 KiB of wasm for an object of two fields.
 struct KvRules {
-    store: Result<worker::kv::KvStore, String>,
+    namespace: Result<(Object, Function), String>,
 }
 
 impl KvRules {
     fn new(env: &Env) -> KvRules {
-        KvRules {
-            store: env
-                .kv(ROUTES_BINDING)
-                .map_err(|error| format!("KV binding {ROUTES_BINDING} is not usable: {error}")),
-        }
+        let namespace = Reflect::get(env, &ROUTES_BINDING.into())
+            .ok()
+            .filter(JsValue::is_object)
+            .and_then(|binding| {
+                let get = Reflect::get(&binding, &"get".into())
+                    .ok()?
+                    .dyn_into()
+                    .ok()?;
+                Some((binding.unchecked_into(), get))
+            })
+            .ok_or_else(|| format!("KV binding {ROUTES_BINDING} is not usable: it is not bound"));
+        KvRules { namespace }
     }
 
     async fn get(&self, key: &str, cache_ttl: u32) -> Result<Option<String>, StoreError> {
-        let store = self
-            .store
+        let (binding, get) = self
+            .namespace
             .as_ref()
             .map_err(|error| StoreError(error.clone()))?;
-        store
-            .get(key)
-            .cache_ttl(u64::from(cache_ttl))
-            .text()
+        let failed =
+            |error: JsValue| StoreError(format!("KV get failed: {}", web::describe(error)));
+        let options = Object::new();
+        Reflect::set(&options, &"type".into(), &"text".into()).map_err(failed)?;
+        Reflect::set(&options, &"cacheTtl".into(), &cache_ttl.into()).map_err(failed)?;
+        let promise = get.call2(binding, &key.into(), &options).map_err(failed)?;
+        let value = JsFuture::from(Promise::from(promise))
             .await
-            .map_err(|error| {
-                StoreError(format!("KV get failed: {}", first_line(&error.to_string())))
-            })
+            .map_err(failed)?;
+        Ok(value.as_string())
     }
-}
-
-/// A JS error's message without its stack trace, for one-line logs.
-fn first_line(message: &str) -> String {
-    message
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect()
 }
 
 fn write_log(line: &LogLine) {

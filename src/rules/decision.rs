@@ -160,27 +160,25 @@ pub fn decide<'r>(
     watch: Option<&HttpUrl>,
 ) -> Decision<'r> {
     let (verdict, trace, answer) = match question {
-        Question::Nothing => (
+        Question::Nothing | Question::Digits { state: None, .. } => (
             Verdict::NotRouted,
             Vec::new(),
             Answer::new(Response::proceed()),
         ),
-        Question::Digits { state: None, .. } => (
-            Verdict::NotRouted,
-            Vec::new(),
-            Answer::new(Response::proceed()).watched(watch),
-        ),
-        Question::Call { call, utc } => {
-            let (verdict, trace, answer) = decide_call(call, *utc, &found, base);
-            (verdict, trace, answer.watched(watch))
-        }
+        Question::Call { call, utc } => decide_call(call, *utc, &found, base),
         Question::Digits {
             state: Some(state),
             digits,
         } => {
             let (verdict, answer) = decide_digits(state, digits, &found, base);
-            (verdict, Vec::new(), answer.watched(watch))
+            (verdict, Vec::new(), answer)
         }
+    };
+    // Every call answered comes back when watched — digits for a Gather not
+    // ours too; sipgate ignores the answer to answer and hangup pushes.
+    let answer = match question {
+        Question::Nothing => answer,
+        _ => answer.watched(watch),
     };
     let menu = match question {
         Question::Digits {

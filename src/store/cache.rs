@@ -98,6 +98,8 @@ struct CachedPointer {
     pointer: Pointer,
     kill: Option<Outcome>,
     kill_problem: Option<String>,
+    /// `rules:live` was missing: nothing is published.
+    unpublished: bool,
     fetched_at_ms: i64,
 }
 
@@ -114,99 +116,19 @@ pub async fn load_live(
     ttl_ms: i64,
 ) -> Result<Live, LoadError> {
     let mut reads = 0;
-    let within_ttl = |fetched_at_ms: i64| {
-        ttl_ms > 0 && now_ms - fetched_at_ms < ttl_ms && now_ms >= fetched_at_ms
-    };
-    if let Some((_, error)) = cache
-        .borrow()
-        .bad_pointer
-        .as_ref()
-        .filter(|(at, _)| within_ttl(*at))
-    {
-        return Err(error.clone());
-    }
-    let fresh = cache
-        .borrow()
-        .pointer
-        .clone()
-        .filter(|cached| within_ttl(cached.fetched_at_ms));
-    let mut unpublished = false;
+    // Each borrow of the cache ends before the next await.
+    let fresh = cache.borrow().fresh_pointer(now_ms, ttl_ms)?;
     let cached = match fresh {
         Some(cached) => cached,
         None => {
             reads += 1;
-            let pointer = match kv.get(LIVE_KEY, POINTER_CACHE_TTL).await {
-                Err(error) => {
-                    return Err(LoadError::Store {
-                        key: LIVE_KEY.to_owned(),
-                        error,
-                    })
-                }
-                // Nothing published - unless this isolate has seen a version
-                // live: a pointer that vanishes is a fault, not a decision
-                // (the kill switch is the way to stop routing).
-                Ok(None)
-                    if cache
-                        .borrow()
-                        .good
-                        .as_ref()
-                        .is_some_and(|good| good.pointer.version > 0) =>
-                {
-                    return Err(LoadError::Missing {
-                        key: LIVE_KEY.to_owned(),
-                    })
-                }
-                Ok(None) => {
-                    unpublished = true;
-                    Pointer::default()
-                }
-                Ok(Some(json)) => match parse_pointer(&json) {
-                    Ok(pointer) => pointer,
-                    Err(error) => {
-                        cache.borrow_mut().bad_pointer = Some((now_ms, error.clone()));
-                        return Err(error);
-                    }
-                },
-            };
-            let (kill, kill_problem) = match &pointer.kill {
-                None => (None, None),
-                Some(action) => match compile_action(action, "kill") {
-                    Ok(outcome) => (Some(outcome), None),
-                    Err(problems) => (
-                        None,
-                        Some(format!(
-                            "kill switch ignored: {}",
-                            DocumentError::Invalid(problems)
-                        )),
-                    ),
-                },
-            };
-            let cached = CachedPointer {
-                pointer,
-                kill,
-                kill_problem,
-                fetched_at_ms: now_ms,
-            };
-            cache.borrow_mut().pointer = Some(cached.clone());
-            cached
+            let read = kv.get(LIVE_KEY, POINTER_CACHE_TTL).await;
+            cache.borrow_mut().take_pointer(read, now_ms)?
         }
     };
     let pointer = &cached.pointer;
     if cached.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
-        let mut cache = cache.borrow_mut();
-        cache.good = Some(cached.clone());
-        // Routing silently off is the worst failure there is: say it loudly,
-        // once per isolate (every push would drown the logs).
-        let unannounced = unpublished && !std::mem::replace(&mut cache.announced_unpublished, true);
-        return Ok(Live {
-            version: pointer.version,
-            kill: cached.kill,
-            rules: None,
-            reads,
-            warning: cached
-                .kill_problem
-                .or_else(|| unannounced.then(|| UNPUBLISHED.to_owned())),
-        });
+        return Ok(cache.borrow_mut().without_rules(cached, reads));
     }
     let shard = pointer.shard_of(number);
     let slot = (pointer.version, shard);
@@ -222,31 +144,140 @@ pub async fn load_live(
                 Ok(Some(json)) => json,
             };
             let parsed = parse_shard(&key, &json).map(Arc::new);
-            let mut cache = cache.borrow_mut();
-            if cache.shards.len() >= MAX_CACHED_SHARDS {
-                // Shards of versions neither live nor last-known-good are
-                // useless; then any will do.
-                let live_version = pointer.version;
-                let good_version = cache.good.as_ref().map(|good| good.pointer.version);
-                cache.shards.retain(|(version, _), _| {
-                    *version == live_version || Some(*version) == good_version
-                });
-                if cache.shards.len() >= MAX_CACHED_SHARDS {
-                    cache.shards.clear();
-                }
-            }
-            cache.shards.insert(slot, parsed.clone());
+            cache.borrow_mut().keep_shard(slot, parsed.clone());
             parsed?
         }
     };
     cache.borrow_mut().good = Some(cached.clone());
     Ok(Live {
-        version: pointer.version,
+        version: cached.pointer.version,
         kill: None,
         rules: Some(rules),
         reads,
         warning: cached.kill_problem,
     })
+}
+
+impl RulesCache {
+    /// The pointer, if the isolate's copy is still within the cache time;
+    /// a broken pointer read within it is that error again.
+    fn fresh_pointer(&self, now_ms: i64, ttl_ms: i64) -> Result<Option<CachedPointer>, LoadError> {
+        let within_ttl = |fetched_at_ms: i64| {
+            ttl_ms > 0 && now_ms - fetched_at_ms < ttl_ms && now_ms >= fetched_at_ms
+        };
+        if let Some((_, error)) = self.bad_pointer.as_ref().filter(|(at, _)| within_ttl(*at)) {
+            return Err(error.clone());
+        }
+        Ok(self
+            .pointer
+            .clone()
+            .filter(|cached| within_ttl(cached.fetched_at_ms)))
+    }
+
+    /// The pointer as KV answered it at `now_ms`, kept for the cache time.
+    fn take_pointer(
+        &mut self,
+        read: Result<Option<String>, StoreError>,
+        now_ms: i64,
+    ) -> Result<CachedPointer, LoadError> {
+        let pointer = match read {
+            Err(error) => {
+                return Err(LoadError::Store {
+                    key: LIVE_KEY.to_owned(),
+                    error,
+                })
+            }
+            // Nothing published - unless this isolate has seen a version
+            // live: a pointer that vanishes is a fault, not a decision
+            // (the kill switch is the way to stop routing).
+            Ok(None)
+                if self
+                    .good
+                    .as_ref()
+                    .is_some_and(|good| good.pointer.version > 0) =>
+            {
+                return Err(LoadError::Missing {
+                    key: LIVE_KEY.to_owned(),
+                })
+            }
+            Ok(None) => None,
+            Ok(Some(json)) => match parse_pointer(&json) {
+                Ok(pointer) => Some(pointer),
+                Err(error) => {
+                    self.bad_pointer = Some((now_ms, error.clone()));
+                    return Err(error);
+                }
+            },
+        };
+        let cached = CachedPointer::new(pointer, now_ms);
+        self.pointer = Some(cached.clone());
+        Ok(cached)
+    }
+
+    /// The answer when there are no rules to read: the kill switch, or
+    /// nothing published — which an isolate says loudly once (routing
+    /// silently off is the worst failure there is; every push would drown
+    /// the logs).
+    fn without_rules(&mut self, cached: CachedPointer, reads: u32) -> Live {
+        let unannounced =
+            cached.unpublished && !std::mem::replace(&mut self.announced_unpublished, true);
+        self.good = Some(cached.clone());
+        Live {
+            version: cached.pointer.version,
+            kill: cached.kill,
+            rules: None,
+            reads,
+            warning: cached
+                .kill_problem
+                .or_else(|| unannounced.then(|| UNPUBLISHED.to_owned())),
+        }
+    }
+
+    /// Keeps a shard read (or why it cannot be used), making room first:
+    /// shards of versions neither live nor last-known-good are useless;
+    /// then any will do.
+    fn keep_shard(&mut self, slot: (u64, u32), shard: Result<Arc<RuleSet>, LoadError>) {
+        if self.shards.len() >= MAX_CACHED_SHARDS {
+            let live_version = slot.0;
+            let good_version = self.good.as_ref().map(|good| good.pointer.version);
+            self.shards.retain(|(version, _), _| {
+                *version == live_version || Some(*version) == good_version
+            });
+            if self.shards.len() >= MAX_CACHED_SHARDS {
+                self.shards.clear();
+            }
+        }
+        self.shards.insert(slot, shard);
+    }
+}
+
+impl CachedPointer {
+    /// The pointer read (`None`: nothing published) and its kill switch,
+    /// compiled once.
+    fn new(pointer: Option<Pointer>, now_ms: i64) -> CachedPointer {
+        let unpublished = pointer.is_none();
+        let pointer = pointer.unwrap_or_default();
+        let (kill, kill_problem) = match &pointer.kill {
+            None => (None, None),
+            Some(action) => match compile_action(action, "kill") {
+                Ok(outcome) => (Some(outcome), None),
+                Err(problems) => (
+                    None,
+                    Some(format!(
+                        "kill switch ignored: {}",
+                        DocumentError::Invalid(problems)
+                    )),
+                ),
+            },
+        };
+        CachedPointer {
+            pointer,
+            kill,
+            kill_problem,
+            unpublished,
+            fetched_at_ms: now_ms,
+        }
+    }
 }
 
 /// What a push logs, once per isolate, when nothing is published.
