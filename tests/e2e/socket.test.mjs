@@ -124,14 +124,27 @@ describe("raw HTTP on a socket", () => {
     });
   }
 
-  test("a Content-Length above the limit is refused before the body is read", async () => {
-    const [response] = await exchange(worker.url, [head([...form(), "Content-Length: 1000000"]), PUSH]);
-    assert.equal(response.status, 413);
+  test("a Content-Length above the limit is refused at once, the body not awaited", async () => {
+    // 1,000,000 bytes declared, a few hundred sent, the socket left open:
+    // the answer must not wait for the rest. workerd then closes a
+    // connection whose request body went unread, at times so fast that the
+    // reset overtakes the 413 on the client's side (ECONNRESET) — either
+    // is a prompt refusal; waiting for the body would time out.
+    try {
+      const [response] = await exchange(worker.url, [head([...form(), "Content-Length: 1000000"]), PUSH]);
+      assert.equal(response.status, 413);
+    } catch (error) {
+      assert.equal(error.code, "ECONNRESET", String(error));
+    }
   });
 
   test("a Content-Length that promises more than is sent: a refusal, never a 5xx", async () => {
+    // The body ends short: a 400, or a reset of the connection (also a refusal).
     const responses = await exchange(worker.url, [head([...form(), `Content-Length: ${PUSH.length + 100}`]), PUSH], {
       endAfterWriting: true,
+    }).catch((error) => {
+      assert.equal(error.code, "ECONNRESET", String(error));
+      return [];
     });
     for (const response of responses) assert.ok(response.status < 500, `${response.status} ${response.body}`);
     assert.ok(responses.every((response) => response.status !== 200), "a short body is not a push");
