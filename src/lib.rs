@@ -43,6 +43,7 @@ pub mod journal;
 pub mod log;
 pub mod protocol;
 pub mod rules;
+pub mod setting;
 pub mod store;
 #[cfg(test)]
 mod testing;

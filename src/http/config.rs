@@ -20,6 +20,7 @@
 use crate::journal::{forward, Forwarding, JournalConfig, MASK_NUMBERS, RECORDING, RETENTION_DAYS};
 use crate::log::Level;
 use crate::protocol::url::SelfUrl;
+use crate::setting;
 use crate::trust::access::{Access, AdminToken, Settings};
 
 /// Secret enabling the admin endpoints for requests that bear it.
@@ -67,31 +68,43 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    fn warning(message: String) -> Problem {
+        Problem {
+            level: Level::Warn,
+            message,
+        }
+    }
+
+    fn error(message: String) -> Problem {
+        Problem {
+            level: Level::Error,
+            message,
+        }
+    }
+}
+
 impl Config {
     /// The configuration from the settings `lookup` finds by name (`None`:
     /// not set); `journal_bound` says whether the D1 binding exists.
     pub fn from_settings(lookup: impl Fn(&str) -> Option<String>, journal_bound: bool) -> Config {
-        let mut problems = Vec::new();
-        let mut warn = |message: String| {
-            problems.push(Problem {
-                level: Level::Warn,
-                message,
-            })
-        };
-        let cache_seconds = number(
-            &lookup,
+        let (cache_seconds, cache_problem) = setting::number(
             RULES_CACHE_SECONDS,
+            lookup(RULES_CACHE_SECONDS).as_deref(),
             0..=MAX_CACHE_SECONDS,
             DEFAULT_CACHE_SECONDS,
-            &mut warn,
         );
-        let kv_budget_ms = number(
-            &lookup,
+        let (kv_budget_ms, budget_problem) = setting::number(
             KV_BUDGET_MS,
+            lookup(KV_BUDGET_MS).as_deref(),
             1..=MAX_KV_BUDGET_MS,
             DEFAULT_KV_BUDGET_MS,
-            &mut warn,
         );
+        let mut problems: Vec<Problem> = [cache_problem, budget_problem]
+            .into_iter()
+            .flatten()
+            .map(Problem::warning)
+            .collect();
         let text = |name: &str| lookup(name);
         let forwarding = Forwarding::from_settings(
             text(forward::URLS).as_deref(),
@@ -105,10 +118,7 @@ impl Config {
             text(RETENTION_DAYS).as_deref(),
             forwarding,
         );
-        problems.extend(journal.problems.iter().map(|message| Problem {
-            level: Level::Warn,
-            message: message.clone(),
-        }));
+        problems.extend(journal.problems.iter().cloned().map(Problem::warning));
         let (signature_check, public_key) = (text("SIGNATURE_CHECK"), text("SIPGATE_PUBLIC_KEY"));
         let (basic_user, basic_password) = (text("BASIC_AUTH_USER"), text("BASIC_AUTH_PASSWORD"));
         let allowed_sources = text("ALLOWED_SOURCES");
@@ -127,17 +137,13 @@ impl Config {
             }
         };
         for problem in &access.problems {
-            problems.push(Problem {
-                level: Level::Error,
-                message: format!("{problem}: every push is refused (403)"),
-            });
+            problems.push(Problem::error(format!(
+                "{problem}: every push is refused (403)"
+            )));
         }
         let admin_token =
             AdminToken::parse(text(ADMIN_TOKEN).as_deref()).unwrap_or_else(|problem| {
-                problems.push(Problem {
-                    level: Level::Error,
-                    message: problem,
-                });
+                problems.push(Problem::error(problem));
                 None
             });
         Config {
@@ -148,35 +154,6 @@ impl Config {
             access,
             journal,
             problems,
-        }
-    }
-}
-
-/// A whole number setting within `range`; anything else is reported and
-/// the default used. Not set, or blank, is the default silently.
-fn number<T>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    range: std::ops::RangeInclusive<T>,
-    default: T,
-    warn: &mut impl FnMut(String),
-) -> T
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(value) = lookup(name).filter(|value| !value.trim().is_empty()) else {
-        return default;
-    };
-    match value.trim().parse::<T>() {
-        Ok(number) if range.contains(&number) => number,
-        _ => {
-            warn(format!(
-                "{name}={:?} is not a whole number from {} to {}: {default} is used",
-                crate::log::clip(&value),
-                range.start(),
-                range.end()
-            ));
-            default
         }
     }
 }

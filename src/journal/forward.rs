@@ -23,6 +23,7 @@
 //! looks the caller up) — which is why only HTTPS receivers are taken.
 
 use crate::protocol::url::{authority, is_loopback, HttpUrl};
+use crate::setting;
 
 use super::Entry;
 
@@ -30,7 +31,7 @@ use super::Entry;
 pub const URLS: &str = "FORWARD_URLS";
 /// Secret: the HMAC key that signs forwarded bodies.
 pub const SECRET: &str = "FORWARD_SECRET";
-/// Var: how long a receiver may take, in ms (default 3000).
+/// Var: how long a receiver may take, in ms, 1 to 30000 (default 3000; 0 is the default too).
 pub const TIMEOUT_MS: &str = "FORWARD_TIMEOUT_MS";
 const DEFAULT_TIMEOUT_MS: u32 = 3000;
 
@@ -60,12 +61,15 @@ impl Forwarding {
             secret: secret
                 .filter(|secret| !secret.is_empty())
                 .map(str::to_owned),
-            timeout_ms: timeout_ms
-                .and_then(|ms| ms.trim().parse::<u32>().ok())
-                .filter(|ms| *ms > 0)
-                .unwrap_or(DEFAULT_TIMEOUT_MS),
             ..Forwarding::default()
         };
+        // waitUntil gives the work after the answer 30 s in all; 0 has
+        // always meant the default.
+        let timeout_ms = timeout_ms.filter(|ms| ms.trim() != "0");
+        let (timeout_ms, problem) =
+            setting::number(TIMEOUT_MS, timeout_ms, 1..=30_000, DEFAULT_TIMEOUT_MS);
+        forwarding.timeout_ms = timeout_ms;
+        forwarding.problems.extend(problem);
         let listed = urls.unwrap_or_default().split([',', ' ', '\n', '\t']);
         for text in listed.filter(|text| !text.is_empty()) {
             match receiver(text) {

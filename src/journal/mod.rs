@@ -26,10 +26,14 @@ pub mod timeline;
 pub use entry::{Entry, Masking};
 pub use forward::Forwarding;
 
+use crate::setting;
+
 /// Var: days the journal keeps pushes (default 30); the daily Cron Trigger
 /// deletes older ones.
 pub const RETENTION_DAYS: &str = "JOURNAL_RETENTION_DAYS";
 const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// Ten years: the journal is for finding out what happened to calls, not an archive.
+const MAX_RETENTION_DAYS: u32 = 3650;
 /// Var: `off` stores the other party's number as sent (default: masked).
 pub const MASK_NUMBERS: &str = "JOURNAL_MASK_NUMBERS";
 /// Var: `off` pauses recording with the database still bound (what is
@@ -74,6 +78,15 @@ impl JournalConfig {
                 false
             }
         };
+        // 0 has always meant the default: keeping nothing is not a setting.
+        let retention_days = retention_days.filter(|days| days.trim() != "0");
+        let (retention_days, problem) = setting::number(
+            RETENTION_DAYS,
+            retention_days,
+            1..=MAX_RETENTION_DAYS,
+            DEFAULT_RETENTION_DAYS,
+        );
+        problems.extend(problem);
         JournalConfig {
             bound,
             recording: bound && !paused,
@@ -81,10 +94,7 @@ impl JournalConfig {
                 Some(value) if value.eq_ignore_ascii_case("off") => Masking::Off,
                 _ => Masking::On,
             },
-            retention_days: retention_days
-                .and_then(|days| days.trim().parse::<u32>().ok())
-                .filter(|days| *days > 0)
-                .unwrap_or(DEFAULT_RETENTION_DAYS),
+            retention_days,
             forwarding,
             problems,
         }
