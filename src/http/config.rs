@@ -105,44 +105,16 @@ impl Config {
             .flatten()
             .map(Problem::warning)
             .collect();
-        let text = |name: &str| lookup(name);
-        let forwarding = Forwarding::from_settings(
-            text(forward::URLS).as_deref(),
-            text(forward::SECRET).as_deref(),
-            text(forward::TIMEOUT_MS).as_deref(),
-        );
-        let journal = JournalConfig::from_settings(
-            journal_bound,
-            text(RECORDING).as_deref(),
-            text(MASK_NUMBERS).as_deref(),
-            text(RETENTION_DAYS).as_deref(),
-            forwarding,
-        );
+        let journal = journal(&lookup, journal_bound);
         problems.extend(journal.problems.iter().cloned().map(Problem::warning));
-        let (signature_check, public_key) = (text("SIGNATURE_CHECK"), text("SIPGATE_PUBLIC_KEY"));
-        let (basic_user, basic_password) = (text("BASIC_AUTH_USER"), text("BASIC_AUTH_PASSWORD"));
-        let allowed_sources = text("ALLOWED_SOURCES");
-        let mut access = Access::from_settings(&Settings {
-            signature_check: signature_check.as_deref(),
-            public_key: public_key.as_deref(),
-            basic_user: basic_user.as_deref(),
-            basic_password: basic_password.as_deref(),
-            allowed_sources: allowed_sources.as_deref(),
-        });
-        let public_url = match parse_public_url(text(PUBLIC_URL).as_deref()) {
-            Ok(url) => url,
-            Err(problem) => {
-                access.fail_closed(problem);
-                None
-            }
-        };
+        let (access, public_url) = access(&lookup);
         for problem in &access.problems {
             problems.push(Problem::error(format!(
                 "{problem}: every push is refused (403)"
             )));
         }
         let admin_token =
-            AdminToken::parse(text(ADMIN_TOKEN).as_deref()).unwrap_or_else(|problem| {
+            AdminToken::parse(lookup(ADMIN_TOKEN).as_deref()).unwrap_or_else(|problem| {
                 problems.push(Problem::error(problem));
                 None
             });
@@ -156,6 +128,41 @@ impl Config {
             problems,
         }
     }
+}
+
+/// The journal and the fan-out; their problems are in `problems`.
+fn journal(lookup: &impl Fn(&str) -> Option<String>, bound: bool) -> JournalConfig {
+    let forwarding = Forwarding::from_settings(
+        lookup(forward::URLS).as_deref(),
+        lookup(forward::SECRET).as_deref(),
+        lookup(forward::TIMEOUT_MS).as_deref(),
+    );
+    JournalConfig::from_settings(
+        bound,
+        lookup(RECORDING).as_deref(),
+        lookup(MASK_NUMBERS).as_deref(),
+        lookup(RETENTION_DAYS).as_deref(),
+        forwarding,
+    )
+}
+
+/// The access checks, and `PUBLIC_URL` (which fails closed with them).
+fn access(lookup: &impl Fn(&str) -> Option<String>) -> (Access, Option<SelfUrl>) {
+    let (signature_check, public_key) = (lookup("SIGNATURE_CHECK"), lookup("SIPGATE_PUBLIC_KEY"));
+    let (basic_user, basic_password) = (lookup("BASIC_AUTH_USER"), lookup("BASIC_AUTH_PASSWORD"));
+    let allowed_sources = lookup("ALLOWED_SOURCES");
+    let mut access = Access::from_settings(&Settings {
+        signature_check: signature_check.as_deref(),
+        public_key: public_key.as_deref(),
+        basic_user: basic_user.as_deref(),
+        basic_password: basic_password.as_deref(),
+        allowed_sources: allowed_sources.as_deref(),
+    });
+    let public_url = parse_public_url(lookup(PUBLIC_URL).as_deref()).unwrap_or_else(|problem| {
+        access.fail_closed(problem);
+        None
+    });
+    (access, public_url)
 }
 
 /// `PUBLIC_URL`: an absolute `https://` URL without query, fragment or

@@ -172,26 +172,38 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
     let (endpoint, media_type) = if path == "/simulate" {
         (Endpoint::Simulate { base }, JSON)
     } else {
-        if let Err(denied) = config.access.check_head(head.client_ip, head.authorization) {
-            return Err(Box::new(deny(&denied)));
-        }
-        let signature = head.signature.map(str::to_owned);
-        // Menu URLs must carry the credentials sipgate needs to post to them.
-        let base = match &config.access.basic {
-            Some(credentials) => base
-                .with_credentials(&credentials.user, &credentials.password)
-                .unwrap_or(base),
-            None => base,
-        };
-        (
-            Endpoint::Push {
-                base,
-                query,
-                signature,
-            },
-            FORM,
-        )
+        (admit_push(head, config, base, query)?, FORM)
     };
+    check_body_head(head, media_type)?;
+    Ok(endpoint)
+}
+
+/// A push, if it passes the access checks that need no body; its menu and
+/// callback URLs carry the credentials sipgate needs to post to them.
+fn admit_push(
+    head: &RequestHead<'_>,
+    config: &Config,
+    base: SelfUrl,
+    query: String,
+) -> Result<Endpoint, Box<Reply>> {
+    if let Err(denied) = config.access.check_head(head.client_ip, head.authorization) {
+        return Err(Box::new(deny(&denied)));
+    }
+    let base = match &config.access.basic {
+        Some(credentials) => base
+            .with_credentials(&credentials.user, &credentials.password)
+            .unwrap_or(base),
+        None => base,
+    };
+    Ok(Endpoint::Push {
+        base,
+        query,
+        signature: head.signature.map(str::to_owned),
+    })
+}
+
+/// A POST of `media_type` that declares no more than [`MAX_BODY_BYTES`].
+fn check_body_head(head: &RequestHead<'_>, media_type: &str) -> Result<(), Box<Reply>> {
     if head.method != "POST" {
         let mut reply = Reply::refuse(
             405,
@@ -205,19 +217,17 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
     }
     check_media_type(head.content_type, media_type)
         .map_err(|reason| Box::new(Reply::refuse(415, reason)))?;
-    if let Some(length) = head.content_length {
-        match length.trim().parse::<u64>() {
-            Ok(length) if length > MAX_BODY_BYTES as u64 => return Err(Box::new(body_too_large())),
-            Ok(_) => {}
-            Err(_) => {
-                return Err(Box::new(Reply::refuse(
-                    400,
-                    "Content-Length is not a number".to_owned(),
-                )))
-            }
-        }
+    match head
+        .content_length
+        .map(|length| length.trim().parse::<u64>())
+    {
+        Some(Ok(length)) if length > MAX_BODY_BYTES as u64 => Err(Box::new(body_too_large())),
+        Some(Err(_)) => Err(Box::new(Reply::refuse(
+            400,
+            "Content-Length is not a number".to_owned(),
+        ))),
+        _ => Ok(()),
     }
-    Ok(endpoint)
 }
 
 fn admin_authorized(head: &RequestHead<'_>, config: &Config) -> bool {

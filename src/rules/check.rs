@@ -41,80 +41,19 @@ pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
         checker.error("timezone", unknown_zone(zone_name));
         Zone::utc()
     });
-
-    let mut shared = Shared {
-        zone: Some(zone.clone()),
-        ..Shared::default()
-    };
-    for (name, patterns) in &spec.lists {
-        let path = format!("lists.{name}");
-        checker.name(&path, name);
-        shared.lists.insert(
-            name.clone(),
-            Arc::new(PatternSet::compile(patterns, true, &mut checker, &path)),
-        );
-    }
-    for (name, dates) in &spec.calendars {
-        let path = format!("calendars.{name}");
-        checker.name(&path, name);
-        shared.calendars.insert(
-            name.clone(),
-            Arc::new(DateSet::compile(dates, &mut checker, &path)),
-        );
-    }
-
-    let menu_names: HashSet<&str> = spec.menus.keys().map(String::as_str).collect();
+    let shared = shared_parts(spec, &zone, &mut checker);
     let mut context = Context {
         checker,
-        menu_names,
+        menu_names: spec.menus.keys().map(String::as_str).collect(),
         shared,
     };
-
     let global = context.rules(&spec.global, &"global");
-    let mut numbers = HashMap::with_capacity(spec.numbers.len());
-    for (number, rules) in &spec.numbers {
-        let path = Field(&"numbers", number);
-        match E164::parse(number) {
-            Ok(parsed) => {
-                let compiled = context.rules(rules, &path);
-                if numbers
-                    .insert(parsed.as_str().to_owned(), compiled)
-                    .is_some()
-                {
-                    context.checker.error(
-                        path,
-                        format!("is the number {parsed} again (written differently)"),
-                    );
-                }
-            }
-            Err(error) => context
-                .checker
-                .error(path, format!("the key {number:?} {error}")),
-        }
-    }
+    let numbers = context.numbers(spec);
     let default = context.rules(&spec.default, &"default");
     check_unique_ids(spec, &mut context.checker);
-
-    let mut menus = HashMap::with_capacity(spec.menus.len());
-    for (name, menu) in &spec.menus {
-        if let Some(menu) = context.menu(name, menu) {
-            menus.insert(name.clone(), menu);
-        }
-    }
+    let menus = context.menus(spec);
     check_ways_out(&menus, &mut context.checker);
-
-    if let Some(catch_all) = global.iter().find(|rule| rule.when.is_catch_all()) {
-        let message = format!(
-            "is never reached: the global rule {:?} matches every call first",
-            catch_all.id
-        );
-        if !numbers.is_empty() {
-            context.checker.warning("numbers", &message);
-        }
-        if !default.is_empty() {
-            context.checker.warning("default", &message);
-        }
-    }
+    warn_after_catch_all(&global, &numbers, &default, &mut context.checker);
 
     let Checker {
         errors,
@@ -134,6 +73,54 @@ pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
         },
         warnings,
     })
+}
+
+/// The named lists and calendars every rule may refer to, and the zone.
+fn shared_parts(spec: &DocumentSpec, zone: &Zone, checker: &mut Checker) -> Shared {
+    let mut shared = Shared {
+        zone: Some(zone.clone()),
+        ..Shared::default()
+    };
+    for (name, patterns) in &spec.lists {
+        let path = format!("lists.{name}");
+        checker.name(&path, name);
+        shared.lists.insert(
+            name.clone(),
+            Arc::new(PatternSet::compile(patterns, true, checker, &path)),
+        );
+    }
+    for (name, dates) in &spec.calendars {
+        let path = format!("calendars.{name}");
+        checker.name(&path, name);
+        shared.calendars.insert(
+            name.clone(),
+            Arc::new(DateSet::compile(dates, checker, &path)),
+        );
+    }
+    shared
+}
+
+/// A global rule that matches every call hides the numbers' and the
+/// default's rules: worth a warning, not an error.
+fn warn_after_catch_all(
+    global: &[Rule],
+    numbers: &HashMap<String, Vec<Rule>>,
+    default: &[Rule],
+    checker: &mut Checker,
+) {
+    let Some(catch_all) = global.iter().find(|rule| rule.when.is_catch_all()) else {
+        return;
+    };
+    let message = format!(
+        "is never reached: the global rule {:?} matches every call first",
+        catch_all.id
+    );
+    if !numbers.is_empty() {
+        checker.warning("numbers", &message);
+    }
+    if !default.is_empty() {
+        checker.warning("default", &message);
+    }
 }
 
 /// Checks one action outside a document (the kill switch): menus cannot be
@@ -245,6 +232,43 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Every number's rules, under the number as E.164 digits; a number
+    /// written twice (`+49…` and `49…`) is an error.
+    fn numbers(&mut self, spec: &DocumentSpec) -> HashMap<String, Vec<Rule>> {
+        let mut numbers = HashMap::with_capacity(spec.numbers.len());
+        for (number, rules) in &spec.numbers {
+            let path = Field(&"numbers", number);
+            match E164::parse(number) {
+                Ok(parsed) => {
+                    let compiled = self.rules(rules, &path);
+                    if numbers
+                        .insert(parsed.as_str().to_owned(), compiled)
+                        .is_some()
+                    {
+                        self.checker.error(
+                            path,
+                            format!("is the number {parsed} again (written differently)"),
+                        );
+                    }
+                }
+                Err(error) => self
+                    .checker
+                    .error(path, format!("the key {number:?} {error}")),
+            }
+        }
+        numbers
+    }
+
+    fn menus(&mut self, spec: &DocumentSpec) -> HashMap<String, Menu> {
+        let mut menus = HashMap::with_capacity(spec.menus.len());
+        for (name, menu) in &spec.menus {
+            if let Some(menu) = self.menu(name, menu) {
+                menus.insert(name.clone(), menu);
+            }
+        }
+        menus
+    }
+
     fn rules(&mut self, specs: &[RuleSpec], path: &dyn fmt::Display) -> Vec<Rule> {
         let mut rules: Vec<Rule> = Vec::with_capacity(specs.len());
         for (index, spec) in specs.iter().enumerate() {
@@ -372,41 +396,13 @@ impl Context<'_> {
                 numbers,
                 caller_id,
                 anonymous,
-            } => {
-                let path = &Field(path, "dial");
-                let checked: Vec<Option<E164>> = numbers
-                    .iter()
-                    .enumerate()
-                    .map(|(index, number)| {
-                        checker.number(format_args!("{path}.numbers[{index}]"), number)
-                    })
-                    .collect();
-                let caller_id = caller_id
-                    .as_deref()
-                    .map(|text| checker.number(format_args!("{path}.callerId"), text));
-                // The count is checked even when some numbers are invalid, so
-                // one pass reports everything.
-                let count_ok = match DialNumbers::check_count(checked.len()) {
-                    Ok(()) => true,
-                    Err(error) => {
-                        checker.error(format_args!("{path}.numbers"), error);
-                        false
-                    }
-                };
-                let numbers: Vec<E164> = checked.into_iter().collect::<Option<_>>()?;
-                let caller_id = match caller_id {
-                    Some(checked) => Some(checked?),
-                    None => None,
-                };
-                if !count_ok {
-                    return None;
-                }
-                Action::Dial(Dial {
-                    caller_id,
-                    anonymous: *anonymous,
-                    target: DialTarget::Numbers(DialNumbers::new(numbers).ok()?),
-                })
-            }
+            } => dial(
+                checker,
+                numbers,
+                caller_id.as_deref(),
+                *anonymous,
+                &Field(path, "dial"),
+            )?,
             ActionSpec::Voicemail {} => Action::Dial(Dial {
                 caller_id: None,
                 anonymous: None,
@@ -415,32 +411,7 @@ impl Context<'_> {
             ActionSpec::Play { url } => Action::Play(Play {
                 url: checker.url(format_args!("{path}.play.url"), url)?,
             }),
-            ActionSpec::Gather {
-                on_data,
-                max_digits,
-                timeout,
-                kind,
-                play,
-            } => {
-                let path = &Field(path, "gather");
-                let on_data = checker.url(format_args!("{path}.onData"), on_data);
-                let max_digits =
-                    checker.at_least_one(format_args!("{path}.maxDigits"), *max_digits);
-                let timeout_ms = checker.at_least_one(format_args!("{path}.timeout"), *timeout);
-                let prompt = match play {
-                    Some(play) => Some(Play {
-                        url: checker.url(format_args!("{path}.play.url"), &play.url)?,
-                    }),
-                    None => None,
-                };
-                Action::Gather(Gather {
-                    on_data: on_data?,
-                    max_digits,
-                    timeout_ms,
-                    kind: kind.map(|GatherKindSpec::Dtmf| GatherKind::Dtmf),
-                    prompt,
-                })
-            }
+            ActionSpec::Gather { .. } => gather(checker, spec, &Field(path, "gather"))?,
             ActionSpec::Reject { reason } => Action::Reject(Reject {
                 reason: reason.map(|reason| match reason {
                     RejectReasonSpec::Rejected => RejectReason::Rejected,
@@ -462,6 +433,74 @@ impl Context<'_> {
         };
         Some(Outcome::Respond(Some(action)))
     }
+}
+
+/// `dial`: one to five numbers, every one E.164, an optional callerId.
+fn dial(
+    checker: &mut Checker,
+    numbers: &[String],
+    caller_id: Option<&str>,
+    anonymous: Option<bool>,
+    path: &dyn fmt::Display,
+) -> Option<Action> {
+    let checked: Vec<Option<E164>> = numbers
+        .iter()
+        .enumerate()
+        .map(|(index, number)| checker.number(format_args!("{path}.numbers[{index}]"), number))
+        .collect();
+    let caller_id = caller_id.map(|text| checker.number(format_args!("{path}.callerId"), text));
+    // The count is checked even when some numbers are invalid, so one pass
+    // reports everything.
+    let count_ok = match DialNumbers::check_count(checked.len()) {
+        Ok(()) => true,
+        Err(error) => {
+            checker.error(format_args!("{path}.numbers"), error);
+            false
+        }
+    };
+    let numbers: Vec<E164> = checked.into_iter().collect::<Option<_>>()?;
+    let caller_id = match caller_id {
+        Some(checked) => Some(checked?),
+        None => None,
+    };
+    if !count_ok {
+        return None;
+    }
+    Some(Action::Dial(Dial {
+        caller_id,
+        anonymous,
+        target: DialTarget::Numbers(DialNumbers::new(numbers).ok()?),
+    }))
+}
+
+/// `gather`: an absolute onData URL, counts of at least 1, an optional prompt.
+fn gather(checker: &mut Checker, spec: &ActionSpec, path: &dyn fmt::Display) -> Option<Action> {
+    let ActionSpec::Gather {
+        on_data,
+        max_digits,
+        timeout,
+        kind,
+        play,
+    } = spec
+    else {
+        return None;
+    };
+    let on_data = checker.url(format_args!("{path}.onData"), on_data);
+    let max_digits = checker.at_least_one(format_args!("{path}.maxDigits"), *max_digits);
+    let timeout_ms = checker.at_least_one(format_args!("{path}.timeout"), *timeout);
+    let prompt = match play {
+        Some(play) => Some(Play {
+            url: checker.url(format_args!("{path}.play.url"), &play.url)?,
+        }),
+        None => None,
+    };
+    Some(Action::Gather(Gather {
+        on_data: on_data?,
+        max_digits,
+        timeout_ms,
+        kind: kind.map(|GatherKindSpec::Dtmf| GatherKind::Dtmf),
+        prompt,
+    }))
 }
 
 /// Every menu must lead somewhere other than menus, through some option or

@@ -364,6 +364,92 @@ pub struct TimeWindow {
     dates: Option<DateMatcher>,
 }
 
+/// `weekdays`: bit `i` set for weekday `i` (Monday = 0).
+fn weekday_bits(values: &OneOrMany<String>, checker: &mut Checker, path: &dyn fmt::Display) -> u8 {
+    let mut bits = 0u8;
+    for (index, value) in values.as_slice().iter().enumerate() {
+        let item = Item {
+            parent: path,
+            listed: values.is_list(),
+            index,
+        };
+        match parse_weekdays(value) {
+            Some(days) => bits |= days,
+            None => checker.error(
+                item,
+                format!("{value:?} is not a weekday or range (mon, mon-fri, sat-sun)"),
+            ),
+        }
+    }
+    if values.as_slice().is_empty() {
+        checker.error(path, "is an empty list, which no call matches");
+    }
+    bits
+}
+
+/// `hours`: the ranges of the day, each `HH:MM-HH:MM`.
+fn hour_ranges(
+    values: &OneOrMany<String>,
+    checker: &mut Checker,
+    path: &dyn fmt::Display,
+) -> Vec<(TimeOfDay, TimeOfDay)> {
+    if values.as_slice().is_empty() {
+        checker.error(path, "is an empty list, which no call matches");
+    }
+    values
+        .as_slice()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, value)| {
+            let item = Item {
+                parent: path,
+                listed: values.is_list(),
+                index,
+            };
+            parse_hours(value)
+                .map_err(|message| checker.error(item, format!("{value:?} {message}")))
+                .ok()
+        })
+        .collect()
+}
+
+/// `dates`: dates and ranges of the rule's own, and `@calendar` references.
+fn date_matcher(
+    values: &OneOrMany<String>,
+    shared: &Shared,
+    checker: &mut Checker,
+    path: &dyn fmt::Display,
+) -> DateMatcher {
+    let mut own = DateSet::default();
+    let mut calendars = Vec::new();
+    if values.as_slice().is_empty() {
+        checker.error(path, "is an empty list, which no call matches");
+    }
+    for (index, value) in values.as_slice().iter().enumerate() {
+        let item = Item {
+            parent: path,
+            listed: values.is_list(),
+            index,
+        };
+        match value.strip_prefix('@') {
+            Some(name) => match shared.calendars.get(name) {
+                Some(calendar) => calendars.push(calendar.clone()),
+                None => checker.error(item, format!("{value:?} names no calendar in `calendars`")),
+            },
+            None => {
+                if let Err(message) = own.add(value) {
+                    checker.error(item, format!("{value:?} {message}"));
+                }
+            }
+        }
+    }
+    DateMatcher {
+        own,
+        calendars,
+        written: written(values.as_slice()),
+    }
+}
+
 impl TimeWindow {
     fn compile(
         spec: &TimeSpec,
@@ -378,91 +464,19 @@ impl TimeWindow {
             }),
             None => shared.zone.clone().unwrap_or_else(Zone::utc),
         };
-        let (weekdays_path, hours_path, dates_path) = (
-            Field(path, "weekdays"),
-            Field(path, "hours"),
-            Field(path, "dates"),
-        );
-        let weekdays = match &spec.weekdays {
-            None => 0b111_1111,
-            Some(values) => {
-                let mut bits = 0u8;
-                for (index, value) in values.as_slice().iter().enumerate() {
-                    let path = Item {
-                        parent: &weekdays_path,
-                        listed: values.is_list(),
-                        index,
-                    };
-                    match parse_weekdays(value) {
-                        Some(days) => bits |= days,
-                        None => checker.error(
-                            path,
-                            format!("{value:?} is not a weekday or range (mon, mon-fri, sat-sun)"),
-                        ),
-                    }
-                }
-                if values.as_slice().is_empty() {
-                    checker.error(weekdays_path, "is an empty list, which no call matches");
-                }
-                bits
-            }
-        };
-        let hours = spec.hours.as_ref().map(|values| {
-            if values.as_slice().is_empty() {
-                checker.error(hours_path, "is an empty list, which no call matches");
-            }
-            values
-                .as_slice()
-                .iter()
-                .enumerate()
-                .filter_map(|(index, value)| {
-                    let path = Item {
-                        parent: &hours_path,
-                        listed: values.is_list(),
-                        index,
-                    };
-                    parse_hours(value)
-                        .map_err(|message| checker.error(path, format!("{value:?} {message}")))
-                        .ok()
-                })
-                .collect()
-        });
-        let dates = spec.dates.as_ref().map(|values| {
-            let mut own = DateSet::default();
-            let mut calendars = Vec::new();
-            if values.as_slice().is_empty() {
-                checker.error(dates_path, "is an empty list, which no call matches");
-            }
-            for (index, value) in values.as_slice().iter().enumerate() {
-                let path = Item {
-                    parent: &dates_path,
-                    listed: values.is_list(),
-                    index,
-                };
-                match value.strip_prefix('@') {
-                    Some(name) => match shared.calendars.get(name) {
-                        Some(calendar) => calendars.push(calendar.clone()),
-                        None => checker
-                            .error(path, format!("{value:?} names no calendar in `calendars`")),
-                    },
-                    None => {
-                        if let Err(message) = own.add(value) {
-                            checker.error(path, format!("{value:?} {message}"));
-                        }
-                    }
-                }
-            }
-            DateMatcher {
-                own,
-                calendars,
-                written: written(values.as_slice()),
-            }
-        });
         TimeWindow {
             zone,
-            weekdays,
-            hours,
-            dates,
+            weekdays: spec.weekdays.as_ref().map_or(0b111_1111, |values| {
+                weekday_bits(values, checker, &Field(path, "weekdays"))
+            }),
+            hours: spec
+                .hours
+                .as_ref()
+                .map(|values| hour_ranges(values, checker, &Field(path, "hours"))),
+            dates: spec
+                .dates
+                .as_ref()
+                .map(|values| date_matcher(values, shared, checker, &Field(path, "dates"))),
         }
     }
 

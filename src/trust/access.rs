@@ -129,62 +129,18 @@ impl Access {
     /// Access from settings; problems make it fail closed.
     pub fn from_settings(settings: &Settings<'_>) -> Access {
         let mut problems = Vec::new();
-        let check = settings.signature_check.map(str::trim).unwrap_or("on");
-        let signature_key = match check.to_ascii_lowercase().as_str() {
-            "off" => None,
-            "on" => {
-                let pem = settings
-                    .public_key
-                    .filter(|pem| !pem.trim().is_empty())
-                    .unwrap_or(SIPGATE_PUBLIC_KEY);
-                match verifying_key(pem) {
-                    Ok(der) => Some(der),
-                    Err(error) => {
-                        problems.push(format!("SIPGATE_PUBLIC_KEY: {error}"));
-                        None
-                    }
-                }
-            }
-            other => {
-                problems.push(format!("SIGNATURE_CHECK must be on or off, not {other:?}"));
-                None
-            }
-        };
-        let nonempty =
-            |value: Option<&str>| value.filter(|value| !value.is_empty()).map(str::to_owned);
-        let basic = match (
-            nonempty(settings.basic_user),
-            nonempty(settings.basic_password),
-        ) {
-            // user:password is split at the first colon: a user name with
-            // one could never match.
-            (Some(user), Some(_)) if user.contains(':') => {
-                problems.push(
-                    "BASIC_AUTH_USER contains ':', which basic auth cannot carry in a user name"
-                        .to_owned(),
-                );
-                None
-            }
-            (Some(user), Some(password)) => Some(Credentials { user, password }),
-            (None, None) => None,
-            (Some(_), None) => {
-                problems.push(
-                    "BASIC_AUTH_USER is set but the secret BASIC_AUTH_PASSWORD is not".to_owned(),
-                );
-                None
-            }
-            (None, Some(_)) => {
-                problems.push("BASIC_AUTH_PASSWORD is set but BASIC_AUTH_USER is not".to_owned());
-                None
-            }
-        };
-        let sources = match Allowlist::parse(settings.allowed_sources.unwrap_or_default()) {
-            Ok(list) => list,
-            Err(error) => {
-                problems.push(format!("ALLOWED_SOURCES: {error}"));
-                Allowlist::default()
-            }
-        };
+        let signature_key = taken(signature_key(settings), &mut problems).flatten();
+        let basic = taken(
+            basic_credentials(settings.basic_user, settings.basic_password),
+            &mut problems,
+        )
+        .flatten();
+        let sources = taken(
+            Allowlist::parse(settings.allowed_sources.unwrap_or_default())
+                .map_err(|error| format!("ALLOWED_SOURCES: {error}")),
+            &mut problems,
+        )
+        .unwrap_or_default();
         Access {
             signature_key,
             basic,
@@ -219,6 +175,51 @@ impl Access {
             }
         }
         Ok(())
+    }
+}
+
+/// The verifying key's DER when the signature check is on (the default),
+/// `None` when it is off.
+fn signature_key(settings: &Settings<'_>) -> Result<Option<Vec<u8>>, String> {
+    let check = settings.signature_check.map(str::trim).unwrap_or("on");
+    match check.to_ascii_lowercase().as_str() {
+        "off" => Ok(None),
+        "on" => {
+            let pem = settings
+                .public_key
+                .filter(|pem| !pem.trim().is_empty())
+                .unwrap_or(SIPGATE_PUBLIC_KEY);
+            verifying_key(pem)
+                .map(Some)
+                .map_err(|error| format!("SIPGATE_PUBLIC_KEY: {error}"))
+        }
+        other => Err(format!("SIGNATURE_CHECK must be on or off, not {other:?}")),
+    }
+}
+
+/// The value, or `None` with the problem noted.
+fn taken<T>(result: Result<T, String>, problems: &mut Vec<String>) -> Option<T> {
+    result.map_err(|problem| problems.push(problem)).ok()
+}
+
+/// Basic auth's credentials: both settings, or neither.
+fn basic_credentials(
+    user: Option<&str>,
+    password: Option<&str>,
+) -> Result<Option<Credentials>, String> {
+    let nonempty = |value: Option<&str>| value.filter(|value| !value.is_empty()).map(str::to_owned);
+    match (nonempty(user), nonempty(password)) {
+        // user:password is split at the first colon: a user name with one
+        // could never match.
+        (Some(user), Some(_)) if user.contains(':') => Err(
+            "BASIC_AUTH_USER contains ':', which basic auth cannot carry in a user name".to_owned(),
+        ),
+        (Some(user), Some(password)) => Ok(Some(Credentials { user, password })),
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            Err("BASIC_AUTH_USER is set but the secret BASIC_AUTH_PASSWORD is not".to_owned())
+        }
+        (None, Some(_)) => Err("BASIC_AUTH_PASSWORD is set but BASIC_AUTH_USER is not".to_owned()),
     }
 }
 
