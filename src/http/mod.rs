@@ -17,7 +17,7 @@
 //! | a push                                         | 200, XML — also when KV or the rules fail |
 //! | `POST /simulate` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the JSON [`Trace`](crate::rules::simulate::Trace) |
 //! | `/simulate` without `ADMIN_TOKEN` configured, or without it as bearer | 404 |
-//! | `GET /calls/{callId}` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the call's [`Timeline`] as JSON; 404 when nothing is recorded |
+//! | `GET /calls/{callId}` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the call's [`Timeline`](crate::journal::timeline::Timeline) as JSON; 404 when nothing is recorded |
 //!
 //! Every other path takes pushes (`?menu=…&try=…` marks the digits of a
 //! menu). The edge shell calls [`admit`] before reading the body, reads at
@@ -96,7 +96,7 @@ pub struct Reply {
 /// What the shell writes after answering a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// The push's identity ([`event_id`] of its body): stored once under
+    /// The push's identity ([`event_id`](crate::journal::entry::event_id) of its body): stored once under
     /// it, forwarded once, and sent to receivers as `X-Router-Event-Id`.
     pub event_id: String,
     /// For the journal (numbers masked as configured); `None` when it is off.
