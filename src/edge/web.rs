@@ -4,6 +4,7 @@
 //! imported once per isolate.
 
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 use futures_util::future::{select, Either};
 use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -49,14 +50,24 @@ pub(super) async fn verify(spki_der: &[u8], body: &[u8], signature: &[u8]) -> Re
     Ok(verified.as_bool() == Some(true))
 }
 
-async fn verifying_key(spki_der: &[u8]) -> Result<CryptoKey, String> {
-    let cached = VERIFYING_KEY.with(|slot| {
+/// Keys are imported once per isolate, and again only when what they are
+/// made of (the PEM's DER, the secret) changes.
+type KeySlot<K> = LocalKey<RefCell<Option<(K, CryptoKey)>>>;
+
+fn cached<K: PartialEq + ?Sized, O: std::borrow::Borrow<K>>(
+    slot: &'static KeySlot<O>,
+    made_of: &K,
+) -> Option<CryptoKey> {
+    slot.with(|slot| {
         slot.borrow()
             .as_ref()
-            .filter(|(der, _)| der == spki_der)
+            .filter(|(known, _)| known.borrow() == made_of)
             .map(|(_, key)| key.clone())
-    });
-    if let Some(key) = cached {
+    })
+}
+
+async fn verifying_key(spki_der: &[u8]) -> Result<CryptoKey, String> {
+    if let Some(key) = cached(&VERIFYING_KEY, spki_der) {
         return Ok(key);
     }
     // Its binding lacks `name` (inherited from Algorithm in the IDL).
@@ -85,13 +96,7 @@ pub(super) async fn hmac_sha256(secret: &str, data: &str) -> Result<Vec<u8>, Str
 }
 
 async fn signing_key(secret: &str) -> Result<CryptoKey, String> {
-    let cached = SIGNING_KEY.with(|slot| {
-        slot.borrow()
-            .as_ref()
-            .filter(|(known, _)| known == secret)
-            .map(|(_, key)| key.clone())
-    });
-    if let Some(key) = cached {
+    if let Some(key) = cached(&SIGNING_KEY, secret) {
         return Ok(key);
     }
     let algorithm = HmacImportParams::new_with_str("HMAC", "SHA-256");
