@@ -13,6 +13,8 @@
 //   npm run bench                 the full run (a few minutes), writes bench/RESULTS.md
 //   node bench/run.mjs --smoke    seconds; checks the harness works (npm test runs it)
 //   node bench/run.mjs --report-only   rewrites RESULTS.md from bench/results.json
+//   node bench/run.mjs --only load --baseline DIR   also loads another build (DIR
+//                                 with index.js and index_bg.wasm) side by side
 //
 // Loopback only; every run is bounded and stops by itself. Every worker routes
 // at the same pinned time (ROUTED_AT in bench/workers.mjs), whatever the hour.
@@ -29,7 +31,7 @@ import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mj
 ensureTools();
 buildCli();
 const { default: autocannon } = await import("autocannon");
-const { cpuNs, FORM, journalBinding, migrateJournal, MIX, post, publishedStore, ROUTED_AT, startWorker, threadCpuNs, withoutOrigin } =
+const { cpuNs, FORM, journalBinding, migrateJournal, MIX, post, publishedStore, ROUTED_AT, startWorker, threadCpuNs, useBaseline, withoutOrigin } =
   await import("./workers.mjs");
 
 const { values: options } = parseArgs({
@@ -38,6 +40,9 @@ const { values: options } = parseArgs({
     only: { type: "string" },
     // Rewrites RESULTS.md from the figures of the last run (bench/results.json).
     "report-only": { type: "boolean", default: false },
+    // Another build of the worker (a directory with index.js and
+    // index_bg.wasm, e.g. an earlier commit's build/) loaded side by side.
+    baseline: { type: "string" },
   },
 });
 const smoke = options.smoke;
@@ -109,6 +114,7 @@ const loadStore = publishedStore(1_000);
 {
   const rust = await startWorker("rust", loadStore);
   const js = await startWorker("js", loadStore);
+  const baseline = options.baseline ? await startWorker(useBaseline(options.baseline), loadStore) : null;
   // The comparison is only fair if both answer the same (but for their own
   // addresses), and only measures what it says if that is the expected decision.
   for (const push of MIX) {
@@ -123,7 +129,8 @@ const loadStore = publishedStore(1_000);
   }
   const runs = [];
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-    for (const [name, worker] of [["rust", rust], ["js", js]]) {
+    const sides = [["rust", rust], ["js", js], ...(baseline ? [["baseline", baseline]] : [])];
+    for (const [name, worker] of sides) {
       const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
       const result = await autocannon({
         url: worker.url,
@@ -141,6 +148,7 @@ const loadStore = publishedStore(1_000);
   results.load = runs;
   await rust.mf.dispose();
   await js.mf.dispose();
+  await baseline?.mf.dispose();
 }
 rmSync(loadStore, { recursive: true, force: true });
 }

@@ -43,8 +43,7 @@ mod benchmarks {
                     {"id": format!("holidays-{n}"), "when": {"time": {"dates": ["@holidays", "2026-12-24..2026-12-31"]}}, "then": {"menu": "after-hours"}},
                     {"id": format!("lunch-{n}"), "when": {"time": {"weekdays": "mon-fri", "hours": "12:00-13:00"}}, "then": {"voicemail": {}}},
                     {"id": format!("office-{n}"), "when": {"time": {"weekdays": "mon-fri", "hours": ["08:00-12:00", "13:00-17:00"]}},
-                     "then": {"dial": {"numbers": ["4921100001", "4921100002", "4921100003"], "callerId": "4921100000"}},
-                     "onAnswer": "https://crm.example.com/e", "onHangup": "https://crm.example.com/e"},
+                     "then": {"dial": {"numbers": ["4921100001", "4921100002", "4921100003"], "callerId": "4921100000"}}},
                     {"id": format!("after-{n}"), "then": {"menu": "after-hours"}}
                 ]),
             );
