@@ -290,16 +290,8 @@ async fn verify<R: Runtime>(
 /// The router's own URL (without query), the path, and the query.
 fn split_url(url: &str) -> Option<(SelfUrl, &str, String)> {
     let base = SelfUrl::from_request_url(url)?;
-    let without_fragment = url.split('#').next().unwrap_or_default();
-    let (before_query, query) = without_fragment
-        .split_once('?')
-        .unwrap_or((without_fragment, ""));
-    let after_scheme = before_query.split_once("://").map_or("", |(_, rest)| rest);
-    let path = after_scheme
-        .find('/')
-        .and_then(|at| after_scheme.get(at..))
-        .unwrap_or("/");
-    Some((base, path, query.to_owned()))
+    let parts = crate::protocol::url::parts(url)?;
+    Some((base, parts.path, parts.query.to_owned()))
 }
 
 /// The answer to a body longer than [`MAX_BODY_BYTES`].

@@ -59,7 +59,10 @@ impl HttpUrl {
         if let Some(bad) = text.chars().find(|c| !allowed_in_url(*c)) {
             return Err(UrlError::InvalidCharacter(bad));
         }
-        let Some((scheme, rest)) = text.split_once("://") else {
+        let Some(Parts {
+            scheme, authority, ..
+        }) = parts(text)
+        else {
             return Err(UrlError::NotAbsolute);
         };
         if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
@@ -70,7 +73,6 @@ impl HttpUrl {
             });
         }
         // user:password@ may precede the host (sipgate's own basic-auth style).
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if host(authority).is_empty() {
             return Err(UrlError::MissingHost);
         }
@@ -82,14 +84,37 @@ impl HttpUrl {
     }
 }
 
-/// The authority of an absolute URL: what stands between `scheme://` and
-/// the path, query or fragment (`user:pw@host:port`); empty when there is
-/// no `://`.
+/// The parts of an absolute URL, as written:
+/// `scheme://authority/path?query#fragment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts<'a> {
+    pub scheme: &'a str,
+    /// `user:pw@host:port`; the credentials and port included.
+    pub authority: &'a str,
+    /// From the first `/` after the authority; `/` when there is none.
+    pub path: &'a str,
+    /// After the `?`, without it; empty when there is none.
+    pub query: &'a str,
+}
+
+/// The parts of `url`; `None` without `://`.
+pub fn parts(url: &str) -> Option<Parts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    Some(Parts {
+        scheme,
+        authority,
+        path: if path.is_empty() { "/" } else { path },
+        query,
+    })
+}
+
+/// The authority of an absolute URL (`user:pw@host:port`); empty when
+/// there is no `://`.
 pub fn authority(url: &str) -> &str {
-    let Some((_, rest)) = url.split_once("://") else {
-        return "";
-    };
-    rest.split(['/', '?', '#']).next().unwrap_or_default()
+    parts(url).map_or("", |parts| parts.authority)
 }
 
 /// The host of an authority, without credentials, port or IPv6 brackets.
@@ -126,12 +151,16 @@ impl SelfUrl {
     /// of the URL the user entered, so the URLs the router hands it for
     /// menu digits must carry them.
     pub fn with_credentials(&self, user: &str, password: &str) -> Option<SelfUrl> {
-        let (scheme, rest) = self.0.split_once("://")?;
+        let Parts {
+            scheme,
+            authority,
+            path,
+            ..
+        } = parts(&self.0)?;
         // Drop credentials the request URL may already show.
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let host = authority.rsplit('@').next().unwrap_or(authority);
+        let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
         let url = format!(
-            "{scheme}://{}:{}@{host}{path}",
+            "{scheme}://{}:{}@{host_and_port}{path}",
             userinfo(user),
             userinfo(password)
         );
@@ -227,6 +256,22 @@ mod tests {
             already.with_credentials("u", "p").unwrap().as_str(),
             "https://u:p@router.example/"
         );
+    }
+
+    #[test]
+    fn parts_as_written() {
+        assert_eq!(
+            parts("https://u:p@h:1/a/b?menu=x&try=1#f"),
+            Some(Parts {
+                scheme: "https",
+                authority: "u:p@h:1",
+                path: "/a/b",
+                query: "menu=x&try=1"
+            })
+        );
+        let bare = parts("http://h?q").unwrap();
+        assert_eq!((bare.authority, bare.path, bare.query), ("h", "/", "q"));
+        assert_eq!(parts("no scheme"), None);
     }
 
     #[test]
