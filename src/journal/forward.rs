@@ -22,7 +22,7 @@
 //! sipgate sent them — receivers are the customer's own systems (a CRM
 //! looks the caller up) — which is why only HTTPS receivers are taken.
 
-use crate::protocol::url::{authority, is_loopback, HttpUrl};
+use crate::protocol::url::{authority, is_loopback, without_credentials, HttpUrl};
 use crate::setting;
 
 use super::Entry;
@@ -98,10 +98,7 @@ fn receiver(text: &str) -> Result<HttpUrl, String> {
 pub fn loggable(url: &HttpUrl) -> String {
     let text = url.as_str();
     let authority = authority(text);
-    match authority.rsplit_once('@') {
-        Some((credentials, _)) => text.replacen(&format!("{credentials}@"), "", 1),
-        None => text.to_owned(),
-    }
+    text.replacen(authority, without_credentials(authority), 1)
 }
 
 /// The JSON body sent to every receiver.

@@ -117,9 +117,14 @@ pub fn authority(url: &str) -> &str {
     parts(url).map_or("", |parts| parts.authority)
 }
 
+/// An authority without the credentials it may carry (`host:port`).
+pub fn without_credentials(authority: &str) -> &str {
+    authority.rsplit('@').next().unwrap_or_default()
+}
+
 /// The host of an authority, without credentials, port or IPv6 brackets.
 pub fn host(authority: &str) -> &str {
-    let host_and_port = authority.rsplit('@').next().unwrap_or_default();
+    let host_and_port = without_credentials(authority);
     match host_and_port.strip_prefix('[') {
         Some(ipv6) => ipv6.split(']').next().unwrap_or_default(),
         None => host_and_port.split(':').next().unwrap_or_default(),
@@ -158,7 +163,7 @@ impl SelfUrl {
             ..
         } = parts(&self.0)?;
         // Drop credentials the request URL may already show.
-        let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
+        let host_and_port = without_credentials(authority);
         let url = format!(
             "{scheme}://{}:{}@{host_and_port}{path}",
             userinfo(user),
