@@ -441,6 +441,9 @@ journal on and off.
 | the worker parses shards without serde_path_to_error (aae8ced) | wasm gzip | 180 → 168.5 KiB |
 | configuration read once per isolate, body read in one arrayBuffer, no KV timer on warm pushes (008cf16) | load: req/s, workerd CPU per request | 4,000 → 4,680; 255 → 221 µs |
 | the edge shell takes the runtime's Request, not worker::Request, whose conversion reads \`request.cf\` (d6f92e5) | bench/profile.mjs, isolate thread per request; wasm gzip | 229.5 → 210.9 µs; 169.8 → 163.0 KiB |
+| an infallible fetch handler (the glue's 500 path and worker::Error's formatting become dead code), KV read through the binding's own \`get\` (6fabbfd) | wasm gzip, the restructured core before and after | 205.5 → 200.6 → 198.2 KiB |
+| callbacks decided before the XML is written: a rule's prepared action inside a \`<Response>\` that gains the router's callbacks (d5f0135) | bench/profile.mjs --journal, XML writing (quick_xml and xml) per request, before and after | 3.56 → 2.81 µs |
+| the source tree by layers, one Decision per push (dc79d3e…17b399e), against the build before it, side by side (\`--only load --baseline\`) | load: isolate thread per request, mean of 3 runs | 212.7 → 209.1 µs |
 
 Tried and not kept: an edge shell without the \`worker\` crate (wasm-bindgen and a hand-written
 entry module, one call into wasm per request, answered without a promise when no KV read is
