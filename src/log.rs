@@ -131,7 +131,7 @@ impl LogLine {
 #[serde(rename_all = "camelCase")]
 pub struct TaskLine {
     pub level: Level,
-    /// `journal_failed`, `forward_failed`, `journal_retention`, `config`.
+    /// `journal_failed`, `forward_failed`, `duplicate_push`, `journal_retention`, `config`.
     pub msg: &'static str,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub call_id: Option<String>,
