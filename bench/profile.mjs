@@ -15,22 +15,50 @@ import { rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildCli, ensureTools, freePort } from "../scripts/tools.mjs";
 
+const USAGE = `node bench/profile.mjs [rust|js] [OPTIONS]: where a worker's CPU time goes under the benchmark's load
+
+  --seconds N     load time (default 5)
+  --top N         functions listed (default 25)
+  --save FILE     the .cpuprofile, for Chrome DevTools
+  --cold          the first push of a fresh isolate, 100,000 numbers in KV
+  --journal       with the call journal on (local D1)
+  -h, --help      print this and do nothing else`;
+
+let options;
+let positionals;
+try {
+  ({ values: options, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      seconds: { type: "string", default: "5" },
+      top: { type: "string", default: "25" },
+      save: { type: "string" },
+      cold: { type: "boolean", default: false },
+      journal: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  }));
+  if (positionals.length > 1 || !["rust", "js", undefined].includes(positionals[0])) {
+    throw new Error(`one worker, rust or js, not ${positionals.join(" ")}`);
+  }
+  for (const name of ["seconds", "top"]) {
+    if (!(Number(options[name]) > 0)) throw new Error(`--${name} takes a number above 0, not ${options[name]}`);
+  }
+} catch (error) {
+  console.error(`profile: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 ensureTools();
 buildCli();
 const { default: autocannon } = await import("autocannon");
 const { default: WebSocket } = await import("ws");
 const { FORM, journalBinding, migrateJournal, MIX, post, publishedStore, startWorker } = await import("./workers.mjs");
 
-const { values: options, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    seconds: { type: "string", default: "5" },
-    top: { type: "string", default: "25" },
-    save: { type: "string" },
-    cold: { type: "boolean", default: false },
-    journal: { type: "boolean", default: false },
-  },
-});
 const kind = positionals[0] ?? "rust";
 
 const store = publishedStore(options.cold ? 100_000 : 1_000);

@@ -20,11 +20,45 @@
 // at the same pinned time (ROUTED_AT in bench/workers.mjs), whatever the hour.
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
 import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mjs";
+
+const STEPS = ["size", "core", "load", "cold", "kv", "journal"];
+const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark suite, written to bench/RESULTS.md
+
+  --smoke            every step once, briefly; checks the harness (npm test runs it); writes nothing
+  --only STEPS       some of ${STEPS.join(",")} (size always runs); writes nothing
+  --baseline DIR     with the load step: also another build of the worker (DIR holds
+                     index.js and index_bg.wasm, e.g. an earlier commit's build/), side by side
+  --report-only      rewrites RESULTS.md from bench/results.json
+  -h, --help         print this and do nothing else`;
+
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      smoke: { type: "boolean", default: false },
+      only: { type: "string" },
+      "report-only": { type: "boolean", default: false },
+      baseline: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }));
+  const unknown = options.only?.split(",").filter((name) => !STEPS.includes(name)) ?? [];
+  if (unknown.length) throw new Error(`--only: no step ${unknown.join(", ")} (the steps: ${STEPS.join(", ")})`);
+  const missing = ["index.js", "index_bg.wasm"].filter((file) => options.baseline && !existsSync(join(options.baseline, file)));
+  if (missing.length) throw new Error(`--baseline ${options.baseline} has no ${missing.join(" or ")}: give a worker build directory`);
+} catch (error) {
+  console.error(`bench: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 // On a fresh clone: the npm packages (imported below, once installed), the
 // Rust tools, and the CLI that publishes the benchmark's rules.
@@ -34,17 +68,6 @@ const { default: autocannon } = await import("autocannon");
 const { cpuNs, FORM, journalBinding, migrateJournal, MIX, post, publishedStore, ROUTED_AT, startWorker, threadCpuNs, useBaseline, withoutOrigin } =
   await import("./workers.mjs");
 
-const { values: options } = parseArgs({
-  options: {
-    smoke: { type: "boolean", default: false },
-    only: { type: "string" },
-    // Rewrites RESULTS.md from the figures of the last run (bench/results.json).
-    "report-only": { type: "boolean", default: false },
-    // Another build of the worker (a directory with index.js and
-    // index_bg.wasm, e.g. an earlier commit's build/) loaded side by side.
-    baseline: { type: "string" },
-  },
-});
 const smoke = options.smoke;
 // --only load (or core, cold, kv, journal; size always runs): steps for profiling; writes nothing.
 const wanted = (stepName) => !options.only || options.only.split(",").includes(stepName);

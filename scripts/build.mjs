@@ -63,4 +63,16 @@ export function build() {
   return measured;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) build();
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const usage = "node scripts/build.mjs (npm run build): the release build into build/, and its size\n  KEEP_WASM_NAMES=1 keeps the wasm names section (readable profiles and stack traces)";
+  const [first] = process.argv.slice(2);
+  if (first === "--help" || first === "-h") {
+    console.log(usage);
+    process.exit(0);
+  }
+  if (first !== undefined) {
+    console.error(`build: no option ${first}\n${usage}`);
+    process.exit(2);
+  }
+  build();
+}

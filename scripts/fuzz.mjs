@@ -46,6 +46,18 @@ export function fuzz(seconds) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { seconds: { type: "string", default: "20" } } });
+  const usage = "node scripts/fuzz.mjs [--seconds N]: every fuzz target for N seconds (default 20)";
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { seconds: { type: "string", default: "20" }, help: { type: "boolean", short: "h" } } }));
+    if (!(Number(values.seconds) > 0)) throw new Error(`--seconds takes a number above 0, not ${values.seconds}`);
+  } catch (error) {
+    console.error(`fuzz: ${error.message}\n${usage}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
   fuzz(Number(values.seconds));
 }

@@ -12,12 +12,31 @@
 import { parseArgs } from "node:util";
 import { bin, buildCli, ensureTools, quietEnv, run, start, step } from "./tools.mjs";
 
-const { values: options } = parseArgs({
-  options: {
-    port: { type: "string", default: "8787" },
-    "persist-to": { type: "string" },
-  },
-});
+const USAGE = `npm start [-- OPTIONS]: build, publish examples/office.json into a local KV, serve on 127.0.0.1
+
+  --port N             the port (default 8787)
+  --persist-to DIR     another local store (default .wrangler/state)
+  -h, --help           print this and do nothing else`;
+
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      port: { type: "string", default: "8787" },
+      "persist-to": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }));
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${options.port} is not a port (1-65535)`);
+} catch (error) {
+  console.error(`npm start: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const persist = options["persist-to"] ? ["--persist-to", options["persist-to"]] : [];
 
 ensureTools();
