@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::http::{admit, serve, Config, Reply, RequestHead, Runtime, Services};
 use crate::journal::Entry;
-use crate::store::{Kv, RulesCache, StoreError};
+use crate::store::{Kv, KvWrite, RulesCache, StoreError};
 use crate::trust::access::AdminToken;
 
 /// A KV in memory that counts reads and can be told to fail or to hang.
@@ -63,6 +63,24 @@ impl Kv for MemoryKv {
             return Err(StoreError(message.clone()));
         }
         Ok(self.values.borrow().get(key).cloned())
+    }
+}
+
+impl KvWrite for MemoryKv {
+    async fn put(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        if let Some(message) = &self.failing {
+            return Err(StoreError(message.clone()));
+        }
+        MemoryKv::put(self, key, value);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        if let Some(message) = &self.failing {
+            return Err(StoreError(message.clone()));
+        }
+        self.remove(key);
+        Ok(())
     }
 }
 
@@ -165,7 +183,15 @@ pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> crate::store::Pu
         .borrow()
         .get(LIVE_KEY)
         .map(|json| Pointer::parse(json).unwrap());
-    let plan = plan_publish(source, &spec, &index, current.as_ref(), at.to_owned(), None);
+    let plan = plan_publish(
+        source,
+        &spec,
+        &index,
+        current.as_ref(),
+        at.to_owned(),
+        None,
+        None,
+    );
     for (key, value) in &plan.writes {
         kv.put(key, value);
     }

@@ -39,6 +39,7 @@ fn published_as(document: &str, version: u64) -> Vec<(String, String)> {
         Some(&current),
         "t".into(),
         None,
+        None,
     );
     plan.writes.into_iter().chain([plan.pointer]).collect()
 }

@@ -30,7 +30,15 @@ pub(super) fn head<'a>(
 pub(super) fn published() -> MemoryKv {
     let kv = MemoryKv::default();
     let spec = parse_json(OFFICE).unwrap();
-    let plan = plan_publish(OFFICE, &spec, &Index::default(), None, "t".into(), None);
+    let plan = plan_publish(
+        OFFICE,
+        &spec,
+        &Index::default(),
+        None,
+        "t".into(),
+        None,
+        None,
+    );
     for (key, value) in plan.writes.iter().chain([&plan.pointer]) {
         kv.put(key, value);
     }

@@ -29,6 +29,7 @@ fn publish(kv: &MemoryKv, document: &str) {
         current.as_ref(),
         "t".into(),
         None,
+        None,
     );
     for (key, value) in plan.writes.iter().chain([&plan.pointer]) {
         kv.put(key, value);

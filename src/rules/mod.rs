@@ -9,11 +9,13 @@
 //! * [`menu`] — IVR menus whose state travels in the `onData` URL.
 //! * [`evaluate`] — the first matching rule, with a trace of the others.
 //! * [`decision`] — the decision on a push, which log, journal and trace are read from.
+//! * [`diff`] — what changed between two documents, path by path.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
 
 pub mod check;
 pub mod condition;
 pub mod decision;
+pub mod diff;
 pub mod evaluate;
 pub mod menu;
 pub mod model;

@@ -2,8 +2,11 @@
 
 use std::fmt;
 
-/// One thing wrong (or suspicious) in a document, at a JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+use serde::Serialize;
+
+/// One thing wrong (or suspicious) in a document, at a JSON path:
+/// `{"path":"numbers.4921100000[1].then.dial.numbers[2]","message":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Problem {
     pub path: String,
     pub message: String,

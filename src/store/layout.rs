@@ -139,6 +139,10 @@ pub struct IndexEntry {
     /// Where the document came from (a file name), for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Who or what published it: `cli (user@host)`, `admin API (token)`,
+    /// the e-mail of a Cloudflare Access identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_by: Option<String>,
     /// How many `rules:vN:source:K` keys hold the document.
     #[serde(default = "one")]
     pub source_chunks: u32,
@@ -169,6 +173,7 @@ pub fn plan_publish(
     current: Option<&Pointer>,
     published_at: String,
     source_name: Option<String>,
+    published_by: Option<String>,
 ) -> PublishPlan {
     let version = index
         .versions
@@ -200,6 +205,7 @@ pub fn plan_publish(
         published_at,
         numbers: spec.numbers.len(),
         source: source_name,
+        published_by,
         source_chunks: source_chunk_count,
     }];
     versions.extend(index.versions.iter().cloned());
@@ -330,13 +336,30 @@ mod tests {
             (0..200_000).map(|n| format!("4930{n:08}")).collect(),
         );
         let source = serde_json::to_string(&spec).unwrap();
-        let plan = plan_publish(&source, &spec, &Index::default(), None, "t".into(), None);
+        let plan = plan_publish(
+            &source,
+            &spec,
+            &Index::default(),
+            None,
+            "t".into(),
+            None,
+            None,
+        );
         let problem = plan.too_large().unwrap();
         assert!(problem.starts_with("shard 0 would be "), "{problem}");
         assert!(problem.contains("bytes, more than the"), "{problem}");
         let small: DocumentSpec = parse_json(OFFICE).unwrap();
         assert_eq!(
-            plan_publish(OFFICE, &small, &Index::default(), None, "t".into(), None).too_large(),
+            plan_publish(
+                OFFICE,
+                &small,
+                &Index::default(),
+                None,
+                "t".into(),
+                None,
+                None
+            )
+            .too_large(),
             None
         );
     }

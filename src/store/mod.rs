@@ -21,12 +21,15 @@
 //!
 //! * [`kv`] — the port: read access to KV, as the worker and the tests have it.
 //! * [`layout`] — keys, the pointer, shards, the version index, a publish's plan.
+//! * [`admin`] — what an operator does: publish, roll back, the kill switch (CLI and admin API).
 //! * [`cache`] — an isolate's rules: the cache, last-known-good, the live rules of a push.
 
+pub mod admin;
 pub mod cache;
 pub mod kv;
 pub mod layout;
 
+pub use admin::{AdminError, KvWrite};
 pub use cache::{last_known_good, load_live, Live, LoadError, RulesCache, UNPUBLISHED};
 pub use kv::{Kv, StoreError, ROUTES_BINDING};
 pub use layout::{

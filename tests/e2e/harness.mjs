@@ -148,15 +148,13 @@ export function localStore() {
   let files = 0;
   return {
     dir,
-    /** Runs the CLI; returns {status, stdout, stderr}. */
+    /**
+     * Runs the CLI on this store (commands that read no store, and runs
+     * with --url or --help, get no --persist-to); returns {status, stdout, stderr}.
+     */
     cli(...args) {
-      if (!existsSync(cliPath)) throw new Error("target/debug/sipgate-rules is missing: cargo build --bin sipgate-rules");
-      const result = spawnSync(cliPath, [...args, "--persist-to", dir], {
-        cwd: root,
-        encoding: "utf8",
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-      });
-      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+      const storeless = ["check", "simulate"].includes(args[0]) || args.includes("--url");
+      return runCli(storeless ? args : [...args, "--persist-to", dir]);
     },
     /** Publishes a document (an object) and returns the CLI's output; fails the test if it fails. */
     publish(document) {
@@ -177,6 +175,17 @@ export function localStore() {
     },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Runs the CLI with `args` as given; options: cwd, env (added). Returns {status, stdout, stderr}. */
+export function runCli(args, { cwd = root, env = {} } = {}) {
+  if (!existsSync(cliPath)) throw new Error("target/debug/sipgate-rules is missing: cargo build --bin sipgate-rules");
+  const result = spawnSync(cliPath, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**

@@ -138,7 +138,7 @@ describe("publishing, rollback and the kill switch", () => {
     assert.match(versions.stdout, /^live\s+2 /m);
     assert.match(versions.stdout, /^\s+1 /m);
     const diff = store.cli("diff", "1", "2");
-    assert.equal(diff.status, 0);
+    assert.equal(diff.status, 1, "documents that differ: exit 1, like diff(1)");
     assert.match(diff.stdout, /~ numbers\.4921177777\[0\]\.id: "dial-4915790000001" → "dial-4915790000002"/);
 
     const rollback = store.cli("rollback");

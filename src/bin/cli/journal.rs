@@ -19,11 +19,12 @@ use sipgate_router::journal::timeline::{
 };
 use sipgate_router::journal::Entry;
 use sipgate_router::rules::load;
-use sipgate_router::store::source_key;
+use sipgate_router::store::admin;
 use sipgate_router::time::calendar::{Date, LocalDateTime};
 
-use super::wrangler::Wrangler;
-use super::{index, now_seconds, pointer, Args};
+use super::now_seconds;
+use super::output::{Failure, Output};
+use super::wrangler::{block_on, Wrangler};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -32,60 +33,56 @@ fn query<T: serde::de::DeserializeOwned>(
     d1: &Wrangler,
     statement: &str,
     values: &[Value],
-) -> Result<Vec<T>, String> {
-    let rows = d1.d1_query(&sql::inline(statement, values)?)?;
+) -> Result<Vec<T>, Failure> {
+    let rows = d1.d1_query(&sql::inline(statement, values).map_err(Failure::Usage)?)?;
     rows.into_iter()
-        .map(|row| serde_json::from_value(row).map_err(|error| format!("unexpected row: {error}")))
+        .map(|row| {
+            serde_json::from_value(row)
+                .map_err(|error| Failure::Failed(format!("unexpected row: {error}")))
+        })
         .collect()
 }
 
 /// `--since`/`--until`: `2026-11-30` or `2026-11-30T09:00` (UTC), as ms.
-fn moment(args: &Args, name: &str, default_ms: i64) -> Result<i64, String> {
-    let Some(text) = args.one(name) else {
+fn moment(text: Option<&str>, name: &str, default_ms: i64) -> Result<i64, Failure> {
+    let Some(text) = text else {
         return Ok(default_ms);
     };
-    let seconds = LocalDateTime::parse(&text)
+    let seconds = LocalDateTime::parse(text)
         .map(LocalDateTime::seconds_since_epoch)
-        .or_else(|| Date::parse(&text).map(|date| date.days_since_epoch() * 86_400))
+        .or_else(|| Date::parse(text).map(|date| date.days_since_epoch() * 86_400))
         .ok_or_else(|| {
-            format!("--{name} takes 2026-11-30 or 2026-11-30T09:00 (UTC), not {text:?}")
+            Failure::Usage(format!(
+                "--{name} takes 2026-11-30 or 2026-11-30T09:00 (UTC), not {text:?}"
+            ))
         })?;
     Ok(seconds * 1000)
 }
 
 /// `since`, `until` (ms): the last 7 days unless given.
-fn period(args: &Args) -> Result<(i64, i64), String> {
+pub fn period(since: Option<&str>, until: Option<&str>) -> Result<(i64, i64), Failure> {
     let now_ms = now_seconds() * 1000;
-    let until = moment(args, "until", now_ms + 1)?;
-    let since = moment(args, "since", until - 7 * DAY_MS)?;
+    let until = moment(until, "until", now_ms + 1)?;
+    let since = moment(since, "since", until - 7 * DAY_MS)?;
     Ok((since, until))
 }
 
-pub fn calls(args: &Args) -> Result<ExitCode, String> {
-    let d1 = args.kv();
-    let (since, until) = period(args)?;
-    let limit: i64 = args
-        .one("limit")
-        .map(|limit| {
-            limit
-                .parse()
-                .map_err(|_| format!("--limit must be a number, not {limit:?}"))
-        })
-        .transpose()?
-        .unwrap_or(50);
-    let number = args.one("number");
+pub fn calls(
+    d1: &Wrangler,
+    number: Option<String>,
+    (since, until): (i64, i64),
+    limit: u32,
+    out: &Output,
+) -> Result<ExitCode, Failure> {
     let mut values = vec![
         Value::Integer(since),
         Value::Integer(until),
-        Value::Integer(limit),
+        Value::Integer(i64::from(limit)),
     ];
     values.extend(number.clone().map(Value::Text));
-    let calls: Vec<Entry> = query(&d1, &sql::select_calls(number.is_some()), &values)?;
-    if args.has("json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&calls).map_err(|error| error.to_string())?
-        );
+    let calls: Vec<Entry> = query(d1, &sql::select_calls(number.is_some()), &values)?;
+    if out.json {
+        out.json_pretty(&calls);
         return Ok(ExitCode::SUCCESS);
     }
     if calls.is_empty() {
@@ -115,47 +112,40 @@ pub fn calls(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn call(args: &Args) -> Result<ExitCode, String> {
-    let call_id = args
-        .positional
-        .first()
-        .ok_or("call takes a call id: sipgate-rules call CALLID")?;
-    let d1 = args.kv();
+pub fn call(d1: &Wrangler, call_id: &str, out: &Output) -> Result<ExitCode, Failure> {
     let mut expansion = Expansion::new(call_id);
     while let Some(call_ids) = expansion.next_query() {
         let values: Vec<Value> = call_ids.into_iter().map(Value::Text).collect();
-        expansion.add(query(&d1, &sql::select_linked(values.len()), &values)?);
+        expansion.add(query(d1, &sql::select_linked(values.len()), &values)?);
     }
     let timeline = expansion.finish(call_id);
     if timeline.is_empty() {
-        eprintln!(
+        return Err(Failure::Failed(format!(
             "no pushes recorded for call {call_id} in {}",
             d1.describe_journal()
-        );
-        return Ok(ExitCode::FAILURE);
+        )));
     }
-    if args.has("json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&timeline).map_err(|error| error.to_string())?
-        );
+    if out.json {
+        out.json_pretty(&timeline);
     } else {
         print!("{}", timeline.to_text());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn hits(args: &Args) -> Result<ExitCode, String> {
-    let store = args.kv();
-    let (since, until) = period(args)?;
+pub fn hits(
+    store: &Wrangler,
+    (since, until): (i64, i64),
+    out: &Output,
+) -> Result<ExitCode, Failure> {
     let counted: Vec<RuleCount> = query(
-        &store,
+        store,
         sql::HITS,
         &[Value::Integer(since), Value::Integer(until)],
     )?;
-    let live_rules = live_rule_ids(&store)?;
+    let live_rules = live_rule_ids(store)?;
     let rows = rule_hits(&live_rules, &counted);
-    if args.has("json") {
+    if out.json {
         let json: Vec<serde_json::Value> = rows
             .iter()
             .map(|hit| {
@@ -165,10 +155,7 @@ pub fn hits(args: &Args) -> Result<ExitCode, String> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?
-        );
+        out.json_pretty(&json);
     } else {
         println!("rule hits from {} to {}:", utc_text(since), utc_text(until));
         print!("{}", HitsTable(&rows));
@@ -177,23 +164,14 @@ pub fn hits(args: &Args) -> Result<ExitCode, String> {
 }
 
 /// The ids of the live document's rules (none when nothing is published).
-fn live_rule_ids(kv: &Wrangler) -> Result<Vec<String>, String> {
-    let Some(live) = pointer(kv)? else {
+fn live_rule_ids(kv: &Wrangler) -> Result<Vec<String>, Failure> {
+    let live = block_on(admin::pointer(kv))?.unwrap_or_default();
+    if live.version == 0 {
         return Ok(Vec::new());
-    };
-    let Some(entry) = index(kv)?
-        .versions
-        .into_iter()
-        .find(|entry| entry.version == live.version)
-    else {
-        return Ok(Vec::new());
-    };
-    let mut source = String::new();
-    for chunk in 0..entry.source_chunks {
-        let key = source_key(live.version, chunk);
-        source += &kv.get(&key)?.ok_or(format!("{key} is missing"))?;
     }
-    let checked = load(&source).map_err(|error| format!("the live rules do not load: {error}"))?;
+    let source = block_on(admin::source(kv, live.version))?;
+    let checked = load(&source)
+        .map_err(|error| Failure::Failed(format!("the live rules do not load: {error}")))?;
     Ok(checked
         .rules
         .rule_ids()

@@ -1,215 +1,366 @@
-//! The commands of the `sipgate-rules` CLI (see `src/bin/sipgate-rules.rs` for usage).
+//! The commands of the `sipgate-rules` CLI: the arguments (every flag
+//! known, `--help` never acts), then one function per command. What a
+//! command does to the store is the core's [`store::admin`]; where it does
+//! it is a [`Place`].
 
+mod api;
 mod diff;
 mod journal;
+mod output;
+mod place;
 mod wrangler;
 
-use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use sipgate_router::protocol::url::SelfUrl;
-use sipgate_router::rules::check::compile_action;
-use sipgate_router::rules::problem::{parse_json, DocumentError, Problem};
+use sipgate_router::rules::load;
 use sipgate_router::rules::simulate::{simulate, CallInput};
-use sipgate_router::rules::spec::{ActionSpec, DocumentSpec, RejectReasonSpec};
-use sipgate_router::rules::{load, Checked};
-use sipgate_router::store::{self, Index, Pointer, INDEX_KEY, LIVE_KEY};
-use sipgate_router::time::calendar::LocalDateTime;
+use sipgate_router::rules::spec::{ActionSpec, RejectReasonSpec};
+use sipgate_router::store::{self, AdminError};
 
-use wrangler::{Target, Wrangler};
+use output::{Failure, Output};
+use place::Place;
 
-const USAGE: &str = "usage:
-  sipgate-rules check FILE [--json]
-  sipgate-rules simulate FILE --from N --to N --direction in|out [--at 2026-12-24T18:30]
-                 [--diversion N] [--user NAME]... [--user-id ID]... [--menu NAME --dtmf DIGITS [--try N]] [--json]
-  sipgate-rules publish FILE       [--remote | --persist-to DIR]
-  sipgate-rules versions           [--remote | --persist-to DIR]
-  sipgate-rules rollback [--to V]  [--remote | --persist-to DIR]
-  sipgate-rules diff A B           [--remote | --persist-to DIR]   (A, B: version numbers or files)
-  sipgate-rules kill (--dial N... | --voicemail | --proceed | --reject | --busy | --hangup | --off)
-                                    [--remote | --persist-to DIR]
-  sipgate-rules calls [--number N] [--since T] [--until T] [--limit 50] [--json]
-                                    [--remote | --persist-to DIR]   (T: 2026-11-30 or 2026-11-30T09:00, UTC)
-  sipgate-rules call CALLID [--json] [--remote | --persist-to DIR]
-  sipgate-rules hits [--since T] [--until T] [--json] [--remote | --persist-to DIR]";
+const EXIT_CODES: &str = "Exit codes:
+  0  done (check: no errors; diff: the documents route identically)
+  1  invalid, refused or different: a document with errors, a publish conflict,
+     a version not kept, documents that differ (diff, like diff(1))
+  2  usage: an unknown command or flag, a missing or extra argument, conflicting choices
+  3  the store cannot be reached: wrangler failed, the worker's admin API did not answer";
 
-/// Flags that take no value.
-const SWITCHES: &[&str] = &[
-    "json",
-    "remote",
-    "voicemail",
-    "proceed",
-    "reject",
-    "busy",
-    "hangup",
-    "off",
-    "help",
-];
-
-pub(crate) struct Args {
-    pub(crate) positional: Vec<String>,
-    values: HashMap<String, Vec<String>>,
+/// Check, try, publish and roll back the routing rules of sipgate-router.
+///
+/// Where a command reads or writes: the local store by default (as `npm
+/// start` uses it, found from any directory of the project), `--persist-to
+/// DIR` for another local store, `--remote` for the production namespace
+/// through wrangler, or `--url URL` for a deployed worker's admin API with
+/// the token in an environment variable (no wrangler login needed).
+#[derive(Debug, Parser)]
+#[command(name = "sipgate-rules", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-impl Args {
-    fn parse(raw: &[String]) -> Result<Args, String> {
-        let mut args = Args {
-            positional: Vec::new(),
-            values: HashMap::new(),
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a rules document: every problem with its JSON path
+    Check {
+        /// The rules document (JSON)
+        file: PathBuf,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Route one call through a document and show why it went where it went
+    Simulate(SimulateArgs),
+    /// Check a document and make it the live rules (keys first, pointer last)
+    Publish {
+        /// The rules document (JSON)
+        file: PathBuf,
+        /// Publish only if this version is live now (0: nothing is); refused otherwise
+        #[arg(long, value_name = "VERSION")]
+        if_match: Option<u64>,
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// What is live: version, who published it and when, kill switch
+    Status {
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// The kept versions, newest first
+    Versions {
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Make a kept version live again (the kill switch stays as it is)
+    Rollback {
+        /// The version to go back to; default: the newest older than the live one
+        #[arg(long, value_name = "VERSION")]
+        to: Option<u64>,
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// What changed between two documents: version numbers, `live`, or files (exit 1 when they differ)
+    Diff {
+        /// A version number, `live`, or a file
+        a: String,
+        /// A version number, `live`, or a file
+        b: String,
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Answer every call the same way without reading the rules, or turn that off
+    Kill(KillArgs),
+    /// The latest calls in the journal
+    Calls {
+        /// Only calls from or to this number
+        #[arg(long, value_name = "N")]
+        number: Option<String>,
+        /// From this time, UTC: 2026-11-30 or 2026-11-30T09:00 (default: 7 days before --until)
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Until this time, UTC (default: now)
+        #[arg(long, value_name = "T")]
+        until: Option<String>,
+        /// At most this many calls
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: u32,
+        #[command(flatten)]
+        place: KvPlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// One call's timeline: every push of its legs
+    Call {
+        /// The call's id as sipgate sends it (callId)
+        call_id: String,
+        #[command(flatten)]
+        place: KvPlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// How often each rule decided a call; rules that never did
+    Hits {
+        /// From this time, UTC: 2026-11-30 or 2026-11-30T09:00 (default: 7 days before --until)
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Until this time, UTC (default: now)
+        #[arg(long, value_name = "T")]
+        until: Option<String>,
+        #[command(flatten)]
+        place: KvPlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+struct JsonFlag {
+    /// Print JSON on stdout (also for failures), no progress
+    #[arg(long)]
+    json: bool,
+}
+
+/// Where a command reads and writes the rules.
+#[derive(Debug, Args, Clone)]
+struct PlaceArgs {
+    #[command(flatten)]
+    kv: KvPlaceArgs,
+    /// A deployed worker's admin API, e.g. https://router.example.com (no wrangler login needed)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["remote", "persist_to"])]
+    url: Option<String>,
+    /// The environment variable holding the admin token for --url
+    #[arg(long, value_name = "VAR", requires = "url", conflicts_with_all = ["remote", "persist_to"])]
+    token_env: Option<String>,
+}
+
+/// Where a journal command reads (wrangler only).
+#[derive(Debug, Args, Clone)]
+struct KvPlaceArgs {
+    /// The production namespace and database, through wrangler (needs `wrangler login`)
+    #[arg(long, conflicts_with = "persist_to")]
+    remote: bool,
+    /// Another local store than the project's .wrangler/state
+    #[arg(long, value_name = "DIR")]
+    persist_to: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// The rules document (JSON)
+    file: PathBuf,
+    /// The caller's number
+    #[arg(long, value_name = "N")]
+    from: String,
+    /// The called number
+    #[arg(long, value_name = "N")]
+    to: String,
+    /// in: a call to the sipgate number in --to; out: a call from the one in --from
+    #[arg(long, value_parser = ["in", "out"])]
+    direction: String,
+    /// Local time in the document's zone (2026-12-24T18:30) or RFC 3339; default: now
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// The number the call was diverted from
+    #[arg(long, value_name = "N")]
+    diversion: Option<String>,
+    /// A sipgate user the call is for (repeatable)
+    #[arg(long, value_name = "NAME")]
+    user: Vec<String>,
+    /// A sipgate user id the call is for (repeatable)
+    #[arg(long, value_name = "ID")]
+    user_id: Vec<String>,
+    /// The menu the digits answer
+    #[arg(long, value_name = "NAME", requires = "dtmf")]
+    menu: Option<String>,
+    /// The digits pressed in --menu
+    #[arg(long, value_name = "DIGITS", requires = "menu")]
+    dtmf: Option<String>,
+    /// Which attempt at the menu this is (0: the first)
+    #[arg(long = "try", value_name = "N", requires = "menu")]
+    attempt: Option<u32>,
+    #[command(flatten)]
+    output: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("action").required(true).multiple(false)))]
+struct KillArgs {
+    /// Ring these numbers at once (all of them: --dial A B C)
+    #[arg(long, value_name = "N", num_args = 1.., group = "action")]
+    dial: Vec<String>,
+    /// Send every call to voicemail
+    #[arg(long, group = "action")]
+    voicemail: bool,
+    /// Let sipgate route every call as if the router were not there
+    #[arg(long, group = "action")]
+    proceed: bool,
+    /// Reject every call
+    #[arg(long, group = "action")]
+    reject: bool,
+    /// Reject every call as busy
+    #[arg(long, group = "action")]
+    busy: bool,
+    /// Hang up every call
+    #[arg(long, group = "action")]
+    hangup: bool,
+    /// Turn the kill switch off: the rules decide again
+    #[arg(long, group = "action")]
+    off: bool,
+    #[command(flatten)]
+    place: PlaceArgs,
+    #[command(flatten)]
+    output: JsonFlag,
+}
+
+/// Parses the arguments (printing help, the version or a usage error with
+/// exit code 2 as clap does) and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.command.json();
+    let out = Output::new(json);
+    match run(cli.command, &out) {
+        Ok(code) => code,
+        Err(failure) => out.fail(&failure),
+    }
+}
+
+impl Command {
+    fn json(&self) -> bool {
+        let flag = match self {
+            Command::Check { output, .. }
+            | Command::Publish { output, .. }
+            | Command::Status { output, .. }
+            | Command::Versions { output, .. }
+            | Command::Rollback { output, .. }
+            | Command::Diff { output, .. }
+            | Command::Calls { output, .. }
+            | Command::Call { output, .. }
+            | Command::Hits { output, .. } => output,
+            Command::Simulate(args) => &args.output,
+            Command::Kill(args) => &args.output,
         };
-        let mut iter = raw.iter();
-        while let Some(arg) = iter.next() {
-            match arg.strip_prefix("--") {
-                Some(name) if SWITCHES.contains(&name) => {
-                    args.values.entry(name.to_owned()).or_default();
-                }
-                Some(name) => {
-                    let value = iter
-                        .next()
-                        .ok_or_else(|| format!("--{name} needs a value"))?;
-                    args.values
-                        .entry(name.to_owned())
-                        .or_default()
-                        .push(value.clone());
-                }
-                None => args.positional.push(arg.clone()),
+        flag.json
+    }
+}
+
+fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
+    match command {
+        Command::Check { file, .. } => check(&file, out),
+        Command::Simulate(args) => simulate_call(&args, out),
+        Command::Publish {
+            file,
+            if_match,
+            place,
+            ..
+        } => publish(&file, if_match, &place.open(out)?, out),
+        Command::Status { place, .. } => place.open(out)?.status(out),
+        Command::Versions { place, .. } => versions(&place.open(out)?, out),
+        Command::Rollback { to, place, .. } => rollback(to, &place.open(out)?, out),
+        Command::Diff { a, b, place, .. } => diff::run(&a, &b, &place.open(out)?, out),
+        Command::Kill(args) => kill(&args, out),
+        Command::Calls {
+            number,
+            since,
+            until,
+            limit,
+            place,
+            ..
+        } => journal::calls(
+            &place.open()?,
+            number,
+            journal::period(since.as_deref(), until.as_deref())?,
+            limit,
+            out,
+        ),
+        Command::Call { call_id, place, .. } => journal::call(&place.open()?, &call_id, out),
+        Command::Hits {
+            since,
+            until,
+            place,
+            ..
+        } => journal::hits(
+            &place.open()?,
+            journal::period(since.as_deref(), until.as_deref())?,
+            out,
+        ),
+    }
+}
+
+impl PlaceArgs {
+    fn open(&self, out: &Output) -> Result<Place, Failure> {
+        match &self.url {
+            Some(url) => {
+                let variable = self.token_env.as_deref().unwrap_or(api::TOKEN_ENV);
+                Ok(Place::Api(api::Api::new(url, variable, out.progress())?))
             }
+            None => Ok(Place::Kv(self.kv.open()?)),
         }
-        Ok(args)
     }
+}
 
-    pub(crate) fn has(&self, name: &str) -> bool {
-        self.values.contains_key(name)
-    }
-
-    pub(crate) fn one(&self, name: &str) -> Option<String> {
-        self.values
-            .get(name)
-            .and_then(|values| values.last().cloned())
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.values.get(name).cloned().unwrap_or_default()
-    }
-
-    fn required(&self, name: &str) -> Result<String, String> {
-        self.one(name)
-            .ok_or_else(|| format!("--{name} is required\n{USAGE}"))
-    }
-
-    fn file(&self, index: usize) -> Result<String, String> {
-        self.positional
-            .get(index)
-            .cloned()
-            .ok_or_else(|| format!("a FILE is required\n{USAGE}"))
-    }
-
-    pub(crate) fn kv(&self) -> Wrangler {
-        Wrangler::new(if self.has("remote") {
-            Target::Remote
+impl KvPlaceArgs {
+    fn open(&self) -> Result<wrangler::Wrangler, Failure> {
+        let target = if self.remote {
+            wrangler::Target::Remote
         } else {
-            Target::Local {
-                persist_to: self.one("persist-to"),
+            wrangler::Target::Local {
+                persist_to: self.persist_to.clone(),
             }
-        })
-    }
-}
-
-pub fn run(raw: &[String]) -> Result<ExitCode, String> {
-    let Some((command, rest)) = raw.split_first() else {
-        return Err(USAGE.to_owned());
-    };
-    let args = Args::parse(rest)?;
-    match command.as_str() {
-        "check" => check(&args),
-        "simulate" => simulate_call(&args),
-        "publish" => publish(&args),
-        "versions" => versions(&args),
-        "rollback" => rollback(&args),
-        "diff" => diff::run(&args.positional, &args.kv()),
-        "kill" => kill(&args),
-        "calls" => journal::calls(&args),
-        "call" => journal::call(&args),
-        "hits" => journal::hits(&args),
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        other => Err(format!("unknown command {other:?}\n{USAGE}")),
-    }
-}
-
-fn read(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))
-}
-
-fn print_problems(file: &str, kind: &str, problems: &[Problem]) {
-    for problem in problems {
-        eprintln!("{file}: {kind}: {problem}");
-    }
-}
-
-/// Loads and checks a document, printing what is wrong; `None` on errors.
-fn checked(file: &str, source: &str) -> Option<Checked> {
-    match load(source) {
-        Ok(checked) => {
-            print_problems(file, "warning", &checked.warnings);
-            Some(checked)
-        }
-        Err(error) => {
-            print_problems(file, "error", error.problems());
-            None
-        }
-    }
-}
-
-fn check(args: &Args) -> Result<ExitCode, String> {
-    let file = args.file(0)?;
-    let source = read(&file)?;
-    let result = load(&source);
-    if args.has("json") {
-        let (errors, warnings) = match &result {
-            Ok(checked) => (Vec::new(), checked.warnings.clone()),
-            Err(error) => (error.problems().to_vec(), Vec::new()),
         };
-        let as_json = |problems: &[Problem]| {
-            problems
-                .iter()
-                .map(|problem| serde_json::json!({ "path": problem.path, "message": problem.message }))
-                .collect::<Vec<_>>()
-        };
-        println!(
-            "{}",
-            serde_json::json!({ "errors": as_json(&errors), "warnings": as_json(&warnings) })
-        );
-        return Ok(if errors.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
+        wrangler::Wrangler::new(target)
     }
-    match result {
-        Ok(checked) => {
-            print_problems(&file, "warning", &checked.warnings);
-            let rules = &checked.rules;
-            let count = rules.global.len()
-                + rules.default.len()
-                + rules.numbers.values().map(Vec::len).sum::<usize>();
-            println!(
-                "{file}: ok — {} numbers, {count} rules, {} menus, {} warnings",
-                rules.numbers.len(),
-                rules.menus.len(),
-                checked.warnings.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => {
-            print_problems(&file, "error", error.problems());
-            eprintln!("{file}: {} errors", error.problems().len());
-            Ok(ExitCode::FAILURE)
-        }
+}
+
+fn read(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|error| Failure::Usage(format!("cannot read {}: {error}", path.display())))
+}
+
+fn check(file: &std::path::Path, out: &Output) -> Result<ExitCode, Failure> {
+    let name = file.display().to_string();
+    let source = read(file)?;
+    let report = output::CheckReport::of(load(&source));
+    if out.json {
+        out.json_line(&report);
+    } else {
+        report.print(&name);
     }
+    Ok(report.exit_code())
 }
 
 pub(crate) fn now_seconds() -> i64 {
@@ -219,32 +370,29 @@ pub(crate) fn now_seconds() -> i64 {
         .unwrap_or(0)
 }
 
-fn simulate_call(args: &Args) -> Result<ExitCode, String> {
-    let file = args.file(0)?;
-    let Some(checked) = checked(&file, &read(&file)?) else {
-        return Ok(ExitCode::FAILURE);
+fn simulate_call(args: &SimulateArgs, out: &Output) -> Result<ExitCode, Failure> {
+    let name = args.file.display().to_string();
+    let report = output::CheckReport::of(load(&read(&args.file)?));
+    let Some(checked) = report.checked else {
+        return Err(Failure::Invalid(
+            report.into_problems(&name),
+            "the call was not simulated",
+        ));
     };
     let input = CallInput {
-        from: args.required("from")?,
-        to: args.required("to")?,
-        direction: args.required("direction")?,
-        at: args.one("at"),
-        diversion: args.one("diversion"),
-        users: args.all("user"),
-        user_ids: args.all("user-id"),
-        menu: args.one("menu"),
-        dtmf: args.one("dtmf"),
-        attempt: args
-            .one("try")
-            .map(|attempt| {
-                attempt
-                    .parse()
-                    .map_err(|_| format!("--try must be a number, not {attempt:?}"))
-            })
-            .transpose()?,
+        from: args.from.clone(),
+        to: args.to.clone(),
+        direction: args.direction.clone(),
+        at: args.at.clone(),
+        diversion: args.diversion.clone(),
+        users: args.user.clone(),
+        user_ids: args.user_id.clone(),
+        menu: args.menu.clone(),
+        dtmf: args.dtmf.clone(),
+        attempt: args.attempt,
     };
     let base = SelfUrl::from_request_url("https://router.example/")
-        .ok_or("the example base URL is invalid")?;
+        .ok_or_else(|| Failure::Failed("the example base URL is invalid".to_owned()))?;
     let trace = simulate(
         Some(&checked.rules),
         None,
@@ -253,96 +401,73 @@ fn simulate_call(args: &Args) -> Result<ExitCode, String> {
         &base,
         now_seconds(),
     )
-    .map_err(|error| error.0)?;
-    if args.has("json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&trace).map_err(|error| error.to_string())?
-        );
+    .map_err(|error| Failure::Usage(error.0))?;
+    if out.json {
+        out.json_pretty(&trace);
     } else {
         print!("{}", trace.to_text());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn pointer(kv: &Wrangler) -> Result<Option<Pointer>, String> {
-    kv.get(LIVE_KEY)?
-        .map(|json| {
-            Pointer::parse(&json).map_err(|error| format!("{LIVE_KEY} is corrupt: {error}"))
-        })
-        .transpose()
-}
-
-pub(crate) fn index(kv: &Wrangler) -> Result<Index, String> {
-    match kv.get(INDEX_KEY)? {
-        None => Ok(Index::default()),
-        Some(json) => parse_json(&json)
-            .map_err(|error: DocumentError| format!("{INDEX_KEY} is corrupt: {error}")),
+fn publish(
+    file: &std::path::Path,
+    if_match: Option<u64>,
+    place: &Place,
+    out: &Output,
+) -> Result<ExitCode, Failure> {
+    let name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    let source = read(file)?;
+    let published = place
+        .publish(&source, &name, if_match, out)
+        .map_err(|error| Failure::admin(error, &name, "not published; nothing was written"))?;
+    if out.json {
+        out.json_line(&published);
+        return Ok(ExitCode::SUCCESS);
     }
-}
-
-fn rfc3339(seconds: i64) -> String {
-    let at = LocalDateTime::from_seconds_since_epoch(seconds);
-    format!("{}T{}:{:02}Z", at.date, at.time, at.second)
-}
-
-fn publish(args: &Args) -> Result<ExitCode, String> {
-    let file = args.file(0)?;
-    let source = read(&file)?;
-    if checked(&file, &source).is_none() {
-        eprintln!("{file}: not published; nothing was written");
-        return Ok(ExitCode::FAILURE);
+    for warning in &published.warnings {
+        eprintln!("{name}: warning: {warning}");
     }
-    let spec: DocumentSpec = parse_json(&source).map_err(|error| error.to_string())?;
-    let kv = args.kv();
-    let current = pointer(&kv)?;
-    let plan = store::plan_publish(
-        &source,
-        &spec,
-        &index(&kv)?,
-        current.as_ref(),
-        rfc3339(now_seconds()),
-        Some(file.clone()),
-    );
-    if let Some(problem) = plan.too_large() {
-        eprintln!("{file}: {problem}");
-        eprintln!("{file}: not published; nothing was written");
-        return Ok(ExitCode::FAILURE);
-    }
-    kv.put_many(&plan.writes)?;
-    kv.put(&plan.pointer.0, &plan.pointer.1)?;
-    kv.delete_many(&plan.deletes)?;
-    let shards = plan.pointer_shards();
     println!(
-        "published {file} as version {} ({} numbers, {shards} shard{}) to {}; it is live",
-        plan.version,
-        spec.numbers.len(),
-        if shards == 1 { "" } else { "s" },
-        kv.describe()
+        "published {name} as version {} ({} numbers, {} shard{}) to {}; it is live",
+        published.version,
+        published.numbers,
+        published.shards,
+        if published.shards == 1 { "" } else { "s" },
+        place.describe()
     );
-    if let Some(previous) = current.filter(|pointer| pointer.version > 0) {
-        println!("previous version {} stays for rollback", previous.version);
+    if let Some(previous) = published.previous {
+        println!("previous version {previous} stays for rollback");
     }
-    if !plan.deletes.is_empty() {
+    if published.removed_keys > 0 {
         println!(
             "removed {} keys of versions beyond the last {}",
-            plan.deletes.len(),
+            published.removed_keys,
             store::KEEP_VERSIONS
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn versions(args: &Args) -> Result<ExitCode, String> {
-    let kv = args.kv();
-    let live = pointer(&kv)?.unwrap_or_default();
-    let index = index(&kv)?;
+fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
+    let (live, index) = place.versions()?;
+    if out.json {
+        out.json_pretty(&serde_json::json!({
+            "live": live.version,
+            "kill": live.kill,
+            "versions": index.versions,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
     if index.versions.is_empty() {
-        println!("nothing published in {}", kv.describe());
+        println!("nothing published in {}", place.describe());
     }
     for entry in &index.versions {
         println!(
-            "{} {:>4}  {}  {:>7} numbers  {:>4} shards  {}",
+            "{} {:>4}  {}  {:>7} numbers  {:>4} shards  {}{}",
             if entry.version == live.version {
                 "live"
             } else {
@@ -352,7 +477,12 @@ fn versions(args: &Args) -> Result<ExitCode, String> {
             entry.published_at,
             entry.numbers,
             entry.shards,
-            entry.source.as_deref().unwrap_or("")
+            entry.source.as_deref().unwrap_or(""),
+            entry
+                .published_by
+                .as_deref()
+                .map(|by| format!("  by {by}"))
+                .unwrap_or_default(),
         );
     }
     if let Some(kill) = &live.kill {
@@ -364,100 +494,83 @@ fn versions(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn rollback(args: &Args) -> Result<ExitCode, String> {
-    let kv = args.kv();
-    let live = pointer(&kv)?.ok_or("nothing is published: there is nothing to roll back")?;
-    let index = index(&kv)?;
-    let target = match args.one("to") {
-        Some(version) => {
-            let version: u64 = version
-                .parse()
-                .map_err(|_| format!("--to must be a version number, not {version:?}"))?;
-            index
-                .versions
-                .iter()
-                .find(|entry| entry.version == version)
-                .ok_or(format!(
-                    "version {version} is not among the kept versions (see `versions`)"
-                ))?
-        }
-        None => index
-            .versions
-            .iter()
-            .find(|entry| entry.version < live.version)
-            .ok_or(format!(
-                "no version older than the live {} is kept",
-                live.version
-            ))?,
-    };
-    let first_shard = store::shard_key(target.version, 0);
-    if kv.get(&first_shard)?.is_none() {
-        return Err(format!(
-            "{first_shard} is missing: version {} cannot be restored",
-            target.version
-        ));
+fn rollback(to: Option<u64>, place: &Place, out: &Output) -> Result<ExitCode, Failure> {
+    let done = place
+        .rollback(to)
+        .map_err(|error| Failure::admin(error, "rollback", "nothing was changed"))?;
+    if out.json {
+        out.json_line(&done);
+    } else {
+        println!(
+            "rolled back {} from version {} to version {} (published {})",
+            place.describe(),
+            done.from,
+            done.to.version,
+            done.to.published_at
+        );
     }
-    let pointer = Pointer {
-        version: target.version,
-        shards: target.shards,
-        kill: live.kill.clone(),
-    };
-    kv.put(LIVE_KEY, &pointer.to_json())?;
-    println!(
-        "rolled back {} from version {} to version {} (published {})",
-        kv.describe(),
-        live.version,
-        target.version,
-        target.published_at
-    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn kill(args: &Args) -> Result<ExitCode, String> {
-    let action = if args.has("off") {
+fn kill(args: &KillArgs, out: &Output) -> Result<ExitCode, Failure> {
+    let action = if args.off {
         None
-    } else if args.has("dial") {
+    } else if !args.dial.is_empty() {
         Some(ActionSpec::Dial {
-            numbers: args.all("dial"),
+            numbers: args.dial.clone(),
             caller_id: None,
             anonymous: None,
         })
-    } else if args.has("voicemail") {
+    } else if args.voicemail {
         Some(ActionSpec::Voicemail {})
-    } else if args.has("proceed") {
+    } else if args.proceed {
         Some(ActionSpec::Proceed {})
-    } else if args.has("busy") {
+    } else if args.busy {
         Some(ActionSpec::Reject {
             reason: Some(RejectReasonSpec::Busy),
         })
-    } else if args.has("reject") {
+    } else if args.reject {
         Some(ActionSpec::Reject { reason: None })
-    } else if args.has("hangup") {
-        Some(ActionSpec::Hangup {})
     } else {
-        return Err(format!("say what every call should get\n{USAGE}"));
+        // The argument group requires exactly one choice.
+        Some(ActionSpec::Hangup {})
     };
-    if let Some(action) = &action {
-        if let Err(problems) = compile_action(action, "kill") {
-            print_problems("kill", "error", &problems);
-            return Ok(ExitCode::FAILURE);
-        }
+    let place = args.place.open(out)?;
+    let pointer = place
+        .kill(action)
+        .map_err(|error| Failure::admin(error, "kill", "the kill switch was not changed"))?;
+    if out.json {
+        out.json_line(&serde_json::json!({ "version": pointer.version, "kill": pointer.kill }));
+        return Ok(ExitCode::SUCCESS);
     }
-    let kv = args.kv();
-    let mut pointer = pointer(&kv)?.unwrap_or_default();
-    pointer.kill = action;
-    kv.put(LIVE_KEY, &pointer.to_json())?;
     match &pointer.kill {
         Some(action) => println!(
             "kill switch set in {}: every call now gets {}",
-            kv.describe(),
+            place.describe(),
             serde_json::to_string(action).unwrap_or_default()
         ),
         None => println!(
             "kill switch off in {}: the rules of version {} decide again",
-            kv.describe(),
+            place.describe(),
             pointer.version
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+impl Failure {
+    /// A refused change, its problems named after `what`.
+    fn admin(error: AdminError, what: &str, consequence: &'static str) -> Failure {
+        match error {
+            AdminError::Invalid(problems) => Failure::Invalid(
+                problems
+                    .into_iter()
+                    .map(|problem| (what.to_owned(), problem))
+                    .collect(),
+                consequence,
+            ),
+            AdminError::Store(error) => Failure::Unreachable(error.0),
+            other => Failure::Failed(format!("{other}: {consequence}")),
+        }
+    }
 }

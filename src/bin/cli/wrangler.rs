@@ -1,34 +1,94 @@
 //! The rules namespace through wrangler's `kv` commands, and the journal
 //! through `d1 execute`.
 
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use sipgate_router::journal::sql::BINDING as JOURNAL_BINDING;
-use sipgate_router::store;
+use sipgate_router::store::{self, Kv, KvWrite, StoreError};
+
+use super::output::Failure;
 
 /// Where the CLI reads and writes: the local store (optionally another
 /// directory) or the real namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Local { persist_to: Option<String> },
+    Local { persist_to: Option<PathBuf> },
     Remote,
 }
 
 pub struct Wrangler {
     program: PathBuf,
+    /// The project's root: wrangler runs there, so `wrangler.toml` and the
+    /// local store are the project's, whatever the working directory.
+    root: PathBuf,
     target: Target,
 }
 
 /// What `wrangler kv key get` prints, with exit status 0, for a missing key.
 const NOT_FOUND: &str = "Value not found\n";
 
+/// How often a local write is tried while `npm start`'s workerd holds the
+/// store's SQLite lock (`SQLITE_BUSY`), and the pause before each retry.
+const BUSY_TRIES: u32 = 20;
+const BUSY_PAUSE: Duration = Duration::from_millis(250);
+
+/// Runs a future that never waits: wrangler is called synchronously, so
+/// the core's async store functions complete on their first poll.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+/// The nearest directory from `start` upwards holding `wrangler.toml`.
+fn project_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join("wrangler.toml").is_file())
+        .map(Path::to_path_buf)
+}
+
 impl Wrangler {
-    pub fn new(target: Target) -> Wrangler {
+    /// Finds the project from the working directory (or `$SIPGATE_ROUTER_ROOT`)
+    /// and its wrangler (or `$WRANGLER`).
+    pub fn new(target: Target) -> Result<Wrangler, Failure> {
+        let cwd = std::env::current_dir()
+            .map_err(|error| Failure::Usage(format!("no working directory: {error}")))?;
+        let root = std::env::var_os("SIPGATE_ROUTER_ROOT")
+            .map(PathBuf::from)
+            .or_else(|| project_root(&cwd))
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{} is not inside the sipgate-router project (no wrangler.toml in it or above): \
+                     run the CLI in the project, or use --url to reach a deployed worker",
+                    cwd.display()
+                ))
+            })?;
         let program = std::env::var_os("WRANGLER")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("node_modules/.bin/wrangler"));
-        Wrangler { program, target }
+            .unwrap_or_else(|| root.join("node_modules/.bin/wrangler"));
+        // A relative --persist-to means relative to where the command was typed.
+        let target = match target {
+            Target::Local {
+                persist_to: Some(dir),
+            } => Target::Local {
+                persist_to: Some(cwd.join(dir)),
+            },
+            other => other,
+        };
+        Ok(Wrangler {
+            program,
+            root,
+            target,
+        })
     }
 
     pub fn describe(&self) -> String {
@@ -36,22 +96,22 @@ impl Wrangler {
             Target::Local { persist_to: None } => "the local KV (.wrangler/state)".to_owned(),
             Target::Local {
                 persist_to: Some(dir),
-            } => format!("the local KV in {dir}"),
+            } => format!("the local KV in {}", dir.display()),
             Target::Remote => "the remote KV namespace".to_owned(),
         }
     }
 
-    /// `wrangler kv … --binding ROUTES`, on the target.
     pub fn describe_journal(&self) -> String {
         match &self.target {
             Target::Local { persist_to: None } => "the local journal (.wrangler/state)".to_owned(),
             Target::Local {
                 persist_to: Some(dir),
-            } => format!("the local journal in {dir}"),
+            } => format!("the local journal in {}", dir.display()),
             Target::Remote => "the remote journal".to_owned(),
         }
     }
 
+    /// `wrangler kv … --binding ROUTES`, on the target.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.program);
         command
@@ -66,26 +126,44 @@ impl Wrangler {
             Target::Local { persist_to } => {
                 command.arg("--local");
                 if let Some(dir) = persist_to {
-                    command.args(["--persist-to", dir]);
+                    command.arg("--persist-to").arg(dir);
                 }
             }
             Target::Remote => {
                 command.arg("--remote");
             }
         }
-        command.env("WRANGLER_SEND_METRICS", "false");
+        command
+            .current_dir(&self.root)
+            .env("WRANGLER_SEND_METRICS", "false");
         command
     }
 
     fn run(&self, args: &[&str]) -> Result<String, String> {
-        self.output(self.command(args), args)
+        let mut tries = 0;
+        loop {
+            match self.output(self.command(args), args) {
+                // workerd (npm start) holds the local store's lock for a
+                // moment while it reads: wait for it, briefly.
+                Err(message)
+                    if message.contains("SQLITE_BUSY")
+                        && matches!(self.target, Target::Local { .. })
+                        && tries + 1 < BUSY_TRIES =>
+                {
+                    tries += 1;
+                    std::thread::sleep(BUSY_PAUSE);
+                }
+                other => return other,
+            }
+        }
     }
 
     fn output(&self, mut command: Command, args: &[&str]) -> Result<String, String> {
         let output = command.output().map_err(|error| {
             format!(
-                "cannot run {}: {error} (run npm ci first)",
-                self.program.display()
+                "cannot run {}: {error} (run npm ci in {} first)",
+                self.program.display(),
+                self.root.display()
             )
         })?;
         if !output.status.success() {
@@ -105,13 +183,16 @@ impl Wrangler {
 
     /// Runs one SQL statement on the journal's D1 database
     /// (`wrangler d1 execute JOURNAL --json`) and returns its rows.
-    pub fn d1_query(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
+    pub fn d1_query(&self, sql: &str) -> Result<Vec<serde_json::Value>, Failure> {
         let args = ["d1", "execute", JOURNAL_BINDING, "--json", "--command", sql];
         let mut command = Command::new(&self.program);
         command.args(args);
-        let stdout = self.output(self.on_target(command), &args)?;
-        let results: Vec<serde_json::Value> = serde_json::from_str(&stdout)
-            .map_err(|error| format!("wrangler d1 execute printed no JSON: {error}"))?;
+        let stdout = self
+            .output(self.on_target(command), &args)
+            .map_err(Failure::Unreachable)?;
+        let results: Vec<serde_json::Value> = serde_json::from_str(&stdout).map_err(|error| {
+            Failure::Unreachable(format!("wrangler d1 execute printed no JSON: {error}"))
+        })?;
         Ok(results
             .into_iter()
             .flat_map(|result| match result.get("results") {
@@ -126,44 +207,62 @@ impl Wrangler {
         Ok((value != NOT_FOUND).then_some(value))
     }
 
-    pub fn put(&self, key: &str, value: &str) -> Result<(), String> {
-        let file = TempFile::new(value)?;
+    fn bulk_put(&self, pairs: &[serde_json::Value]) -> Result<(), String> {
+        let file = TempFile::new(&serde_json::to_string(pairs).unwrap_or_default())?;
+        self.run(&["bulk", "put", file.path()]).map(drop)
+    }
+}
+
+impl Kv for Wrangler {
+    async fn get(&self, key: &str, _cache_ttl: u32) -> Result<Option<String>, StoreError> {
+        Wrangler::get(self, key).map_err(StoreError)
+    }
+}
+
+impl KvWrite for Wrangler {
+    async fn put(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let file = TempFile::new(value).map_err(StoreError)?;
         self.run(&["key", "put", key, "--path", file.path()])
             .map(drop)
+            .map_err(StoreError)
     }
 
-    pub fn put_many(&self, entries: &[(String, String)]) -> Result<(), String> {
-        // A bulk request takes at most 10,000 pairs and 100 MB.
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.run(&["key", "delete", key])
+            .map(drop)
+            .map_err(StoreError)
+    }
+
+    /// One bulk request per 10,000 pairs or 80 MB.
+    async fn put_many(&self, entries: &[(String, String)]) -> Result<(), StoreError> {
         const MAX_PAIRS: usize = 10_000;
         const MAX_BYTES: usize = 80 * 1024 * 1024;
         let mut batch: Vec<serde_json::Value> = Vec::new();
         let mut bytes = 0;
         for (key, value) in entries {
             if batch.len() == MAX_PAIRS || (!batch.is_empty() && bytes + value.len() > MAX_BYTES) {
-                self.bulk_put(&std::mem::take(&mut batch))?;
+                self.bulk_put(&std::mem::take(&mut batch))
+                    .map_err(StoreError)?;
                 bytes = 0;
             }
             bytes += key.len() + value.len();
             batch.push(serde_json::json!({ "key": key, "value": value }));
         }
         if !batch.is_empty() {
-            self.bulk_put(&batch)?;
+            self.bulk_put(&batch).map_err(StoreError)?;
         }
         Ok(())
     }
 
-    fn bulk_put(&self, pairs: &[serde_json::Value]) -> Result<(), String> {
-        let file = TempFile::new(&serde_json::to_string(pairs).unwrap_or_default())?;
-        self.run(&["bulk", "put", file.path()]).map(drop)
-    }
-
-    pub fn delete_many(&self, keys: &[String]) -> Result<(), String> {
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
         if keys.is_empty() {
             return Ok(());
         }
-        let file = TempFile::new(&serde_json::to_string(keys).unwrap_or_default())?;
+        let file =
+            TempFile::new(&serde_json::to_string(keys).unwrap_or_default()).map_err(StoreError)?;
         self.run(&["bulk", "delete", file.path(), "--force"])
             .map(drop)
+            .map_err(StoreError)
     }
 }
 

@@ -1,0 +1,170 @@
+//! What the CLI prints: text for people, or with `--json` one JSON value on
+//! stdout — for failures too — and the exit code of every outcome.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use serde::Serialize;
+use sipgate_router::rules::problem::{DocumentError, Problem};
+use sipgate_router::rules::Checked;
+
+/// Why a command did not do what it was asked; each has its exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// 1: a document with errors, each problem with the document's name;
+    /// and what did not happen because of them.
+    Invalid(Vec<(String, Problem)>, &'static str),
+    /// 1: refused (a conflict, a version not kept, documents that differ).
+    Failed(String),
+    /// 2: the command cannot be run as given (a file that cannot be read).
+    Usage(String),
+    /// 3: wrangler failed, or the admin API did not answer.
+    Unreachable(String),
+}
+
+impl Failure {
+    fn code(&self) -> u8 {
+        match self {
+            Failure::Invalid(..) | Failure::Failed(_) => 1,
+            Failure::Usage(_) => 2,
+            Failure::Unreachable(_) => 3,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Invalid(problems, consequence) => {
+                format!("{} errors: {consequence}", problems.len())
+            }
+            Failure::Failed(message) | Failure::Usage(message) => message.clone(),
+            Failure::Unreachable(message) => format!("the store cannot be reached: {message}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Output {
+        Output { json }
+    }
+
+    /// Progress lines are for a person at a terminal.
+    pub fn progress(&self) -> bool {
+        !self.json && std::io::stderr().is_terminal()
+    }
+
+    pub fn json_line<T: Serialize>(&self, value: &T) {
+        println!("{}", serde_json::to_string(value).unwrap_or_default());
+    }
+
+    pub fn json_pretty<T: Serialize>(&self, value: &T) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    }
+
+    /// Reports a failure (stderr, and stdout as JSON with `--json`).
+    pub fn fail(&self, failure: &Failure) -> ExitCode {
+        if let Failure::Invalid(problems, _) = failure {
+            for (name, problem) in problems {
+                eprintln!("{name}: error: {problem}");
+            }
+        }
+        eprintln!("error: {}", failure.message());
+        if self.json {
+            let problems: Vec<&Problem> = match failure {
+                Failure::Invalid(problems, _) => {
+                    problems.iter().map(|(_, problem)| problem).collect()
+                }
+                _ => Vec::new(),
+            };
+            self.json_line(&serde_json::json!({
+                "error": failure.message(),
+                "errors": problems,
+                "exitCode": failure.code(),
+            }));
+        }
+        ExitCode::from(failure.code())
+    }
+}
+
+/// What `check` found: `{"errors":[{"path":…,"message":…}],"warnings":[],"complete":true}`.
+#[derive(Serialize)]
+pub struct CheckReport {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    /// False when a shape error (unknown field, wrong type) stopped the
+    /// reading: the checks after it could not run.
+    pub complete: bool,
+    #[serde(skip)]
+    pub checked: Option<Checked>,
+}
+
+impl CheckReport {
+    pub fn of(result: Result<Checked, DocumentError>) -> CheckReport {
+        match result {
+            Ok(checked) => CheckReport {
+                errors: Vec::new(),
+                warnings: checked.warnings.clone(),
+                complete: true,
+                checked: Some(checked),
+            },
+            Err(error) => CheckReport {
+                complete: !matches!(error, DocumentError::Syntax(_)),
+                errors: error.problems().to_vec(),
+                warnings: Vec::new(),
+                checked: None,
+            },
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        if self.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+
+    pub fn into_problems(self, name: &str) -> Vec<(String, Problem)> {
+        self.errors
+            .into_iter()
+            .map(|problem| (name.to_owned(), problem))
+            .collect()
+    }
+
+    pub fn print(&self, name: &str) {
+        for warning in &self.warnings {
+            eprintln!("{name}: warning: {warning}");
+        }
+        for error in &self.errors {
+            eprintln!("{name}: error: {error}");
+        }
+        if !self.complete {
+            eprintln!(
+                "{name}: this is a shape error (a field unknown or of the wrong type): the document \
+                 could not be read past it, so no later check ran; fix it and check again"
+            );
+        }
+        match &self.checked {
+            Some(checked) => {
+                let rules = &checked.rules;
+                let count = rules.global.len()
+                    + rules.default.len()
+                    + rules.numbers.values().map(Vec::len).sum::<usize>();
+                println!(
+                    "{name}: ok — {} numbers, {count} rules, {} menus, {} warnings",
+                    rules.numbers.len(),
+                    rules.menus.len(),
+                    self.warnings.len()
+                );
+            }
+            None => eprintln!("{name}: {} errors", self.errors.len()),
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! What an operator does to the published rules — publish, roll back, set
+//! or clear the kill switch, read a version back — written once, for the
+//! CLI (through wrangler) and the admin API (through the binding), so the
+//! two write the same keys in the same order and can never disagree.
+//!
+//! Every change follows the failure policy of [`layout`](super::layout):
+//! a version's keys first, the pointer last, old versions deleted after
+//! the switch; a document with errors, a conflict or a version that is
+//! not kept writes nothing.
+
+use serde::Serialize;
+
+use super::kv::{Kv, StoreError};
+use super::layout::{
+    plan_publish, shard_key, source_key, Index, IndexEntry, Pointer, INDEX_KEY, LIVE_KEY,
+    POINTER_CACHE_TTL,
+};
+use crate::rules::check::{compile_action, load};
+use crate::rules::problem::{parse_json, Problem};
+use crate::rules::spec::{ActionSpec, DocumentSpec};
+
+/// Write access to KV, as the admin API and the CLI have it (pushes never
+/// write).
+#[allow(async_fn_in_trait)] // Workers run single-threaded: no `Send` bound wanted.
+pub trait KvWrite: Kv {
+    async fn put(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Writes all `entries` (wrangler sends them in one bulk request).
+    async fn put_many(&self, entries: &[(String, String)]) -> Result<(), StoreError> {
+        for (key, value) in entries {
+            self.put(key, value).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        for key in keys {
+            self.delete(key).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a change was not made; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminError {
+    /// The document (or the kill switch's action) has errors: all of them.
+    Invalid(Vec<Problem>),
+    /// The caller expected another live version (`If-Match`).
+    Conflict {
+        expected: u64,
+        live: u64,
+    },
+    /// The change cannot be made as asked (a version not kept, nothing to
+    /// roll back to, a version too large for the worker).
+    Refused(String),
+    /// A key of the store holds something this router did not write.
+    Corrupt(String),
+    Store(StoreError),
+}
+
+impl AdminError {
+    /// The HTTP status the admin API answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AdminError::Invalid(_) => 422,
+            AdminError::Conflict { .. } => 409,
+            AdminError::Refused(_) => 400,
+            AdminError::Corrupt(_) => 500,
+            AdminError::Store(_) => 503,
+        }
+    }
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminError::Invalid(problems) => {
+                write!(f, "the document has {} errors", problems.len())?;
+                for problem in problems.iter().take(3) {
+                    write!(f, "; {problem}")?;
+                }
+                Ok(())
+            }
+            AdminError::Conflict { expected, live } => write!(
+                f,
+                "version {live} is live, not {expected}: someone published meanwhile (look at it, then try again)"
+            ),
+            AdminError::Refused(reason) | AdminError::Corrupt(reason) => f.write_str(reason),
+            AdminError::Store(error) => write!(f, "the store cannot be reached: {}", error.0),
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> AdminError {
+        AdminError::Store(error)
+    }
+}
+
+/// The live pointer; `None` when nothing was ever published.
+pub async fn pointer<S: Kv>(store: &S) -> Result<Option<Pointer>, AdminError> {
+    store
+        .get(LIVE_KEY, POINTER_CACHE_TTL)
+        .await?
+        .map(|json| {
+            Pointer::parse(&json)
+                .map_err(|error| AdminError::Corrupt(format!("{LIVE_KEY} is corrupt: {error}")))
+        })
+        .transpose()
+}
+
+/// The kept versions, newest first.
+pub async fn index<S: Kv>(store: &S) -> Result<Index, AdminError> {
+    match store.get(INDEX_KEY, POINTER_CACHE_TTL).await? {
+        None => Ok(Index::default()),
+        Some(json) => parse_json(&json)
+            .map_err(|error| AdminError::Corrupt(format!("{INDEX_KEY} is corrupt: {error}"))),
+    }
+}
+
+/// A kept version's entry in the index.
+pub async fn version<S: Kv>(store: &S, version: u64) -> Result<IndexEntry, AdminError> {
+    index(store)
+        .await?
+        .versions
+        .into_iter()
+        .find(|entry| entry.version == version)
+        .ok_or_else(|| {
+            AdminError::Refused(format!("version {version} is not among the kept versions"))
+        })
+}
+
+/// The document of a kept version, as it was published.
+pub async fn source<S: Kv>(store: &S, version: u64) -> Result<String, AdminError> {
+    let entry = self::version(store, version).await?;
+    let mut source = String::new();
+    for chunk in 0..entry.source_chunks {
+        let key = source_key(version, chunk);
+        source += &store
+            .get(&key, POINTER_CACHE_TTL)
+            .await?
+            .ok_or_else(|| AdminError::Corrupt(format!("{key} is missing")))?;
+    }
+    Ok(source)
+}
+
+/// What is published, as the admin API's `GET status` and the CLI's
+/// `status` show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreStatus {
+    /// False until the first publish: every push is then answered without
+    /// routing (the `error` line "no rules published").
+    pub rules_published: bool,
+    /// 0 when nothing is published.
+    pub live_version: u64,
+    /// The live version's index entry: when, by whom, how many numbers.
+    pub live: Option<IndexEntry>,
+    /// When set, every call gets this action and the rules are not read.
+    pub kill: Option<ActionSpec>,
+    pub versions_kept: usize,
+}
+
+pub async fn status<S: Kv>(store: &S) -> Result<StoreStatus, AdminError> {
+    let pointer = pointer(store).await?.unwrap_or_default();
+    let index = index(store).await?;
+    Ok(StoreStatus {
+        rules_published: pointer.version > 0,
+        live_version: pointer.version,
+        live: index
+            .versions
+            .iter()
+            .find(|entry| entry.version == pointer.version && pointer.version > 0)
+            .cloned(),
+        kill: pointer.kill,
+        versions_kept: index.versions.len(),
+    })
+}
+
+/// What to publish, and what the index says of it.
+#[derive(Debug, Clone)]
+pub struct Publication<'a> {
+    pub source: &'a str,
+    /// Where the document came from (a file name), for people.
+    pub name: Option<String>,
+    /// Who or what published it (`cli`, `admin API (token)`, an Access e-mail).
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// Publish only if this version is live (`If-Match`); 0: nothing is.
+    pub if_match: Option<u64>,
+}
+
+/// A publish that happened:
+/// `{"version":8,"numbers":12,"shards":1,"previous":7,"removedKeys":0,"warnings":[]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    pub version: u64,
+    pub numbers: usize,
+    pub shards: u32,
+    /// The version that was live before, kept for rollback.
+    pub previous: Option<u64>,
+    /// Keys of versions beyond the kept ones, deleted.
+    pub removed_keys: usize,
+    pub warnings: Vec<Problem>,
+}
+
+/// Checks and publishes a document: its keys, then the index, then the
+/// pointer; `progress(written, total)` after each batch of writes.
+pub async fn publish<S: KvWrite>(
+    store: &S,
+    publication: Publication<'_>,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Published, AdminError> {
+    let checked =
+        load(publication.source).map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
+    let spec: DocumentSpec = parse_json(publication.source)
+        .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
+    let current = pointer(store).await?;
+    let live = current.as_ref().map_or(0, |pointer| pointer.version);
+    if let Some(expected) = publication.if_match {
+        if expected != live {
+            return Err(AdminError::Conflict { expected, live });
+        }
+    }
+    let plan = plan_publish(
+        publication.source,
+        &spec,
+        &index(store).await?,
+        current.as_ref(),
+        publication.at,
+        publication.name,
+        Some(publication.by),
+    );
+    if let Some(problem) = plan.too_large() {
+        return Err(AdminError::Refused(problem));
+    }
+    // Batches, so a long publish can say how far it is; wrangler writes
+    // each batch in one bulk request.
+    const BATCH: usize = 100;
+    let total = plan.writes.len() + 1;
+    for (batch, entries) in plan.writes.chunks(BATCH).enumerate() {
+        store.put_many(entries).await?;
+        progress((batch * BATCH + entries.len()).min(total), total);
+    }
+    store.put(&plan.pointer.0, &plan.pointer.1).await?;
+    progress(total, total);
+    store.delete_many(&plan.deletes).await?;
+    Ok(Published {
+        version: plan.version,
+        numbers: spec.numbers.len(),
+        shards: plan.pointer_shards(),
+        previous: current
+            .map(|pointer| pointer.version)
+            .filter(|version| *version > 0),
+        removed_keys: plan.deletes.len(),
+        warnings: checked.warnings,
+    })
+}
+
+/// A rollback that happened: `{"from":8,"to":{"version":7,…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolledBack {
+    pub from: u64,
+    pub to: IndexEntry,
+}
+
+/// Points the pointer at a kept version: `to`, or the newest older than
+/// the live one. The kill switch stays as it is.
+pub async fn rollback<S: KvWrite>(store: &S, to: Option<u64>) -> Result<RolledBack, AdminError> {
+    let live = pointer(store)
+        .await?
+        .filter(|pointer| pointer.version > 0)
+        .ok_or_else(|| {
+            AdminError::Refused("nothing is published: there is nothing to roll back".to_owned())
+        })?;
+    let index = index(store).await?;
+    let target = match to {
+        Some(version) => index
+            .versions
+            .into_iter()
+            .find(|entry| entry.version == version)
+            .ok_or_else(|| {
+                AdminError::Refused(format!("version {version} is not among the kept versions"))
+            })?,
+        None => index
+            .versions
+            .into_iter()
+            .find(|entry| entry.version < live.version)
+            .ok_or_else(|| {
+                AdminError::Refused(format!(
+                    "no version older than the live {} is kept",
+                    live.version
+                ))
+            })?,
+    };
+    let first_shard = shard_key(target.version, 0);
+    if store.get(&first_shard, POINTER_CACHE_TTL).await?.is_none() {
+        return Err(AdminError::Corrupt(format!(
+            "{first_shard} is missing: version {} cannot be restored",
+            target.version
+        )));
+    }
+    let pointer = Pointer {
+        version: target.version,
+        shards: target.shards,
+        kill: live.kill.clone(),
+    };
+    store.put(LIVE_KEY, &pointer.to_json()).await?;
+    Ok(RolledBack {
+        from: live.version,
+        to: target,
+    })
+}
+
+/// Sets (`Some`) or clears (`None`) the kill switch; the new pointer.
+pub async fn set_kill<S: KvWrite>(
+    store: &S,
+    action: Option<ActionSpec>,
+) -> Result<Pointer, AdminError> {
+    if let Some(action) = &action {
+        compile_action(action, "kill").map_err(AdminError::Invalid)?;
+    }
+    let mut pointer = pointer(store).await?.unwrap_or_default();
+    pointer.kill = action;
+    store.put(LIVE_KEY, &pointer.to_json()).await?;
+    Ok(pointer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run, MemoryKv};
+
+    const OFFICE: &str = include_str!("../../examples/office.json");
+    const SMALL: &str = r#"{"numbers": {"4921100000": [{"id": "dial", "then": {"dial": {"numbers": ["4915790000001"]}}}]}}"#;
+
+    fn publication(source: &str, if_match: Option<u64>) -> Publication<'_> {
+        Publication {
+            source,
+            name: Some("office.json".to_owned()),
+            by: "test".to_owned(),
+            at: "2026-11-30T10:00:00Z".to_owned(),
+            if_match,
+        }
+    }
+
+    fn snapshot(kv: &MemoryKv) -> Vec<(String, String)> {
+        let mut entries: Vec<_> = kv.values.borrow().clone().into_iter().collect();
+        entries.sort();
+        entries
+    }
+
+    #[test]
+    fn publishing_writes_what_the_plan_says_pointer_last() {
+        let kv = MemoryKv::default();
+        let mut steps = Vec::new();
+        let published = run(publish(&kv, publication(OFFICE, None), |done, total| {
+            steps.push((done, total))
+        }))
+        .unwrap();
+        assert_eq!(published.version, 1);
+        assert_eq!(published.previous, None);
+        let pointer = Pointer::parse(&kv.values.borrow()[LIVE_KEY]).unwrap();
+        assert_eq!(pointer.version, 1);
+        assert_eq!(
+            steps.last(),
+            Some(&(steps[0].1, steps[0].1)),
+            "progress ends at the total"
+        );
+        let entry = run(version(&kv, 1)).unwrap();
+        assert_eq!(entry.published_by.as_deref(), Some("test"));
+        assert_eq!(run(source(&kv, 1)).unwrap(), OFFICE);
+        let second = run(publish(&kv, publication(SMALL, Some(1)), |_, _| {})).unwrap();
+        assert_eq!((second.version, second.previous), (2, Some(1)));
+    }
+
+    #[test]
+    fn an_invalid_document_writes_nothing_and_names_every_problem() {
+        let kv = MemoryKv::default();
+        run(publish(&kv, publication(SMALL, None), |_, _| {})).unwrap();
+        let before = snapshot(&kv);
+        let bad = r#"{"numbers": {"4921100000": [{"id": "a", "then": {"dial": {"numbers": []}}}, {"id": "a", "then": {"voicemail": {}}}]}}"#;
+        let Err(AdminError::Invalid(problems)) =
+            run(publish(&kv, publication(bad, None), |_, _| {}))
+        else {
+            panic!("an invalid document was published");
+        };
+        assert!(problems.len() >= 2, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .all(|problem| problem.path.starts_with("numbers.4921100000")),
+            "{problems:?}"
+        );
+        assert_eq!(snapshot(&kv), before);
+    }
+
+    #[test]
+    fn if_match_refuses_when_another_version_is_live() {
+        let kv = MemoryKv::default();
+        assert_eq!(
+            run(publish(&kv, publication(SMALL, Some(3)), |_, _| {})),
+            Err(AdminError::Conflict {
+                expected: 3,
+                live: 0
+            })
+        );
+        assert!(snapshot(&kv).is_empty());
+        run(publish(&kv, publication(SMALL, Some(0)), |_, _| {})).unwrap();
+        let before = snapshot(&kv);
+        let conflict = run(publish(&kv, publication(OFFICE, Some(0)), |_, _| {})).unwrap_err();
+        assert_eq!(
+            conflict,
+            AdminError::Conflict {
+                expected: 0,
+                live: 1
+            }
+        );
+        assert_eq!(conflict.status(), 409);
+        assert_eq!(snapshot(&kv), before);
+    }
+
+    #[test]
+    fn rollback_keeps_the_kill_switch_and_refuses_unknown_versions() {
+        let kv = MemoryKv::default();
+        assert!(matches!(
+            run(rollback(&kv, None)),
+            Err(AdminError::Refused(_))
+        ));
+        run(publish(&kv, publication(SMALL, None), |_, _| {})).unwrap();
+        run(publish(&kv, publication(OFFICE, None), |_, _| {})).unwrap();
+        run(set_kill(&kv, Some(ActionSpec::Voicemail {}))).unwrap();
+        let before = snapshot(&kv);
+        assert!(matches!(
+            run(rollback(&kv, Some(9))),
+            Err(AdminError::Refused(_))
+        ));
+        assert_eq!(snapshot(&kv), before);
+        let back = run(rollback(&kv, None)).unwrap();
+        assert_eq!((back.from, back.to.version), (2, 1));
+        let pointer = run(pointer(&kv)).unwrap().unwrap();
+        assert_eq!(pointer.version, 1);
+        assert_eq!(pointer.kill, Some(ActionSpec::Voicemail {}));
+    }
+
+    #[test]
+    fn status_says_when_nothing_is_published() {
+        let kv = MemoryKv::default();
+        let empty = run(status(&kv)).unwrap();
+        assert!(!empty.rules_published);
+        assert_eq!(
+            (empty.live_version, empty.live, empty.versions_kept),
+            (0, None, 0)
+        );
+        run(set_kill(&kv, Some(ActionSpec::Proceed {}))).unwrap();
+        assert!(
+            !run(status(&kv)).unwrap().rules_published,
+            "a kill switch is not rules"
+        );
+        run(publish(&kv, publication(SMALL, None), |_, _| {})).unwrap();
+        let live = run(status(&kv)).unwrap();
+        assert!(live.rules_published);
+        assert_eq!(live.live.unwrap().published_by.as_deref(), Some("test"));
+        assert_eq!(live.kill, Some(ActionSpec::Proceed {}));
+    }
+
+    #[test]
+    fn a_kill_action_with_errors_is_refused() {
+        let kv = MemoryKv::default();
+        let empty_dial = ActionSpec::Dial {
+            numbers: Vec::new(),
+            caller_id: None,
+            anonymous: None,
+        };
+        assert!(matches!(
+            run(set_kill(&kv, Some(empty_dial))),
+            Err(AdminError::Invalid(_))
+        ));
+        assert!(snapshot(&kv).is_empty());
+        let cleared = run(set_kill(&kv, None)).unwrap();
+        assert_eq!(cleared.kill, None);
+    }
+
+    #[test]
+    fn a_store_that_fails_is_a_store_error_not_a_conflict() {
+        let kv = MemoryKv {
+            failing: Some("KV is down".to_owned()),
+            ..MemoryKv::default()
+        };
+        let error = run(publish(&kv, publication(SMALL, Some(0)), |_, _| {})).unwrap_err();
+        assert_eq!(error.status(), 503);
+    }
+}
