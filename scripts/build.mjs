@@ -30,8 +30,13 @@ const wasmFeatures = [
  * checked in the core, event ids, size caps, redaction): +4.3 KiB gzip;
  * lowered to 200 KiB by the edge shell's infallible fetch handler and its
  * direct KV reads (-2.3 KiB), with the restructured core at 199.1 KiB.
+ * Raised to 243 KiB on purpose by the admin API (publish, rollback, kill,
+ * check, diff, status, calls, hits in the worker): +42.9 KiB gzip
+ * (198.9 → 241.8), the largest single item the admin responder itself. The
+ * push path pays it in cold-start parse time; serving the admin API from a
+ * second worker would take it back out of the push worker.
  */
-export const SIZE_BUDGET = { wasmGzip: 200 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 243 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

@@ -92,6 +92,9 @@ pub struct LogLine {
     pub answer: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub error: Option<String>,
+    /// Who changed the rules (an `admin` line: `step` says what).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
+    pub by: Option<String>,
 }
 
 impl LogLine {
@@ -110,6 +113,7 @@ impl LogLine {
             step: None,
             answer: None,
             error: None,
+            by: None,
         }
     }
 

@@ -117,14 +117,23 @@ pub(super) async fn linked(
     call_ids: &[String],
 ) -> Result<Vec<Entry>, String> {
     let values = call_ids.iter().cloned().map(Value::Text).collect();
-    let select = statement(database, sql::select_linked(call_ids.len()), values)?;
+    let json = select(database, &sql::select_linked(call_ids.len()), values).await?;
+    serde_json::from_str(&json).map_err(|error| format!("unexpected rows: {error}"))
+}
+
+/// The rows of a `SELECT`, as a JSON array.
+pub(super) async fn select(
+    database: &D1Database,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<String, String> {
+    let select = statement(database, sql, values)?;
     let result = settle(select.inner().all()).await?;
     let rows = Reflect::get(&result, &"results".into()).map_err(describe)?;
-    let json = JSON::stringify(&rows)
+    Ok(JSON::stringify(&rows)
         .map_err(describe)?
         .as_string()
-        .unwrap_or_default();
-    serde_json::from_str(&json).map_err(|error| format!("unexpected rows: {error}"))
+        .unwrap_or_default())
 }
 
 /// Deletes what is older than the retention period, and says how much.

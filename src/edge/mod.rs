@@ -24,10 +24,10 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{console_error, console_log, console_warn, event, ByteStream, Context, Env};
 
-use crate::http::{self, Config, Reply, RequestHead, Runtime, Services, MAX_BODY_BYTES};
+use crate::http::{self, Config, Reply, RequestHead, Runtime, Services};
 use crate::journal::Entry;
 use crate::log::{Level, LogLine, TaskLine};
-use crate::store::{Kv, RulesCache, StoreError, ROUTES_BINDING};
+use crate::store::{Kv, KvWrite, RulesCache, StoreError, ROUTES_BINDING};
 
 thread_local! {
     /// Lives as long as the isolate (leaked once, on purpose): warm pushes
@@ -114,6 +114,8 @@ async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
     let authorization = header(&headers, "authorization");
     let client_ip = header(&headers, "cf-connecting-ip");
     let signature = header(&headers, "x-sipgate-signature");
+    let if_match = header(&headers, "if-match");
+    let rules_source = header(&headers, "x-rules-source");
     let method = req.method();
     let url = req.url();
     let head = RequestHead {
@@ -124,14 +126,17 @@ async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
         authorization: authorization.as_deref(),
         client_ip: client_ip.as_deref(),
         signature: signature.as_deref(),
+        if_match: if_match.as_deref(),
+        rules_source: rules_source.as_deref(),
     };
     let endpoint = match http::admit(&head, &config) {
         Ok(endpoint) => endpoint,
         Err(refusal) => return (*refusal, Refused::BeforeBody),
     };
-    let body = match read_body(req, head.content_length.is_some()).await {
+    let max_bytes = endpoint.max_body_bytes();
+    let body = match read_body(req, head.content_length.is_some(), max_bytes).await {
         Ok(body) => body,
-        Err(BodyError::TooLarge) => return (http::body_too_large(), Refused::No),
+        Err(BodyError::TooLarge) => return (http::body_too_large(max_bytes), Refused::No),
         Err(BodyError::Unreadable(reason)) => return (http::unreadable_body(&reason), Refused::No),
     };
     let runtime = Edge {
@@ -202,15 +207,19 @@ enum BodyError {
 }
 
 /// Reads the body. With a declared length (already checked against
-/// [`MAX_BODY_BYTES`], and the runtime holds the body to it) in one piece;
+/// `max_bytes`, and the runtime holds the body to it) in one piece;
 /// otherwise streamed, stopping as soon as it exceeds the limit.
-async fn read_body(req: &Request, declared_length: bool) -> Result<Vec<u8>, BodyError> {
+async fn read_body(
+    req: &Request,
+    declared_length: bool,
+    max_bytes: usize,
+) -> Result<Vec<u8>, BodyError> {
     if declared_length {
         let buffer = JsFuture::from(req.array_buffer().map_err(describe_error)?)
             .await
             .map_err(describe_error)?;
         let body = Uint8Array::new(&buffer);
-        return if body.length() as usize > MAX_BODY_BYTES {
+        return if body.length() as usize > max_bytes {
             Err(BodyError::TooLarge)
         } else {
             Ok(body.to_vec())
@@ -222,7 +231,7 @@ async fn read_body(req: &Request, declared_length: bool) -> Result<Vec<u8>, Body
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| BodyError::Unreadable(error.to_string()))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > max_bytes {
             drain_stream(&mut stream, body.len() + chunk.len()).await;
             return Err(BodyError::TooLarge);
         }
@@ -265,6 +274,18 @@ impl Kv for Edge<'_> {
     }
 }
 
+impl KvWrite for Edge<'_> {
+    async fn put(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.kv.call("put", &key.into(), &value.into()).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.kv
+            .call("delete", &key.into(), &JsValue::UNDEFINED)
+            .await
+    }
+}
+
 impl Runtime for Edge<'_> {
     async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String> {
         web::verify(spki_der, body, signature).await
@@ -280,6 +301,14 @@ impl Runtime for Edge<'_> {
 
     async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String> {
         journal::linked(&journal::database(self.env)?, call_ids).await
+    }
+
+    async fn journal_select(
+        &self,
+        statement: &str,
+        values: Vec<crate::journal::sql::Value>,
+    ) -> Result<String, String> {
+        journal::select(&journal::database(self.env)?, statement, values).await
     }
 }
 
@@ -307,6 +336,25 @@ impl KvRules {
             })
             .ok_or_else(|| format!("KV binding {ROUTES_BINDING} is not usable: it is not bound"));
         KvRules { namespace }
+    }
+
+    /// The binding's `put(key, value)` or `delete(key)` (the admin API's writes).
+    async fn call(&self, method: &str, key: &JsValue, value: &JsValue) -> Result<(), StoreError> {
+        let (binding, _) = self
+            .namespace
+            .as_ref()
+            .map_err(|error| StoreError(error.clone()))?;
+        let failed =
+            |error: JsValue| StoreError(format!("KV {method} failed: {}", web::describe(error)));
+        let function: Function = Reflect::get(binding, &method.into())
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(failed)?;
+        let promise = function.call2(binding, key, value).map_err(failed)?;
+        JsFuture::from(Promise::from(promise))
+            .await
+            .map(drop)
+            .map_err(failed)
     }
 
     async fn get(&self, key: &str, cache_ttl: u32) -> Result<Option<String>, StoreError> {

@@ -15,9 +15,10 @@
 //! | body over 16 KiB                               | 413                           |
 //! | not a push (`newCall` without `to`, …)         | 400, the reason in plain text |
 //! | a push                                         | 200, XML — also when KV or the rules fail |
-//! | `POST /simulate` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the JSON [`Trace`](crate::rules::simulate::Trace) |
-//! | `/simulate` without `ADMIN_TOKEN` configured, or without it as bearer | 404 |
-//! | `GET /calls/{callId}` with `Authorization: Bearer $ADMIN_TOKEN` | 200, the call's [`Timeline`](crate::journal::timeline::Timeline) as JSON; 404 when nothing is recorded |
+//! | `/admin/api/…` with `Authorization: Bearer $ADMIN_TOKEN` | the [`admin`] API: JSON |
+//! | `POST /simulate` (an alias of `POST /admin/api/simulate`) | 200, the JSON [`Trace`](crate::rules::simulate::Trace) |
+//! | `GET /calls/{callId}` (an alias of `GET /admin/api/calls/{callId}`) | 200, the call's [`Timeline`](crate::journal::timeline::Timeline) as JSON; 404 when nothing is recorded |
+//! | any of these without `ADMIN_TOKEN` configured, or without it as bearer | 404 |
 //!
 //! Every other path takes pushes (`?menu=…&try=…` marks the digits of a
 //! menu). The edge shell calls [`admit`] before reading the body, reads at
@@ -25,6 +26,7 @@
 //! carry a [`Record`] for the journal and the fan-out, which the shell
 //! writes after answering.
 
+pub mod admin;
 mod calls;
 pub mod config;
 mod live;
@@ -49,7 +51,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
 
 /// What [`admit`] needs to know before the body is read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RequestHead<'a> {
     pub method: &'a str,
     /// The full URL the request was sent to.
@@ -61,6 +63,10 @@ pub struct RequestHead<'a> {
     pub client_ip: Option<&'a str>,
     /// `X-Sipgate-Signature`.
     pub signature: Option<&'a str>,
+    /// `If-Match` (admin API: publish only over this version).
+    pub if_match: Option<&'a str>,
+    /// `X-Rules-Source` (admin API: where a published document came from).
+    pub rules_source: Option<&'a str>,
 }
 
 /// What a request is for, once admitted.
@@ -73,13 +79,18 @@ pub enum Endpoint {
         /// `X-Sipgate-Signature`, checked against the body once it is read.
         signature: Option<String>,
     },
-    Simulate {
-        base: SelfUrl,
-    },
-    /// `GET /calls/{callId}`.
-    Call {
-        call_id: String,
-    },
+    /// The admin API (and its aliases `/simulate`, `/calls/{callId}`).
+    Admin(Box<admin::AdminRequest>),
+}
+
+impl Endpoint {
+    /// The largest body the endpoint reads.
+    pub fn max_body_bytes(&self) -> usize {
+        match self {
+            Endpoint::Push { .. } => MAX_BODY_BYTES,
+            Endpoint::Admin(_) => admin::MAX_ADMIN_BODY_BYTES,
+        }
+    }
 }
 
 /// A complete HTTP answer plus the line to log about it.
@@ -158,24 +169,66 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
             "the request URL is not absolute http(s)".to_owned(),
         ))
     })?;
+    let admin_path = match path.strip_prefix(admin::PREFIX) {
+        Some(route) => Some(route),
+        None if path == "/simulate" => Some("simulate"),
+        None => path
+            .strip_prefix('/')
+            .filter(|route| route.starts_with("calls/")),
+    };
+    if let Some(route) = admin_path {
+        if !admin_authorized(head, config) {
+            // Without the token the admin endpoints do not exist, to anyone.
+            return Err(Box::new(Reply::refuse(404, "not found".to_owned())));
+        }
+        return admit_admin(head, config, route, &query, request_base);
+    }
     // Where sipgate reaches the router: PUBLIC_URL when set, whatever the
     // request's Host header says.
     let base = config.public_url.clone().unwrap_or(request_base);
-    let admin = path == "/simulate" || path.starts_with("/calls/");
-    if admin && !admin_authorized(head, config) {
-        // Without the token the admin endpoints do not exist, to anyone.
-        return Err(Box::new(Reply::refuse(404, "not found".to_owned())));
-    }
-    if let Some(call_id) = path.strip_prefix("/calls/") {
-        return admit_call(head.method, call_id);
-    }
-    let (endpoint, media_type) = if path == "/simulate" {
-        (Endpoint::Simulate { base }, JSON)
-    } else {
-        (admit_push(head, config, base, query)?, FORM)
-    };
-    check_body_head(head, media_type)?;
+    let endpoint = admit_push(head, config, base, query)?;
+    check_body_head(head, FORM, MAX_BODY_BYTES)?;
     Ok(endpoint)
+}
+
+/// An admin request: its route, and its body's media type and length.
+fn admit_admin(
+    head: &RequestHead<'_>,
+    config: &Config,
+    route: &str,
+    query: &str,
+    request_base: SelfUrl,
+) -> Result<Endpoint, Box<Reply>> {
+    let request = admin::AdminRequest {
+        route: admin::route(head.method, route, query)?,
+        base: push_url(head.url, request_base, config),
+        if_match: admin::if_match(head.if_match)?,
+        source_name: head.rules_source.map(clip),
+        by: admin::who(head),
+    };
+    if let Some(media_type) = request.body_type() {
+        check_body_head(head, media_type, admin::MAX_ADMIN_BODY_BYTES).map_err(|reply| {
+            // Admin refusals are JSON, like every admin answer.
+            Box::new(admin::refuse(reply.status, reply.body.trim_end()))
+        })?;
+    }
+    Ok(Endpoint::Admin(Box::new(request)))
+}
+
+/// The URL sipgate posts pushes to, as a simulated answer carries it:
+/// PUBLIC_URL, or the request's origin; with basic auth, its user and the
+/// password redacted (the admin API shows no secret).
+fn push_url(request_url: &str, request_base: SelfUrl, config: &Config) -> SelfUrl {
+    let origin = crate::protocol::url::parts(request_url).and_then(|parts| {
+        SelfUrl::from_request_url(&format!("{}://{}/", parts.scheme, parts.authority))
+    });
+    let base = config.public_url.clone().or(origin).unwrap_or(request_base);
+    match &config.access.basic {
+        Some(credentials) => base
+            .with_credentials(&credentials.user, crate::trust::access::REDACTED)
+            .unwrap_or(base),
+        None => base,
+    }
 }
 
 /// A push, if it passes the access checks that need no body; its menu and
@@ -202,9 +255,14 @@ fn admit_push(
     })
 }
 
-/// A POST of `media_type` that declares no more than [`MAX_BODY_BYTES`].
-fn check_body_head(head: &RequestHead<'_>, media_type: &str) -> Result<(), Box<Reply>> {
-    if head.method != "POST" {
+/// A POST (PUT for the admin API) of `media_type` that declares no more
+/// than `max_bytes`.
+fn check_body_head(
+    head: &RequestHead<'_>,
+    media_type: &str,
+    max_bytes: usize,
+) -> Result<(), Box<Reply>> {
+    if head.method != "POST" && !(media_type == JSON && head.method == "PUT") {
         let mut reply = Reply::refuse(
             405,
             format!(
@@ -221,7 +279,7 @@ fn check_body_head(head: &RequestHead<'_>, media_type: &str) -> Result<(), Box<R
         .content_length
         .map(|length| length.trim().parse::<u64>())
     {
-        Some(Ok(length)) if length > MAX_BODY_BYTES as u64 => Err(Box::new(body_too_large())),
+        Some(Ok(length)) if length > max_bytes as u64 => Err(Box::new(body_too_large(max_bytes))),
         Some(Err(_)) => Err(Box::new(Reply::refuse(
             400,
             "Content-Length is not a number".to_owned(),
@@ -235,19 +293,6 @@ fn admin_authorized(head: &RequestHead<'_>, config: &Config) -> bool {
         .admin_token
         .as_ref()
         .is_some_and(|token| token.admits(head.authorization))
-}
-
-/// `GET /calls/{callId}`: the id as sipgate sends it (percent-decoded).
-fn admit_call(method: &str, call_id: &str) -> Result<Endpoint, Box<Reply>> {
-    if method != "GET" {
-        let mut reply = Reply::refuse(405, format!("method {} not allowed here", clip(method)));
-        reply.headers.push(("Allow", "GET".to_owned()));
-        return Err(Box::new(reply));
-    }
-    let call_id = crate::protocol::form::decode_path_segment(call_id)
-        .filter(|id| !id.is_empty() && id.len() <= 128 && !id.contains('/'))
-        .ok_or_else(|| Box::new(Reply::refuse(400, "not a call id".to_owned())))?;
-    Ok(Endpoint::Call { call_id })
 }
 
 /// The refusal of a push that fails an access check; the log says why
@@ -294,12 +339,16 @@ fn split_url(url: &str) -> Option<(SelfUrl, &str, String)> {
     Some((base, parts.path, parts.query.to_owned()))
 }
 
-/// The answer to a body longer than [`MAX_BODY_BYTES`].
-pub fn body_too_large() -> Reply {
-    Reply::refuse(
-        413,
-        format!("body larger than {MAX_BODY_BYTES} bytes: a push is a few hundred bytes"),
-    )
+/// The answer to a body longer than the endpoint reads ([`MAX_BODY_BYTES`] for a push).
+pub fn body_too_large(max_bytes: usize) -> Reply {
+    if max_bytes == MAX_BODY_BYTES {
+        Reply::refuse(
+            413,
+            format!("body larger than {MAX_BODY_BYTES} bytes: a push is a few hundred bytes"),
+        )
+    } else {
+        admin::refuse(413, format!("body larger than {max_bytes} bytes"))
+    }
 }
 
 /// The answer when the body cannot be read to its end (the client went away,
@@ -355,8 +404,7 @@ pub async fn serve<R: Runtime>(
             }
             push::answer_push(body, base, query, services).await
         }
-        Endpoint::Simulate { base } => simulate::answer_simulation(body, base, services).await,
-        Endpoint::Call { call_id } => calls::answer_call(call_id, services).await,
+        Endpoint::Admin(request) => admin::answer(request, body, services).await,
     }
 }
 

@@ -4,12 +4,14 @@
 use std::cell::RefCell;
 
 use super::Config;
+use crate::journal::sql::Value;
 use crate::journal::Entry;
-use crate::store::{Kv, RulesCache};
+use crate::store::{KvWrite, RulesCache};
 
-/// What the runtime provides beyond KV: WebCrypto, timers, the journal.
+/// What the runtime provides beyond KV (read by pushes, written by the
+/// admin API): WebCrypto, timers, the journal.
 #[allow(async_fn_in_trait)] // Workers run single-threaded: no `Send` bound wanted.
-pub trait Runtime: Kv {
+pub trait Runtime: KvWrite {
     /// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 `signature` of `body` with
     /// the key in `spki_der`; `Err` when the key cannot be used.
     async fn verify(&self, spki_der: &[u8], body: &[u8], signature: &[u8]) -> Result<bool, String>;
@@ -19,6 +21,9 @@ pub trait Runtime: Kv {
     fn now_ms(&self) -> i64;
     /// The journal's pushes whose `callId` or `origCallId` is one of `call_ids`.
     async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String>;
+    /// The rows of one of the journal's `SELECT`s ([`crate::journal::sql`]),
+    /// as a JSON array.
+    async fn journal_select(&self, statement: &str, values: Vec<Value>) -> Result<String, String>;
 }
 
 /// Everything a request is answered with.

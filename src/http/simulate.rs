@@ -37,12 +37,18 @@ pub(super) async fn answer_simulation<R: Runtime>(
             record: None,
         };
     };
+    // As a push: when calls are watched, the answer asks for them back.
+    let watch = match services.config.journal.watches_calls() {
+        true => base.url(),
+        false => None,
+    };
     match simulate(
         live.rules.as_deref(),
         live.kill.as_ref(),
         Some(live.version),
         &input,
         base,
+        watch.as_ref(),
         now_utc,
     ) {
         Ok(trace) => Reply::json(

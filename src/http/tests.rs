@@ -22,8 +22,7 @@ pub(super) fn head<'a>(
         content_type,
         content_length: None,
         authorization: None,
-        client_ip: None,
-        signature: None,
+        ..RequestHead::default()
     }
 }
 
@@ -163,7 +162,7 @@ fn simulate_exists_only_for_the_admin_token() {
             Some("s3cret-token-for-tests-0123456789"),
             Some("Bearer s3cret-token-for-tests-0123456789")
         ),
-        Ok(Endpoint::Simulate { .. })
+        Ok(Endpoint::Admin(request)) if request.route == crate::http::admin::Route::Simulate
     ));
     // Any other path takes pushes, including paths below /simulate.
     let push = admit(

@@ -71,6 +71,7 @@ fn send(
         authorization: request.authorization.as_deref(),
         client_ip: request.client_ip,
         signature: request.signature.as_deref(),
+        ..RequestHead::default()
     };
     let endpoint = match admit(&head, config) {
         Ok(endpoint) => endpoint,

@@ -1,5 +1,5 @@
-//! What changed between two documents, path by path, compared through the
-//! document model so that formatting and key order are not changes.
+//! What changed between two documents, path by path, compared as JSON
+//! values so that formatting and key order are not changes.
 //!
 //! ```text
 //! ~ numbers.4921100000[2].then.dial.numbers[1]: "4921100002" → "4921100012"
@@ -15,6 +15,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::problem::{parse_json, DocumentError};
 use super::spec::DocumentSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,16 +37,19 @@ pub struct Change {
     pub after: Option<Value>,
 }
 
-/// Every difference from `left` to `right`, in path order.
-pub fn diff(left: &DocumentSpec, right: &DocumentSpec) -> Vec<Change> {
-    let as_value = |spec: &DocumentSpec| serde_json::to_value(spec).unwrap_or(Value::Null);
+/// A document's JSON value, once it has the shape of a rules document.
+///
+/// The value, not the typed document: turning the typed document back into
+/// a value would put a copy of every spec type's code into the wasm.
+pub fn document(source: &str) -> Result<Value, DocumentError> {
+    parse_json::<DocumentSpec>(source)?;
+    parse_json(source)
+}
+
+/// Every difference from `left` to `right` (see [`document`]), in path order.
+pub fn diff(left: &Value, right: &Value) -> Vec<Change> {
     let mut changes = Vec::new();
-    compare(
-        String::new(),
-        &as_value(left),
-        &as_value(right),
-        &mut changes,
-    );
+    compare(String::new(), left, right, &mut changes);
     changes
 }
 
@@ -132,10 +136,19 @@ impl fmt::Display for Change {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::problem::parse_json;
 
-    fn spec(json: &str) -> DocumentSpec {
-        parse_json(json).unwrap()
+    fn spec(json: &str) -> Value {
+        document(json).unwrap()
+    }
+
+    #[test]
+    fn only_documents_are_compared() {
+        let error =
+            document(r#"{"numbers": {"4921100000": [{"then": {"dail": {}}}]}}"#).unwrap_err();
+        assert!(
+            error.to_string().starts_with("numbers.4921100000[0].then"),
+            "{error}"
+        );
     }
 
     #[test]

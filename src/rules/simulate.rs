@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::number::Party;
 use crate::protocol::push::{Direction, Leg, NewCall, Users};
-use crate::protocol::url::SelfUrl;
+use crate::protocol::url::{HttpUrl, SelfUrl};
 use crate::rules::condition::CallFacts;
 use crate::rules::decision::{decide, Decision, Found, Question, Verdict};
 use crate::rules::evaluate::Scope;
@@ -212,13 +212,15 @@ fn parse_at(text: &str, zone: &Zone) -> Result<(i64, Option<String>), InputError
 }
 
 /// Simulates `input` against `rules` (or the kill switch): the same
-/// decision a push would get, with its trace.
+/// decision a push would get, with its trace; `watch` as the push gets it
+/// (the journal's callbacks), so the XML is the push's byte for byte.
 pub fn simulate(
     rules: Option<&RuleSet>,
     kill: Option<&Outcome>,
     version: Option<u64>,
     input: &CallInput,
     base: &SelfUrl,
+    watch: Option<&HttpUrl>,
     now_utc: i64,
 ) -> Result<Trace, InputError> {
     let zone = rules.map_or_else(
@@ -246,7 +248,7 @@ pub fn simulate(
         kill,
         ..Found::default()
     };
-    let decision = decide(&question, found, base, None);
+    let decision = decide(&question, found, base, watch);
     Ok(Trace::of(&decision, &call, version))
 }
 

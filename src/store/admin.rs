@@ -17,7 +17,7 @@ use super::layout::{
 };
 use crate::rules::check::{compile_action, load};
 use crate::rules::problem::{parse_json, Problem};
-use crate::rules::spec::{ActionSpec, DocumentSpec};
+use crate::rules::spec::ActionSpec;
 
 /// Write access to KV, as the admin API and the CLI have it (pushes never
 /// write).
@@ -97,6 +97,12 @@ impl From<StoreError> for AdminError {
     fn from(error: StoreError) -> AdminError {
         AdminError::Store(error)
     }
+}
+
+/// `published_at` of the index: RFC 3339, UTC, to the second.
+pub fn published_at(seconds_since_epoch: i64) -> String {
+    let at = crate::time::calendar::LocalDateTime::from_seconds_since_epoch(seconds_since_epoch);
+    format!("{}T{}:{:02}Z", at.date, at.time, at.second)
 }
 
 /// The live pointer; `None` when nothing was ever published.
@@ -217,7 +223,7 @@ pub async fn publish<S: KvWrite>(
 ) -> Result<Published, AdminError> {
     let checked =
         load(publication.source).map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
-    let spec: DocumentSpec = parse_json(publication.source)
+    let document: serde_json::Value = parse_json(publication.source)
         .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
     let current = pointer(store).await?;
     let live = current.as_ref().map_or(0, |pointer| pointer.version);
@@ -228,7 +234,7 @@ pub async fn publish<S: KvWrite>(
     }
     let plan = plan_publish(
         publication.source,
-        &spec,
+        &document,
         &index(store).await?,
         current.as_ref(),
         publication.at,
@@ -251,7 +257,7 @@ pub async fn publish<S: KvWrite>(
     store.delete_many(&plan.deletes).await?;
     Ok(Published {
         version: plan.version,
-        numbers: spec.numbers.len(),
+        numbers: checked.rules.numbers.len(),
         shards: plan.pointer_shards(),
         previous: current
             .map(|pointer| pointer.version)

@@ -2,12 +2,12 @@
 //! switch), shards, the index of versions, and the plan of a publish —
 //! its writes in order, the pointer last.
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::rules::problem::{parse_json, DocumentError};
-use crate::rules::spec::{ActionSpec, DocumentSpec};
+use crate::rules::spec::ActionSpec;
 
 pub const LIVE_KEY: &str = "rules:live";
 pub const INDEX_KEY: &str = "rules:index";
@@ -103,23 +103,32 @@ pub fn shard_count(numbers: usize) -> u32 {
     u32::try_from(numbers.div_ceil(NUMBERS_PER_SHARD).max(1)).unwrap_or(u32::MAX)
 }
 
-/// Splits a (valid) document into shard documents.
-pub fn split(spec: &DocumentSpec) -> Vec<DocumentSpec> {
-    let shards = shard_count(spec.numbers.len());
-    let shared = DocumentSpec {
-        numbers: BTreeMap::new(),
-        schema: None,
-        ..spec.clone()
-    };
+/// Splits a (checked) document into shard documents: everything shared in
+/// each, its `numbers` spread by [`shard_of`] (keys without `+`), no `$schema`.
+///
+/// Works on the JSON value, not the typed document: the worker publishes
+/// too (admin API), and serializing the typed document would put a second
+/// copy of every spec type's code into the wasm for this alone.
+pub fn split(document: &Value) -> Vec<Value> {
+    let numbers = document.get("numbers").and_then(Value::as_object);
+    let shards = shard_count(numbers.map_or(0, Map::len));
+    let mut shared = document.as_object().cloned().unwrap_or_default();
+    shared.remove("$schema");
+    shared.remove("numbers");
     let mut parts = vec![shared; shards as usize];
-    for (number, rules) in &spec.numbers {
+    for (number, rules) in numbers.into_iter().flatten() {
         // Keys are validated E.164; the shard is chosen on the digits.
         let digits = number.strip_prefix('+').unwrap_or(number);
         if let Some(part) = parts.get_mut(shard_of(digits, shards) as usize) {
-            part.numbers.insert(digits.to_owned(), rules.clone());
+            if let Value::Object(numbers) = part
+                .entry("numbers")
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                numbers.insert(digits.to_owned(), rules.clone());
+            }
         }
     }
-    parts
+    parts.into_iter().map(Value::Object).collect()
 }
 
 /// The list of published versions, newest first.
@@ -164,11 +173,11 @@ pub struct PublishPlan {
     pub deletes: Vec<String>,
 }
 
-/// Plans the publishing of `source` (already checked) after `index`,
-/// keeping the kill switch of `current`.
+/// Plans the publishing of `source` (already checked; `document` is it
+/// parsed) after `index`, keeping the kill switch of `current`.
 pub fn plan_publish(
     source: &str,
-    spec: &DocumentSpec,
+    document: &Value,
     index: &Index,
     current: Option<&Pointer>,
     published_at: String,
@@ -183,7 +192,11 @@ pub fn plan_publish(
         .max()
         .unwrap_or(0)
         + 1;
-    let shards = split(spec);
+    let shards = split(document);
+    let numbers = document
+        .get("numbers")
+        .and_then(Value::as_object)
+        .map_or(0, Map::len);
     let mut writes: Vec<(String, String)> = shards
         .iter()
         .enumerate()
@@ -203,7 +216,7 @@ pub fn plan_publish(
         version,
         shards: shards.len() as u32,
         published_at,
-        numbers: spec.numbers.len(),
+        numbers,
         source: source_name,
         published_by,
         source_chunks: source_chunk_count,
@@ -330,11 +343,8 @@ mod tests {
 
     #[test]
     fn publishing_refuses_a_shard_the_worker_would_refuse() {
-        let mut spec: DocumentSpec = parse_json(OFFICE).unwrap();
-        spec.lists.insert(
-            "huge".into(),
-            (0..200_000).map(|n| format!("4930{n:08}")).collect(),
-        );
+        let mut spec: Value = parse_json(OFFICE).unwrap();
+        spec["lists"]["huge"] = (0..200_000).map(|n| format!("4930{n:08}")).collect();
         let source = serde_json::to_string(&spec).unwrap();
         let plan = plan_publish(
             &source,
@@ -348,7 +358,7 @@ mod tests {
         let problem = plan.too_large().unwrap();
         assert!(problem.starts_with("shard 0 would be "), "{problem}");
         assert!(problem.contains("bytes, more than the"), "{problem}");
-        let small: DocumentSpec = parse_json(OFFICE).unwrap();
+        let small: Value = parse_json(OFFICE).unwrap();
         assert_eq!(
             plan_publish(
                 OFFICE,

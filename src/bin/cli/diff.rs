@@ -3,9 +3,8 @@
 
 use std::process::ExitCode;
 
-use sipgate_router::rules::diff::diff;
-use sipgate_router::rules::problem::parse_json;
-use sipgate_router::rules::spec::DocumentSpec;
+use serde_json::Value;
+use sipgate_router::rules::diff::{diff, document as parse_document};
 
 use super::output::{Failure, Output};
 use super::place::Place;
@@ -30,7 +29,7 @@ pub fn run(a: &str, b: &str, place: &Place, out: &Output) -> Result<ExitCode, Fa
 }
 
 /// `live`, a kept version (`7`) or a file.
-fn document(which: &str, place: &Place) -> Result<DocumentSpec, Failure> {
+fn document(which: &str, place: &Place) -> Result<Value, Failure> {
     let source = if which == "live" {
         let version = place.live_version()?;
         if version == 0 {
@@ -46,5 +45,5 @@ fn document(which: &str, place: &Place) -> Result<DocumentSpec, Failure> {
         std::fs::read_to_string(which)
             .map_err(|error| Failure::Usage(format!("cannot read {which}: {error}")))?
     };
-    parse_json(&source).map_err(|error| Failure::Failed(format!("{which}: {error}")))
+    parse_document(&source).map_err(|error| Failure::Failed(format!("{which}: {error}")))
 }

@@ -399,6 +399,7 @@ fn simulate_call(args: &SimulateArgs, out: &Output) -> Result<ExitCode, Failure>
         None,
         &input,
         &base,
+        None,
         now_seconds(),
     )
     .map_err(|error| Failure::Usage(error.0))?;

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use sipgate_router::rules::spec::ActionSpec;
 use sipgate_router::store::admin::{self, AdminError, Publication, Published, RolledBack};
 use sipgate_router::store::{Index, Pointer};
-use sipgate_router::time::calendar::LocalDateTime;
 
 use super::api::Api;
 use super::output::{Failure, Output};
@@ -28,11 +27,6 @@ impl From<AdminError> for Failure {
             other => Failure::Failed(other.to_string()),
         }
     }
-}
-
-pub fn rfc3339(seconds: i64) -> String {
-    let at = LocalDateTime::from_seconds_since_epoch(seconds);
-    format!("{}T{}:{:02}Z", at.date, at.time, at.second)
 }
 
 /// Who publishes from this machine: `cli (user@host)`.
@@ -120,7 +114,7 @@ impl Place {
                     source,
                     name: Some(name.to_owned()),
                     by: publisher(),
-                    at: rfc3339(super::now_seconds()),
+                    at: admin::published_at(super::now_seconds()),
                     if_match,
                 };
                 let published = block_on(admin::publish(kv, publication, |done, total| {

@@ -1,0 +1,623 @@
+//! The admin API: the deployed worker checks, simulates, publishes and rolls
+//! back rules itself, through the core's [`store::admin`] — the code the CLI
+//! runs — so the two write the same keys and can never disagree.
+//!
+//! Every route answers JSON; every refusal is `{"error": "…"}` (and
+//! `"errors": [{"path","message"}]` for a document with errors). Without
+//! `Authorization: Bearer $ADMIN_TOKEN` none of them exists: 404.
+//!
+//! ```text
+//! GET    /admin/api/status            live version, who/when, kill switch, configuration problems
+//! GET    /admin/api/rules             the live document             (ETag: "7")
+//! PUT    /admin/api/rules             publish a document            (If-Match: "7", X-Rules-Source: office.json)
+//! GET    /admin/api/rules/versions    the kept versions
+//! GET    /admin/api/rules/{version}   a kept version's document
+//! POST   /admin/api/rules/check       {"errors":[…],"warnings":[…],"complete":true}
+//! POST   /admin/api/rules/diff        a document against ?against=live|{version}
+//! POST   /admin/api/rules/rollback    {"to": 6} or {} (the newest older than live)
+//! PUT    /admin/api/kill              an action: {"dial":{"numbers":["4915…"]}}
+//! DELETE /admin/api/kill
+//! POST   /admin/api/simulate          as POST /simulate (an alias)
+//! GET    /admin/api/calls/{callId}    as GET /calls/{callId} (an alias)
+//! GET    /admin/api/calls?since=…&until=…&number=…&limit=…
+//! GET    /admin/api/hits?since=…&until=…
+//! ```
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Reply, RequestHead, Runtime, Services};
+use crate::journal::sql::{self, Value};
+use crate::journal::timeline::{hits as rule_hits, RuleCount};
+use crate::journal::Entry;
+use crate::log::{clip, Level, LogLine};
+use crate::protocol::url::SelfUrl;
+use crate::rules::check::load;
+use crate::rules::diff::{diff, document};
+use crate::rules::problem::{parse_json, DocumentError, Problem};
+use crate::rules::spec::ActionSpec;
+use crate::store::admin::{self as store_admin, AdminError, Publication};
+use crate::time::calendar::{Date, LocalDateTime};
+
+/// Where the admin API lives.
+pub const PREFIX: &str = "/admin/api/";
+
+/// The largest admin body: a document of 100,000 numbers with rich rules
+/// is some tens of MiB (Workers accept 100 MB on every plan).
+pub const MAX_ADMIN_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The default and largest `limit` of `GET calls`.
+const CALLS_LIMIT: u32 = 50;
+const CALLS_LIMIT_MAX: u32 = 1000;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Status,
+    LiveRules,
+    Publish,
+    Versions,
+    Version(u64),
+    Check,
+    /// `None`: against the live version.
+    Diff {
+        against: Option<u64>,
+    },
+    Rollback,
+    SetKill,
+    ClearKill,
+    Simulate,
+    Calls {
+        period: Period,
+        number: Option<String>,
+        limit: u32,
+    },
+    Call(String),
+    Hits(Period),
+}
+
+/// `since`/`until` in ms as asked: the last 7 days unless given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    since: Option<i64>,
+    until: Option<i64>,
+}
+
+impl Period {
+    fn resolve(self, now_ms: i64) -> (i64, i64) {
+        let until = self.until.unwrap_or(now_ms + 1);
+        (self.since.unwrap_or(until - 7 * DAY_MS), until)
+    }
+}
+
+/// An admitted admin request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRequest {
+    pub route: Route,
+    /// Where sipgate posts pushes: simulated answers carry it (with the
+    /// basic-auth password redacted).
+    pub base: SelfUrl,
+    /// `If-Match` of a publish: the version the caller saw live.
+    pub if_match: Option<u64>,
+    /// `X-Rules-Source`: where the document came from, for the index.
+    pub source_name: Option<String>,
+    /// Who is asking, for the index and the `admin` log line.
+    pub by: String,
+}
+
+impl AdminRequest {
+    /// The media type of the body, if the route takes one.
+    pub fn body_type(&self) -> Option<&'static str> {
+        match self.route {
+            Route::Publish
+            | Route::Check
+            | Route::Diff { .. }
+            | Route::Rollback
+            | Route::SetKill
+            | Route::Simulate => Some(super::JSON),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON refusal: `{"error": reason}`.
+pub fn refuse(status: u16, reason: impl Into<String>) -> Reply {
+    let reason = reason.into();
+    let mut log = LogLine::new(Level::Warn, "refused", status);
+    log.error = Some(clip(&reason));
+    Reply::json(json!({ "error": reason }).to_string() + "\n", log)
+}
+
+/// Finds the route of `method` `path` (below `/admin/api/`).
+pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>> {
+    let methods: &[&str] = match path {
+        "status" | "rules/versions" | "calls" | "hits" => &["GET"],
+        "rules" => &["GET", "PUT"],
+        "rules/check" | "rules/diff" | "rules/rollback" | "simulate" => &["POST"],
+        "kill" => &["PUT", "DELETE"],
+        _ if path.starts_with("calls/") => &["GET"],
+        _ if path
+            .strip_prefix("rules/")
+            .is_some_and(|v| v.parse::<u64>().is_ok()) =>
+        {
+            &["GET"]
+        }
+        _ => {
+            return Err(Box::new(refuse(
+                404,
+                format!("no admin route {}: see the README's admin API", clip(path)),
+            )))
+        }
+    };
+    if !methods.contains(&method) {
+        let mut reply = refuse(
+            405,
+            format!(
+                "{} is not allowed on {}: use {}",
+                clip(method),
+                clip(path),
+                methods.join(", ")
+            ),
+        );
+        reply.headers.push(("Allow", methods.join(", ")));
+        return Err(Box::new(reply));
+    }
+    let query = Query::parse(query).map_err(|reason| Box::new(refuse(400, reason)))?;
+    Ok(match (method, path) {
+        ("GET", "status") => Route::Status,
+        ("GET", "rules") => Route::LiveRules,
+        ("PUT", "rules") => Route::Publish,
+        ("GET", "rules/versions") => Route::Versions,
+        (_, "rules/check") => Route::Check,
+        (_, "rules/diff") => Route::Diff {
+            against: match query.get("against") {
+                None | Some("live") => None,
+                Some(version) => Some(version.parse().map_err(|_| {
+                    Box::new(refuse(
+                        400,
+                        format!("against={} is not live or a version", clip(version)),
+                    ))
+                })?),
+            },
+        },
+        (_, "rules/rollback") => Route::Rollback,
+        ("PUT", "kill") => Route::SetKill,
+        ("DELETE", "kill") => Route::ClearKill,
+        (_, "simulate") => Route::Simulate,
+        (_, "calls") => Route::Calls {
+            period: query.period()?,
+            number: query.get("number").map(str::to_owned),
+            limit: match query.get("limit") {
+                None => CALLS_LIMIT,
+                Some(limit) => limit
+                    .parse()
+                    .ok()
+                    .filter(|limit| (1..=CALLS_LIMIT_MAX).contains(limit))
+                    .ok_or_else(|| {
+                        Box::new(refuse(
+                            400,
+                            format!("limit takes 1 to {CALLS_LIMIT_MAX}, not {}", clip(limit)),
+                        ))
+                    })?,
+            },
+        },
+        (_, "hits") => Route::Hits(query.period()?),
+        (_, path) => match path.strip_prefix("calls/") {
+            Some(call_id) => Route::Call(call_id_of(call_id)?),
+            None => Route::Version(
+                path.strip_prefix("rules/")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            ),
+        },
+    })
+}
+
+/// A call id as sipgate sends it (percent-decoded).
+pub fn call_id_of(segment: &str) -> Result<String, Box<Reply>> {
+    crate::protocol::form::decode_path_segment(segment)
+        .filter(|id| !id.is_empty() && id.len() <= 128 && !id.contains('/'))
+        .ok_or_else(|| Box::new(refuse(400, "not a call id")))
+}
+
+/// `If-Match: "7"` (or `7`, `W/"7"`); `*` matches anything.
+pub fn if_match(header: Option<&str>) -> Result<Option<u64>, Box<Reply>> {
+    let Some(value) = header.map(str::trim) else {
+        return Ok(None);
+    };
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
+    tag.parse().map(Some).map_err(|_| {
+        Box::new(refuse(
+            400,
+            format!(
+                "If-Match {} is not a version: send the ETag of GET rules, e.g. \"7\"",
+                clip(value)
+            ),
+        ))
+    })
+}
+
+/// A query string's parameters (decoded), each at most once.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(query: &str) -> Result<Query, String> {
+        let pairs = crate::protocol::form::decode(query.as_bytes())
+            .map_err(|error| format!("the query is not readable: {error}"))?;
+        Ok(Query(
+            pairs
+                .into_iter()
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect(),
+        ))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// `since`/`until`: `2026-11-30`, `2026-11-30T09:00` (UTC) or ms.
+    fn period(&self) -> Result<Period, Box<Reply>> {
+        let moment = |name: &str| -> Result<Option<i64>, Box<Reply>> {
+            let Some(text) = self.get(name) else {
+                return Ok(None);
+            };
+            text.parse::<i64>()
+                .ok()
+                .or_else(|| LocalDateTime::parse(text).map(|at| at.seconds_since_epoch() * 1000))
+                .or_else(|| Date::parse(text).map(|date| date.days_since_epoch() * DAY_MS))
+                .map(Some)
+                .ok_or_else(|| {
+                    Box::new(refuse(
+                        400,
+                        format!(
+                            "{name} takes 2026-11-30, 2026-11-30T09:00 (UTC) or ms, not {}",
+                            clip(text)
+                        ),
+                    ))
+                })
+        };
+        Ok(Period {
+            since: moment("since")?,
+            until: moment("until")?,
+        })
+    }
+}
+
+/// Who is asking, as the index and the log name them.
+pub fn who(_head: &RequestHead<'_>) -> String {
+    "admin API (token)".to_owned()
+}
+
+fn ok(body: serde_json::Value, msg: &'static str) -> Reply {
+    Reply::json(
+        serde_json::to_string_pretty(&body).unwrap_or_default() + "\n",
+        LogLine::new(Level::Info, msg, 200),
+    )
+}
+
+fn failed(error: &AdminError) -> Reply {
+    let status = error.status();
+    let body = match error {
+        AdminError::Invalid(problems) => json!({ "error": error.to_string(), "errors": problems }),
+        AdminError::Conflict { expected, live } => {
+            json!({ "error": error.to_string(), "expected": expected, "live": live })
+        }
+        other => json!({ "error": other.to_string() }),
+    };
+    let mut log = LogLine::new(
+        if status >= 500 {
+            Level::Error
+        } else {
+            Level::Warn
+        },
+        "admin_refused",
+        status,
+    );
+    log.error = Some(clip(&error.to_string()));
+    Reply::json(body.to_string() + "\n", log)
+}
+
+/// The line every admin write logs: who, what, which version; never the
+/// document or a secret.
+fn written(body: serde_json::Value, action: &'static str, by: &str, version: u64) -> Reply {
+    let mut reply = ok(body, "admin");
+    reply.log.step = Some(action);
+    reply.log.by = Some(clip(by));
+    reply.log.version = Some(version);
+    reply
+}
+
+fn text(body: &[u8]) -> Result<&str, Box<Reply>> {
+    std::str::from_utf8(body).map_err(|_| Box::new(refuse(400, "the body is not UTF-8")))
+}
+
+fn document_error(error: &DocumentError) -> Reply {
+    failed(&AdminError::Invalid(error.problems().to_vec()))
+}
+
+/// Answers an admitted admin request.
+pub async fn answer<R: Runtime>(
+    request: &AdminRequest,
+    body: &[u8],
+    services: &Services<'_, R>,
+) -> Reply {
+    match respond(request, body, services).await {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+async fn respond<R: Runtime>(
+    request: &AdminRequest,
+    body: &[u8],
+    services: &Services<'_, R>,
+) -> Result<Reply, Reply> {
+    let store = services.runtime;
+    let fail = |error: AdminError| failed(&error);
+    Ok(match &request.route {
+        Route::Status => status(services).await,
+        Route::LiveRules => {
+            let live = store_admin::pointer(store)
+                .await
+                .map_err(fail)?
+                .unwrap_or_default();
+            if live.version == 0 {
+                return Err(refuse(404, "no rules published"));
+            }
+            let source = store_admin::source(store, live.version)
+                .await
+                .map_err(fail)?;
+            document_reply(source, live.version)
+        }
+        Route::Version(version) => {
+            let source =
+                store_admin::source(store, *version)
+                    .await
+                    .map_err(|error| match error {
+                        AdminError::Refused(reason) => refuse(404, reason),
+                        other => failed(&other),
+                    })?;
+            document_reply(source, *version)
+        }
+        Route::Versions => {
+            let live = store_admin::pointer(store)
+                .await
+                .map_err(fail)?
+                .unwrap_or_default();
+            let index = store_admin::index(store).await.map_err(fail)?;
+            ok(
+                json!({ "live": live.version, "kill": live.kill, "versions": index.versions }),
+                "admin_read",
+            )
+        }
+        Route::Check => {
+            let result = load(text(body).map_err(|reply| *reply)?);
+            let (errors, warnings, complete): (Vec<Problem>, Vec<Problem>, bool) = match result {
+                Ok(checked) => (Vec::new(), checked.warnings, true),
+                Err(error) => (
+                    error.problems().to_vec(),
+                    Vec::new(),
+                    !matches!(error, DocumentError::Syntax(_)),
+                ),
+            };
+            ok(
+                json!({ "errors": errors, "warnings": warnings, "complete": complete }),
+                "admin_read",
+            )
+        }
+        Route::Diff { against } => {
+            let draft = document(text(body).map_err(|reply| *reply)?)
+                .map_err(|error| document_error(&error))?;
+            let version = match against {
+                Some(version) => *version,
+                None => {
+                    store_admin::pointer(store)
+                        .await
+                        .map_err(fail)?
+                        .unwrap_or_default()
+                        .version
+                }
+            };
+            if version == 0 {
+                return Err(refuse(404, "no rules published: nothing to compare with"));
+            }
+            let source = store_admin::source(store, version).await.map_err(fail)?;
+            let published = document(&source).map_err(|error| {
+                failed(&AdminError::Corrupt(format!("version {version}: {error}")))
+            })?;
+            ok(
+                json!({ "from": version, "to": "the document", "changes": diff(&published, &draft) }),
+                "admin_read",
+            )
+        }
+        Route::Publish => {
+            let publication = Publication {
+                source: text(body).map_err(|reply| *reply)?,
+                name: request.source_name.clone(),
+                by: request.by.clone(),
+                at: store_admin::published_at(services.now_ms.div_euclid(1000)),
+                if_match: request.if_match,
+            };
+            let published = store_admin::publish(store, publication, |_, _| {})
+                .await
+                .map_err(fail)?;
+            let version = published.version;
+            written(
+                serde_json::to_value(published).unwrap_or_default(),
+                "publish",
+                &request.by,
+                version,
+            )
+        }
+        Route::Rollback => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Rollback {
+                to: Option<u64>,
+            }
+            let text = text(body).map_err(|reply| *reply)?;
+            let asked: Rollback = if text.trim().is_empty() {
+                Rollback { to: None }
+            } else {
+                parse_json(text).map_err(|error| refuse(400, error.to_string()))?
+            };
+            let done = store_admin::rollback(store, asked.to).await.map_err(fail)?;
+            let version = done.to.version;
+            written(
+                serde_json::to_value(done).unwrap_or_default(),
+                "rollback",
+                &request.by,
+                version,
+            )
+        }
+        Route::SetKill | Route::ClearKill => {
+            let action = if request.route == Route::SetKill {
+                Some(
+                    parse_json::<ActionSpec>(text(body).map_err(|reply| *reply)?)
+                        .map_err(|error| document_error(&error))?,
+                )
+            } else {
+                None
+            };
+            let step = if action.is_some() {
+                "kill_set"
+            } else {
+                "kill_off"
+            };
+            let pointer = store_admin::set_kill(store, action).await.map_err(fail)?;
+            written(
+                json!({ "version": pointer.version, "kill": pointer.kill }),
+                step,
+                &request.by,
+                pointer.version,
+            )
+        }
+        Route::Simulate => super::simulate::answer_simulation(body, &request.base, services).await,
+        Route::Call(call_id) => super::calls::answer_call(call_id, services).await,
+        Route::Calls {
+            period,
+            number,
+            limit,
+        } => {
+            let (since, until) = period.resolve(services.now_ms);
+            let mut values = vec![
+                Value::Integer(since),
+                Value::Integer(until),
+                Value::Integer(i64::from(*limit)),
+            ];
+            values.extend(number.clone().map(Value::Text));
+            let calls: Vec<Entry> =
+                journal_rows(services, &sql::select_calls(number.is_some()), values).await?;
+            ok(
+                json!({ "since": since, "until": until, "calls": calls }),
+                "admin_read",
+            )
+        }
+        Route::Hits(period) => {
+            let (since, until) = period.resolve(services.now_ms);
+            let counted: Vec<RuleCount> = journal_rows(
+                services,
+                sql::HITS,
+                vec![Value::Integer(since), Value::Integer(until)],
+            )
+            .await?;
+            let live = live_rule_ids(services).await;
+            let hits: Vec<serde_json::Value> = rule_hits(&live, &counted)
+                .iter()
+                .map(|hit| {
+                    json!({
+                        "rule": hit.rule, "hits": hit.hits, "lastAtMs": hit.last_at_ms,
+                        "neverMatched": hit.hits == 0, "inLiveRules": !hit.retired,
+                    })
+                })
+                .collect();
+            ok(
+                json!({ "since": since, "until": until, "hits": hits }),
+                "admin_read",
+            )
+        }
+    })
+}
+
+/// A document as stored, with its version as the ETag for `If-Match`.
+fn document_reply(source: String, version: u64) -> Reply {
+    let mut log = LogLine::new(Level::Info, "admin_read", 200);
+    log.version = Some(version);
+    let mut reply = Reply::json(source, log);
+    reply.headers.push(("ETag", format!("\"{version}\"")));
+    reply
+}
+
+async fn status<R: Runtime>(services: &Services<'_, R>) -> Reply {
+    let configuration: Vec<serde_json::Value> = services
+        .config
+        .problems
+        .iter()
+        .map(|problem| json!({ "level": problem.level, "message": problem.message }))
+        .collect();
+    let mut body = json!({
+        "configuration": configuration,
+        "journal": services.config.journal.bound,
+    });
+    match store_admin::status(services.runtime).await {
+        Ok(status) => {
+            if let (Ok(serde_json::Value::Object(store)), Some(object)) =
+                (serde_json::to_value(status), body.as_object_mut())
+            {
+                object.extend(store);
+            }
+        }
+        Err(error) => {
+            if let Some(object) = body.as_object_mut() {
+                object.insert("storeError".to_owned(), json!(error.to_string()));
+            }
+        }
+    }
+    ok(body, "admin_read")
+}
+
+async fn journal_rows<R: Runtime, T: serde::de::DeserializeOwned>(
+    services: &Services<'_, R>,
+    statement: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, Reply> {
+    if !services.config.journal.bound {
+        return Err(refuse(
+            404,
+            format!("the journal is off: no D1 binding {}", sql::BINDING),
+        ));
+    }
+    let json = services
+        .runtime
+        .journal_select(statement, values)
+        .await
+        .map_err(|error| refuse(503, format!("the journal cannot be read: {error}")))?;
+    serde_json::from_str(&json).map_err(|error| refuse(500, format!("unexpected rows: {error}")))
+}
+
+/// The ids of the live document's rules (none when they cannot be read).
+async fn live_rule_ids<R: Runtime>(services: &Services<'_, R>) -> Vec<String> {
+    let store = services.runtime;
+    let Ok(Some(live)) = store_admin::pointer(store).await else {
+        return Vec::new();
+    };
+    let Ok(source) = store_admin::source(store, live.version).await else {
+        return Vec::new();
+    };
+    load(&source)
+        .map(|checked| {
+            checked
+                .rules
+                .rule_ids()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,272 @@
+// End to end: the admin API of the built worker in workerd — every route
+// authorised and not, bad input refused with a JSON error and nothing
+// written, publish conflicts, the same KV contents as the CLI writes, and
+// the CLI's --url against the running worker.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ADMIN_TOKEN, example, localStore, root, runCli, startWorker } from "./harness.mjs";
+
+const TARGET = "4921177777";
+const dialing = (number) => ({ numbers: { [TARGET]: [{ id: `dial-${number}`, then: { dial: { numbers: [number] } } }] } });
+const call = (from, to) => `from=${from}&to=${to}&direction=in&callId=a${Math.random().toString(16).slice(2)}`;
+const berlin = (local) => Date.parse(`${local}:00+01:00`);
+const SATURDAY_10 = berlin("2026-11-28T10:00");
+const JSON_TYPE = { "content-type": "application/json" };
+const bearer = (token = ADMIN_TOKEN) => ({ authorization: `Bearer ${token}` });
+
+/** Every key and value of a local store's ROUTES namespace, through wrangler. */
+function kvDump(dir) {
+  const wrangler = join(root, "node_modules", ".bin", "wrangler");
+  const run = (...args) => {
+    const result = spawnSync(wrangler, ["kv", ...args, "--binding", "ROUTES", "--local", "--persist-to", dir], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+  };
+  const keys = JSON.parse(run("key", "list")).map((entry) => entry.name).sort();
+  return Object.fromEntries(keys.map((key) => [key, run("key", "get", key, "--text")]));
+}
+
+describe("the admin API", () => {
+  let store;
+  let worker;
+  const api = (path, { method = "GET", body, headers = {}, token = ADMIN_TOKEN } = {}) =>
+    worker.request(`/admin/api/${path}`, {
+      method,
+      headers: { ...(body !== undefined ? JSON_TYPE : {}), ...(token ? bearer(token) : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const json = (reply) => JSON.parse(reply.body);
+  const push = (body, now) => worker.post(body, { headers: { "x-test-now": String(now) } });
+  before(async () => {
+    store = localStore();
+    store.migrateJournal();
+    worker = await startWorker({ store, fault: "clock", journal: true });
+  });
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
+
+  test("without the token no route exists (404), and a wrong token is no token", async () => {
+    const routes = [
+      ["GET", "status"], ["GET", "rules"], ["PUT", "rules"], ["GET", "rules/versions"], ["GET", "rules/1"],
+      ["POST", "rules/check"], ["POST", "rules/diff"], ["POST", "rules/rollback"], ["PUT", "kill"], ["DELETE", "kill"],
+      ["POST", "simulate"], ["GET", "calls"], ["GET", "calls/x"], ["GET", "hits"], ["GET", "nowhere"],
+    ];
+    for (const [method, path] of routes) {
+      for (const token of [null, "wrong-token-0123456789abcdef-0123456789"]) {
+        const reply = await api(path, { method, token, body: method === "GET" || method === "DELETE" ? undefined : dialing("4915790000001") });
+        assert.equal(reply.status, 404, `${method} ${path} with ${token}`);
+        assert.equal(reply.body, "not found\n");
+      }
+    }
+    assert.deepEqual(kvDump(store.dir), {}, "an unauthorised request wrote");
+  });
+
+  test("status says plainly that no rules are published", async () => {
+    const status = json(await api("status"));
+    assert.equal(status.rulesPublished, false);
+    assert.equal(status.liveVersion, 0);
+    assert.equal(status.live, null);
+    assert.equal(status.journal, true);
+    assert.ok(Array.isArray(status.configuration));
+    assert.equal((await api("rules")).status, 404);
+    assert.match(json(await api("rules")).error, /no rules published/);
+  });
+
+  test("bad input is a 4xx with a JSON error and writes nothing", async () => {
+    const cases = [
+      [await api("rules", { method: "PUT", body: { numbers: { [TARGET]: [{ then: { dial: { numbers: [] } } }] } } }), 422, /errors/],
+      [await api("rules", { method: "PUT", body: "{not json" }), 422, /error/],
+      [await api("rules", { method: "PUT", body: "{}", headers: { "content-type": "text/plain" } }), 415, /not application\/json/],
+      [await api("rules", { method: "PUT", body: "{}", headers: { "if-match": "seven" } }), 400, /If-Match "seven" is not a version|If-Match seven/],
+      [await api("rules", { method: "POST", body: "{}" }), 405, /use GET, PUT/],
+      [await api("nowhere"), 404, /no admin route nowhere/],
+      [await api("rules/rollback", { method: "POST", body: { back: 1 } }), 400, /unknown field `back`/],
+      [await api("rules/rollback", { method: "POST", body: {} }), 400, /nothing is published/],
+      [await api("kill", { method: "PUT", body: { dial: { numbers: [] } } }), 422, /kill/],
+      [await api("kill", { method: "PUT", body: { explode: {} } }), 422, /unknown variant/],
+      [await api("calls?limit=0"), 400, /limit takes 1 to 1000/],
+      [await api("hits?since=yesterday"), 400, /since takes 2026-11-30/],
+      [await api("rules/diff?against=live", { method: "POST", body: dialing("4915790000001") }), 404, /no rules published/],
+    ];
+    for (const [reply, status, said] of cases) {
+      assert.equal(reply.status, status, reply.body);
+      assert.match(reply.headers.get("content-type"), /^application\/json/);
+      assert.match(json(reply).error + JSON.stringify(json(reply).errors ?? ""), said);
+    }
+    const invalid = json(cases[0][0]);
+    assert.equal(invalid.errors[0].path, `numbers.${TARGET}[0].then.dial.numbers`);
+    assert.deepEqual(kvDump(store.dir), {}, "a refused request wrote");
+  });
+
+  test("publish, read back, conflict, check, diff, rollback — and every write is one admin line", async () => {
+    const first = await api("rules", { method: "PUT", body: dialing("4915790000001"), headers: { "if-match": '"0"', "x-rules-source": "first.json" } });
+    assert.equal(first.status, 200, first.body);
+    assert.deepEqual([json(first).version, json(first).numbers, json(first).shards], [1, 1, 1]);
+    assert.match((await push(call("492111234567", TARGET), SATURDAY_10)).body, /4915790000001/);
+
+    const live = await api("rules");
+    assert.equal(live.headers.get("etag"), '"1"');
+    assert.deepEqual(JSON.parse(live.body), dialing("4915790000001"));
+    const before = kvDump(store.dir);
+    const conflict = await api("rules", { method: "PUT", body: dialing("4915790000002"), headers: { "if-match": '"0"' } });
+    assert.equal(conflict.status, 409);
+    assert.deepEqual([json(conflict).expected, json(conflict).live], [0, 1]);
+    assert.deepEqual(kvDump(store.dir), before, "a conflicting publish wrote");
+    const second = await api("rules", { method: "PUT", body: dialing("4915790000002"), headers: { "if-match": '"1"' } });
+    assert.equal(json(second).version, 2, second.body);
+    assert.equal(json(second).previous, 1);
+
+    const versions = json(await api("rules/versions"));
+    assert.equal(versions.live, 2);
+    assert.deepEqual(versions.versions.map((entry) => [entry.version, entry.publishedBy]), [[2, "admin API (token)"], [1, "admin API (token)"]]);
+    assert.equal(versions.versions[1].source, "first.json");
+    assert.deepEqual(JSON.parse((await api("rules/1")).body), dialing("4915790000001"));
+    assert.equal((await api("rules/9")).status, 404);
+
+    const check = json(await api("rules/check", { method: "POST", body: { numbers: { [TARGET]: [{ then: { dail: {} } }] } } }));
+    assert.equal(check.complete, false);
+    assert.match(check.errors[0].message, /unknown variant `dail`/);
+    assert.deepEqual(json(await api("rules/check", { method: "POST", body: example("office") })), { errors: [], warnings: [], complete: true });
+
+    const diff = json(await api("rules/diff", { method: "POST", body: dialing("4915790000003") }));
+    assert.equal(diff.from, 2);
+    assert.deepEqual(diff.changes.find((change) => change.path.endsWith(".then.dial.numbers[0]")), {
+      op: "changed", path: `numbers.${TARGET}[0].then.dial.numbers[0]`, before: "4915790000002", after: "4915790000003",
+    });
+    assert.equal(json(await api("rules/diff?against=1", { method: "POST", body: dialing("4915790000001") })).changes.length, 0);
+
+    const rollback = json(await api("rules/rollback", { method: "POST", body: {} }));
+    assert.deepEqual([rollback.from, rollback.to.version], [2, 1]);
+    assert.match((await push(call("492111234567", TARGET), SATURDAY_10)).body, /4915790000001/);
+    assert.equal((await api("rules/rollback", { method: "POST", body: { to: 9 } })).status, 400);
+    assert.equal(json(await api("rules/rollback", { method: "POST", body: { to: 2 } })).to.version, 2);
+
+    const lines = await worker.logLines((line) => line.msg === "admin");
+    assert.deepEqual(lines.map((line) => [line.step, line.version, line.by]), [
+      ["publish", 1, "admin API (token)"], ["publish", 2, "admin API (token)"], ["rollback", 1, "admin API (token)"], ["rollback", 2, "admin API (token)"],
+    ]);
+    for (const line of worker.logs.filter((line) => line.includes('"msg":"admin",'))) {
+      assert.doesNotMatch(line, /4915790000|numbers/, "an admin line carries the document");
+    }
+    for (const line of worker.logs) assert.ok(!line.includes(ADMIN_TOKEN), "a log line carries the token");
+  });
+
+  test("the kill switch: set, answered by every push, refused when invalid, cleared", async () => {
+    const set = await api("kill", { method: "PUT", body: { dial: { numbers: ["4915799999999"] } } });
+    assert.equal(set.status, 200, set.body);
+    assert.match((await push(call("492111234567", TARGET), SATURDAY_10)).body, /<Dial><Number>4915799999999<\/Number><\/Dial>/);
+    assert.deepEqual(json(await api("status")).kill, { dial: { numbers: ["4915799999999"] } });
+    const off = await api("kill", { method: "DELETE" });
+    assert.equal(json(off).kill, null);
+    assert.match((await push(call("492111234567", TARGET), SATURDAY_10)).body, /4915790000002/);
+  });
+
+  test("simulate answers the XML the real push gets, byte for byte, at /admin/api/simulate and at /simulate", async () => {
+    await api("rules", { method: "PUT", body: example("office") });
+    const asked = { from: "492111234567", to: "4921100000", direction: "in", at: "2026-11-28T10:00" };
+    const real = (await push(`from=492111234567&to=4921100000&direction=in&callId=sim1`, SATURDAY_10)).body;
+    assert.match(real, /<Gather onData="http:\/\/router\.test\/\?menu=after-hours/);
+    for (const path of ["/admin/api/simulate", "/simulate"]) {
+      const reply = await worker.request(path, { method: "POST", headers: { ...JSON_TYPE, ...bearer() }, body: JSON.stringify(asked) });
+      assert.equal(reply.status, 200, reply.body);
+      assert.equal(JSON.parse(reply.body).xml, real, path);
+    }
+  });
+
+  test("calls, one call and hits come from the journal", async () => {
+    const now = SATURDAY_10;
+    await push(`from=492111234567&to=4921100000&direction=in&callId=J1`, now);
+    let calls;
+    for (let tries = 0; tries < 40; tries++) {
+      calls = json(await api("calls?since=2026-11-28&until=2026-11-29"));
+      if (calls.calls.some((entry) => entry.callId === "J1")) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(calls.calls.some((entry) => entry.callId === "J1"), JSON.stringify(calls));
+    const one = json(await api("calls/J1"));
+    assert.equal(one.legs[0].pushes[0].rule, "after-hours");
+    const hits = json(await api("hits?since=2026-11-28&until=2026-11-29"));
+    assert.ok(hits.hits.find((hit) => hit.rule === "after-hours").hits >= 1, JSON.stringify(hits));
+    assert.equal(hits.hits.find((hit) => hit.rule === "business-hours").neverMatched, true);
+  });
+});
+
+describe("the admin API and the CLI write the same KV contents", () => {
+  let byApi;
+  let byCli;
+  let worker;
+  before(async () => {
+    byApi = localStore();
+    byCli = localStore();
+    worker = await startWorker({ store: byApi, listen: true });
+  });
+  after(async () => {
+    await worker.dispose();
+    byApi.dispose();
+    byCli.dispose();
+  });
+
+  test("one document published each way", async () => {
+    const document = JSON.stringify(example("office"), null, 2);
+    const file = join(byCli.dir, "office.json");
+    writeFileSync(file, document);
+    assert.equal(byCli.cli("publish", file).status, 0);
+    const reply = await worker.request("/admin/api/rules", {
+      method: "PUT",
+      headers: { ...JSON_TYPE, ...bearer(), "x-rules-source": "office.json" },
+      body: document,
+    });
+    assert.equal(reply.status, 200, reply.body);
+    const normalise = (dump) => {
+      const index = JSON.parse(dump["rules:index"]);
+      for (const entry of index.versions) {
+        entry.publishedAt = "(time)";
+        entry.publishedBy = "(who)";
+      }
+      return { ...dump, "rules:index": index };
+    };
+    const api = normalise(kvDump(byApi.dir));
+    const cli = normalise(kvDump(byCli.dir));
+    assert.deepEqual(Object.keys(api), ["rules:index", "rules:live", "rules:v1:s0", "rules:v1:source:0"]);
+    assert.deepEqual(api, cli);
+  });
+
+  test("the CLI's --url runs every store command through the running worker", () => {
+    const env = { SIPGATE_ROUTER_TOKEN: ADMIN_TOKEN };
+    const url = worker.url.toString();
+    const cli = (...args) => runCli([...args, "--url", url], { env });
+    const file = join(byApi.dir, "dial.json");
+    writeFileSync(file, JSON.stringify(dialing("4915790000001")));
+    const published = cli("publish", file, "--if-match", "1", "--json");
+    assert.equal(published.status, 0, published.stderr);
+    assert.equal(JSON.parse(published.stdout).version, 2);
+    const conflict = cli("publish", file, "--if-match", "1");
+    assert.equal(conflict.status, 1);
+    assert.match(conflict.stderr, /version 2 is live, not 1/);
+    assert.match(cli("status").stdout, /live: version 2 .* by admin API \(token\) from dial\.json/);
+    assert.match(cli("versions").stdout, /^live\s+2 /m);
+    assert.equal(cli("diff", "1", "live").status, 1);
+    assert.equal(cli("diff", "live", file).status, 0);
+    assert.equal(cli("kill", "--dial", "4915790000008", "4915790000009").status, 0);
+    assert.deepEqual(JSON.parse(cli("status", "--json").stdout).kill, { dial: { numbers: ["4915790000008", "4915790000009"] } });
+    assert.equal(cli("kill", "--off").status, 0);
+    assert.match(cli("rollback").stdout, /from version 2 to version 1/);
+    const wrong = runCli(["status", "--url", url], { env: { SIPGATE_ROUTER_TOKEN: "wrong-token-0123456789abcdef-0123456789" } });
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /answered 404: the token is wrong/);
+    const missing = runCli(["status", "--url", url], { env: { SIPGATE_ROUTER_TOKEN: "" } });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /SIPGATE_ROUTER_TOKEN is not set/);
+    const down = runCli(["status", "--url", "http://127.0.0.1:9"], { env });
+    assert.equal(down.status, 3, down.stderr);
+  });
+});
