@@ -2,7 +2,6 @@
 //! switch), shards, the index of versions, and the plan of a publish —
 //! its writes in order, the pointer last.
 
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
