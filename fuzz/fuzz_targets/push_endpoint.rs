@@ -15,13 +15,24 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sipgate_router::http::{admit, serve, Config, RequestHead, Runtime, Services};
 use sipgate_router::journal::Entry;
-use sipgate_router::store::{plan_publish, Index, Kv, RulesCache, StoreError};
+use sipgate_router::journal::sql::Value as SqlValue;
+use sipgate_router::store::{plan_publish, Index, Kv, KvWrite, RulesCache, StoreError};
 
 struct Published(HashMap<String, String>);
 
 impl Kv for Published {
     async fn get(&self, key: &str, _cache_ttl: u32) -> Result<Option<String>, StoreError> {
         Ok(self.0.get(key).cloned())
+    }
+}
+
+/// The published office rules, read-only: an admin write is a store error.
+impl KvWrite for Published {
+    async fn put(&self, _key: &str, _value: &str) -> Result<(), StoreError> {
+        Err(StoreError("the fuzzed store is read-only".to_owned()))
+    }
+    async fn delete(&self, _key: &str) -> Result<(), StoreError> {
+        Err(StoreError("the fuzzed store is read-only".to_owned()))
     }
 }
 
@@ -38,6 +49,9 @@ impl Runtime for Published {
     async fn journal_linked(&self, _call_ids: &[String]) -> Result<Vec<Entry>, String> {
         Ok(Vec::new())
     }
+    async fn journal_select(&self, _statement: &str, _values: Vec<SqlValue>) -> Result<String, String> {
+        Ok("[]".to_owned())
+    }
 }
 
 fn office() -> &'static Published {
@@ -45,7 +59,7 @@ fn office() -> &'static Published {
     OFFICE.get_or_init(|| {
         let source = include_str!("../../examples/office.json");
         let spec = sipgate_router::rules::problem::parse_json(source).unwrap();
-        let plan = plan_publish(source, &spec, &Index::default(), None, "fuzz".into(), None);
+        let plan = plan_publish(source, &spec, &Index::default(), None, "fuzz".into(), None, None);
         Published(plan.writes.into_iter().chain([plan.pointer]).collect())
     })
 }
@@ -155,6 +169,7 @@ fuzz_target!(|input: Input| {
         authorization: input.authorization.as_ref().map(|_| authorization.as_str()),
         client_ip: input.client_ip.as_deref(),
         signature: input.signature.as_ref().map(|_| signature.as_str()),
+        ..RequestHead::default()
     };
     let reply = match admit(&head, &config) {
         Ok(endpoint) => {
