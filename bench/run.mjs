@@ -19,14 +19,14 @@
 // Loopback only; every run is bounded and stops by itself. Every worker routes
 // at the same pinned time (ROUTED_AT in bench/workers.mjs), whatever the hour.
 import { execFileSync } from "node:child_process";
-import { cpus, totalmem } from "node:os";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
 import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mjs";
 
-const STEPS = ["size", "core", "load", "cold", "kv", "journal"];
+const STEPS = ["size", "core", "load", "cold", "kv", "journal", "admin"];
 const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark suite, written to bench/RESULTS.md
 
   --smoke            every step once, briefly; checks the harness (npm test runs it); writes nothing
@@ -65,7 +65,7 @@ if (options.help) {
 ensureTools();
 buildCli();
 const { default: autocannon } = await import("autocannon");
-const { cpuNs, FORM, journalBinding, migrateJournal, MIX, post, publishedStore, ROUTED_AT, startWorker, threadCpuNs, useBaseline, withoutOrigin } =
+const { cpuNs, document, FORM, journalBinding, migrateJournal, MIX, post, publishedStore, ROUTED_AT, startWorker, threadCpuNs, useBaseline, withoutOrigin } =
   await import("./workers.mjs");
 
 const smoke = options.smoke;
@@ -286,6 +286,65 @@ migrateJournal(journalStore);
   for (const { worker } of workers) await worker.mf.dispose();
 }
 rmSync(journalStore, { recursive: true, force: true });
+}
+
+const ADMIN_NUMBERS = smoke ? 1_000 : 100_000;
+const STATUS_REQUESTS = smoke ? 5 : 50;
+step(`7. admin API: publishing ${fmt(ADMIN_NUMBERS, 0)} numbers through PUT /admin/api/rules, and GET status`);
+if (wanted("admin")) {
+  // A worker over an empty store publishes the document itself: what a CI
+  // job or the console makes it do. Its CPU is the workerd process's and
+  // the isolate thread's, around the one request.
+  const emptyStore = mkdtempSync(join(tmpdir(), "sipgate-router-bench-admin-"));
+  const token = "bench-admin-token-0123456789abcdef-0123";
+  const worker = await startWorker("rust", emptyStore, { vars: { ADMIN_TOKEN: token } });
+  const headers = { authorization: `Bearer ${token}` };
+  const body = JSON.stringify(document(ADMIN_NUMBERS));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // let startup settle
+  // Memory: the workerd process's peak resident size (VmHWM), before and
+  // after; local workerd does not enforce the 128 MB isolate limit.
+  const peakMiB = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, "utf8"))[1]) / 1024;
+  const peakBefore = peakMiB();
+  const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
+  const started = performance.now();
+  const reply = await fetch(`${worker.url}/admin/api/rules`, { method: "PUT", headers: { ...headers, "content-type": "application/json" }, body });
+  const answer = await reply.text();
+  const publishMs = performance.now() - started;
+  const [publishCpu, publishMain] = [cpuNs(worker.pid) - cpuBefore, threadCpuNs(worker.pid) - mainBefore];
+  const peakAfter = peakMiB();
+  if (reply.status !== 200) throw new Error(`PUT /admin/api/rules: ${reply.status} ${answer.slice(0, 300)}`);
+  const published = JSON.parse(answer);
+  if (published.numbers !== ADMIN_NUMBERS) throw new Error(`published ${published.numbers} numbers, not ${ADMIN_NUMBERS}`);
+  const hit = await post(worker.url, MIX[0]);
+  if (!MIX[0].answer.test(hit.text)) throw new Error(`after the API's publish the hit push got ${hit.text}`);
+  const statusMs = [];
+  const [statusCpuBefore, statusMainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
+  for (let n = 0; n < STATUS_REQUESTS; n++) {
+    const begun = performance.now();
+    const status = await fetch(`${worker.url}/admin/api/status`, { headers });
+    const json = await status.json();
+    statusMs.push(performance.now() - begun);
+    if (json.liveVersion !== 1) throw new Error(`status: ${JSON.stringify(json)}`);
+  }
+  const [statusCpu, statusMain] = [cpuNs(worker.pid) - statusCpuBefore, threadCpuNs(worker.pid) - statusMainBefore];
+  results.admin = {
+    numbers: ADMIN_NUMBERS,
+    bodyBytes: Buffer.byteLength(body),
+    shards: published.shards,
+    publishMs,
+    publishCpuMs: publishCpu / 1e6,
+    publishMainCpuMs: publishMain / 1e6,
+    peakMiBBefore: peakBefore,
+    peakMiBAfter: peakAfter,
+    statusP50Ms: median(statusMs),
+    statusCpuMs: statusCpu / STATUS_REQUESTS / 1e6,
+    statusMainCpuMs: statusMain / STATUS_REQUESTS / 1e6,
+  };
+  const row = results.admin;
+  console.log(`  publish: ${fmt(row.bodyBytes / 1048576, 1)} MiB document, ${fmt(row.shards, 0)} shards: ${fmt(row.publishMs, 0)} ms wall, ${fmt(row.publishCpuMs, 0)} ms CPU (workerd), ${fmt(row.publishMainCpuMs, 0)} ms on its main thread; workerd's peak resident memory ${fmt(row.peakMiBBefore, 0)} → ${fmt(row.peakMiBAfter, 0)} MiB`);
+  console.log(`  GET status: p50 ${fmt(row.statusP50Ms, 2)} ms wall, ${fmt(row.statusMainCpuMs, 2)} ms on the main thread per request (${STATUS_REQUESTS} requests)`);
+  await worker.mf.dispose();
+  rmSync(emptyStore, { recursive: true, force: true });
 }
 
 if (options.only) {

@@ -78,7 +78,7 @@ mod benchmarks {
         SHARDS[slot].get_or_init(|| {
             let spec: serde_json::Value =
                 sipgate_router::rules::problem::parse_json(&document(numbers)).unwrap();
-            let parts = split(&spec);
+            let parts = split(spec);
             let number = "49210000007";
             let part = parts
                 .into_iter()

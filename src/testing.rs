@@ -193,7 +193,7 @@ pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> crate::store::Pu
         .map(|json| Pointer::parse(json).unwrap());
     let plan = plan_publish(
         source,
-        &spec,
+        spec,
         &index,
         current.as_ref(),
         at.to_owned(),

@@ -34,7 +34,7 @@ fn published_as(document: &str, version: u64) -> Vec<(String, String)> {
     };
     let plan = store::plan_publish(
         document,
-        &spec,
+        spec,
         &store::Index::default(),
         Some(&current),
         "t".into(),

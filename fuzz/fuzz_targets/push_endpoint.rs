@@ -59,7 +59,7 @@ fn office() -> &'static Published {
     OFFICE.get_or_init(|| {
         let source = include_str!("../../examples/office.json");
         let spec = sipgate_router::rules::problem::parse_json(source).unwrap();
-        let plan = plan_publish(source, &spec, &Index::default(), None, "fuzz".into(), None, None);
+        let plan = plan_publish(source, spec, &Index::default(), None, "fuzz".into(), None, None);
         Published(plan.writes.into_iter().chain([plan.pointer]).collect())
     })
 }

@@ -31,7 +31,7 @@ pub(super) fn published() -> MemoryKv {
     let spec = parse_json(OFFICE).unwrap();
     let plan = plan_publish(
         OFFICE,
-        &spec,
+        spec,
         &Index::default(),
         None,
         "t".into(),

@@ -24,7 +24,7 @@ fn publish(kv: &MemoryKv, document: &str) {
         .map(|json| crate::store::Pointer::parse(json).unwrap());
     let plan = plan_publish(
         document,
-        &spec,
+        spec,
         &Index::default(),
         current.as_ref(),
         "t".into(),

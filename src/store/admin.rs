@@ -221,8 +221,13 @@ pub async fn publish<S: KvWrite>(
     publication: Publication<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Published, AdminError> {
-    let checked =
-        load(publication.source).map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
+    // The compiled rules are only a check here: dropped before the
+    // document is parsed again to be split (the wasm's memory is the peak).
+    let (warnings, numbers) = {
+        let checked = load(publication.source)
+            .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
+        (checked.warnings, checked.rules.numbers.len())
+    };
     let document: serde_json::Value = parse_json(publication.source)
         .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
     let current = pointer(store).await?;
@@ -234,7 +239,7 @@ pub async fn publish<S: KvWrite>(
     }
     let plan = plan_publish(
         publication.source,
-        &document,
+        document,
         &index(store).await?,
         current.as_ref(),
         publication.at,
@@ -257,13 +262,13 @@ pub async fn publish<S: KvWrite>(
     store.delete_many(&plan.deletes).await?;
     Ok(Published {
         version: plan.version,
-        numbers: checked.rules.numbers.len(),
+        numbers,
         shards: plan.pointer_shards(),
         previous: current
             .map(|pointer| pointer.version)
             .filter(|version| *version > 0),
         removed_keys: plan.deletes.len(),
-        warnings: checked.warnings,
+        warnings,
     })
 }
 
