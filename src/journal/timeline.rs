@@ -71,7 +71,7 @@ impl Expansion {
 }
 
 /// The legs of a call, first leg first, each with its pushes in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeline {
     /// The call id asked about.
@@ -79,7 +79,7 @@ pub struct Timeline {
     pub legs: Vec<LegTimeline>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LegTimeline {
     pub call_id: String,

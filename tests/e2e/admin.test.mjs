@@ -47,7 +47,7 @@ describe("the admin API", () => {
   before(async () => {
     store = localStore();
     store.migrateJournal();
-    worker = await startWorker({ store, fault: "clock", journal: true });
+    worker = await startWorker({ store, fault: "clock", journal: true, listen: true });
   });
   after(async () => {
     await worker.dispose();
@@ -197,6 +197,18 @@ describe("the admin API", () => {
     const hits = json(await api("hits?since=2026-11-28&until=2026-11-29"));
     assert.ok(hits.hits.find((hit) => hit.rule === "after-hours").hits >= 1, JSON.stringify(hits));
     assert.equal(hits.hits.find((hit) => hit.rule === "business-hours").neverMatched, true);
+
+    // The CLI's journal commands through the same routes (--url).
+    const cli = (...args) => runCli([...args, "--url", worker.url.toString()], { env: { SIPGATE_ROUTER_TOKEN: ADMIN_TOKEN } });
+    const listed = cli("calls", "--since", "2026-11-28", "--until", "2026-11-29", "--json");
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(JSON.parse(listed.stdout).some((entry) => entry.callId === "J1"));
+    assert.match(cli("calls", "--since", "2026-11-28", "--until", "2026-11-29").stdout, /J1 .* after-hours/);
+    const timeline = cli("call", "J1");
+    assert.equal(timeline.status, 0, timeline.stderr);
+    assert.match(timeline.stdout, /leg J1/);
+    assert.equal(cli("call", "nobody").status, 1);
+    assert.match(cli("hits", "--since", "2026-11-28", "--until", "2026-11-29").stdout, /after-hours\s+[1-9]/);
   });
 });
 

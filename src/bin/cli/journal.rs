@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use sipgate_router::journal::sql::{self, Value};
 use sipgate_router::journal::timeline::{
-    hits as rule_hits, utc_text, Expansion, HitsTable, RuleCount,
+    hits as rule_hits, utc_text, Expansion, Hit, HitsTable, RuleCount,
 };
 use sipgate_router::journal::Entry;
 use sipgate_router::rules::load;
@@ -24,6 +24,7 @@ use sipgate_router::time::calendar::{Date, LocalDateTime};
 
 use super::now_seconds;
 use super::output::{Failure, Output};
+use super::place::Place;
 use super::wrangler::{block_on, Wrangler};
 
 const DAY_MS: i64 = 86_400_000;
@@ -67,20 +68,40 @@ pub fn period(since: Option<&str>, until: Option<&str>) -> Result<(i64, i64), Fa
     Ok((since, until))
 }
 
+/// What the worker's admin API answered under `key`, as `T`.
+fn answered<T: serde::de::DeserializeOwned>(
+    json: serde_json::Value,
+    key: &str,
+) -> Result<T, Failure> {
+    serde_json::from_value(json.get(key).cloned().unwrap_or_default())
+        .map_err(|error| Failure::Failed(format!("unexpected answer: {error}")))
+}
+
 pub fn calls(
-    d1: &Wrangler,
+    place: &Place,
     number: Option<String>,
     (since, until): (i64, i64),
     limit: u32,
     out: &Output,
 ) -> Result<ExitCode, Failure> {
-    let mut values = vec![
-        Value::Integer(since),
-        Value::Integer(until),
-        Value::Integer(i64::from(limit)),
-    ];
-    values.extend(number.clone().map(Value::Text));
-    let calls: Vec<Entry> = query(d1, &sql::select_calls(number.is_some()), &values)?;
+    let calls: Vec<Entry> = match place {
+        Place::Kv(d1) => {
+            let mut values = vec![
+                Value::Integer(since),
+                Value::Integer(until),
+                Value::Integer(i64::from(limit)),
+            ];
+            values.extend(number.clone().map(Value::Text));
+            query(d1, &sql::select_calls(number.is_some()), &values)?
+        }
+        Place::Api(api) => {
+            let mut path = format!("calls?since={since}&until={until}&limit={limit}");
+            if let Some(number) = &number {
+                path += &format!("&number={}", percent_encode(number));
+            }
+            answered(api.get_json(&path)?, "calls")?
+        }
+    };
     if out.json {
         out.json_pretty(&calls);
         return Ok(ExitCode::SUCCESS);
@@ -90,7 +111,7 @@ pub fn calls(
             "no calls from {} to {} in {}",
             utc_text(since),
             utc_text(until),
-            d1.describe_journal()
+            place.describe_journal()
         );
     }
     for call in &calls {
@@ -112,17 +133,30 @@ pub fn calls(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn call(d1: &Wrangler, call_id: &str, out: &Output) -> Result<ExitCode, Failure> {
-    let mut expansion = Expansion::new(call_id);
-    while let Some(call_ids) = expansion.next_query() {
-        let values: Vec<Value> = call_ids.into_iter().map(Value::Text).collect();
-        expansion.add(query(d1, &sql::select_linked(values.len()), &values)?);
-    }
-    let timeline = expansion.finish(call_id);
+pub fn call(place: &Place, call_id: &str, out: &Output) -> Result<ExitCode, Failure> {
+    let timeline = match place {
+        Place::Kv(d1) => {
+            let mut expansion = Expansion::new(call_id);
+            while let Some(call_ids) = expansion.next_query() {
+                let values: Vec<Value> = call_ids.into_iter().map(Value::Text).collect();
+                expansion.add(query(d1, &sql::select_linked(values.len()), &values)?);
+            }
+            expansion.finish(call_id)
+        }
+        Place::Api(api) => match api.get_json(&format!("calls/{}", percent_encode(call_id))) {
+            Ok(json) => serde_json::from_value(json)
+                .map_err(|error| Failure::Failed(format!("unexpected answer: {error}")))?,
+            // The worker says 404 when nothing is recorded: the same as an empty timeline.
+            Err(Failure::Failed(message)) if message.contains("no pushes recorded") => {
+                sipgate_router::journal::timeline::Timeline::new(call_id, Vec::new())
+            }
+            Err(other) => return Err(other),
+        },
+    };
     if timeline.is_empty() {
         return Err(Failure::Failed(format!(
             "no pushes recorded for call {call_id} in {}",
-            d1.describe_journal()
+            place.describe_journal()
         )));
     }
     if out.json {
@@ -133,18 +167,39 @@ pub fn call(d1: &Wrangler, call_id: &str, out: &Output) -> Result<ExitCode, Fail
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn hits(
-    store: &Wrangler,
-    (since, until): (i64, i64),
-    out: &Output,
-) -> Result<ExitCode, Failure> {
-    let counted: Vec<RuleCount> = query(
-        store,
-        sql::HITS,
-        &[Value::Integer(since), Value::Integer(until)],
-    )?;
-    let live_rules = live_rule_ids(store)?;
-    let rows = rule_hits(&live_rules, &counted);
+pub fn hits(place: &Place, (since, until): (i64, i64), out: &Output) -> Result<ExitCode, Failure> {
+    let rows = match place {
+        Place::Kv(store) => {
+            let counted: Vec<RuleCount> = query(
+                store,
+                sql::HITS,
+                &[Value::Integer(since), Value::Integer(until)],
+            )?;
+            rule_hits(&live_rule_ids(store)?, &counted)
+        }
+        Place::Api(api) => {
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Row {
+                rule: String,
+                hits: u64,
+                last_at_ms: Option<i64>,
+                in_live_rules: bool,
+            }
+            let rows: Vec<Row> = answered(
+                api.get_json(&format!("hits?since={since}&until={until}"))?,
+                "hits",
+            )?;
+            rows.into_iter()
+                .map(|row| Hit {
+                    rule: row.rule,
+                    hits: row.hits,
+                    last_at_ms: row.last_at_ms,
+                    retired: !row.in_live_rules,
+                })
+                .collect()
+        }
+    };
     if out.json {
         let json: Vec<serde_json::Value> = rows
             .iter()
@@ -178,4 +233,17 @@ fn live_rule_ids(kv: &Wrangler) -> Result<Vec<String>, Failure> {
         .into_iter()
         .map(str::to_owned)
         .collect())
+}
+
+/// `text` for a query string or a path segment: everything but
+/// unreserved characters percent-encoded.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }

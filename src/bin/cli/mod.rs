@@ -117,10 +117,10 @@ enum Command {
         #[arg(long, value_name = "T")]
         until: Option<String>,
         /// At most this many calls
-        #[arg(long, value_name = "N", default_value_t = 50)]
+        #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
         #[command(flatten)]
-        place: KvPlaceArgs,
+        place: PlaceArgs,
         #[command(flatten)]
         output: JsonFlag,
     },
@@ -129,7 +129,7 @@ enum Command {
         /// The call's id as sipgate sends it (callId)
         call_id: String,
         #[command(flatten)]
-        place: KvPlaceArgs,
+        place: PlaceArgs,
         #[command(flatten)]
         output: JsonFlag,
     },
@@ -142,7 +142,7 @@ enum Command {
         #[arg(long, value_name = "T")]
         until: Option<String>,
         #[command(flatten)]
-        place: KvPlaceArgs,
+        place: PlaceArgs,
         #[command(flatten)]
         output: JsonFlag,
     },
@@ -168,7 +168,7 @@ struct PlaceArgs {
     token_env: Option<String>,
 }
 
-/// Where a journal command reads (wrangler only).
+/// Where wrangler reads and writes.
 #[derive(Debug, Args, Clone)]
 struct KvPlaceArgs {
     /// The production namespace and database, through wrangler (needs `wrangler login`)
@@ -301,20 +301,20 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
             place,
             ..
         } => journal::calls(
-            &place.open()?,
+            &place.open(out)?,
             number,
             journal::period(since.as_deref(), until.as_deref())?,
             limit,
             out,
         ),
-        Command::Call { call_id, place, .. } => journal::call(&place.open()?, &call_id, out),
+        Command::Call { call_id, place, .. } => journal::call(&place.open(out)?, &call_id, out),
         Command::Hits {
             since,
             until,
             place,
             ..
         } => journal::hits(
-            &place.open()?,
+            &place.open(out)?,
             journal::period(since.as_deref(), until.as_deref())?,
             out,
         ),

@@ -52,6 +52,13 @@ impl Place {
         }
     }
 
+    pub fn describe_journal(&self) -> String {
+        match self {
+            Place::Kv(kv) => kv.describe_journal(),
+            Place::Api(api) => format!("the journal of {}", api.describe()),
+        }
+    }
+
     pub fn status(&self, out: &Output) -> Result<ExitCode, Failure> {
         let status = match self {
             Place::Kv(kv) => serde_json::to_value(block_on(admin::status(kv))?)
