@@ -4,12 +4,13 @@
 // the real binary against a local store (through wrangler) that holds two
 // published versions, so an act would show in it.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { example, localStore, root, runCli } from "./harness.mjs";
+import { example, localStore, root, runCli, startWorker } from "./harness.mjs";
 
 const TARGET = "4921177777";
 const dialing = (number) => ({ numbers: { [TARGET]: [{ id: `dial-${number}`, then: { dial: { numbers: [number] } } }] } });
@@ -156,6 +157,38 @@ describe("sipgate-rules", () => {
       assert.match(outside.stderr, /is not inside the sipgate-router project .*use --url/);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  test("publishing while the worker serves pushes from the same store never fails (SQLITE_BUSY)", async () => {
+    // As with `npm start` running: workerd reads the store the CLI writes.
+    const worker = await startWorker({ store });
+    let serving = true;
+    const pushes = (async () => {
+      let count = 0;
+      while (serving) {
+        const reply = await worker.post(`from=492111234567&to=${TARGET}&direction=in`);
+        assert.equal(reply.status, 200);
+        count++;
+      }
+      return count;
+    })();
+    try {
+      for (let n = 0; n < 5; n++) {
+        const file = join(store.dir, `busy-${n}.json`);
+        writeFileSync(file, JSON.stringify(dialing(`49157900001${n}0`)));
+        // Not spawnSync: the pushes must go on while the CLI writes.
+        const published = await new Promise((resolve) => {
+          execFile(join(root, "target", "debug", "sipgate-rules"), ["publish", file, "--persist-to", store.dir], { cwd: root }, (error, stdout, stderr) =>
+            resolve({ status: error ? error.code : 0, stderr }),
+          );
+        });
+        assert.equal(published.status, 0, published.stderr);
+      }
+    } finally {
+      serving = false;
+      assert.ok((await pushes) > 0);
+      await worker.dispose();
     }
   });
 
