@@ -34,9 +34,12 @@ const wasmFeatures = [
  * check, diff, status, calls, hits in the worker): +42.9 KiB gzip
  * (198.9 → 241.8), the largest single item the admin responder itself. The
  * push path pays it in cold-start parse time; serving the admin API from a
- * second worker would take it back out of the push worker.
+ * second worker would take it back out of the push worker. Raised to
+ * 250 KiB by Cloudflare Access sign-in (JWT claims, a JWK turned into DER,
+ * the keys fetched and cached): +7.3 KiB (249.4 KiB), after reading the
+ * token and the keys as JSON values rather than derived structs (-4.6 KiB).
  */
-export const SIZE_BUDGET = { wasmGzip: 243 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 250 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

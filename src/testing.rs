@@ -19,6 +19,8 @@ pub struct MemoryKv {
     pub reads: RefCell<Vec<String>>,
     /// The journal's pushes, as `journal_linked` finds them.
     pub journal: RefCell<Vec<Entry>>,
+    /// What `access_keys` answers (a JWKS document); `None`: an error.
+    pub access_keys: RefCell<Option<String>>,
     /// The clock after the decision (`now_ms`); 0 leaves it unset.
     pub clock_ms: std::cell::Cell<i64>,
 }
@@ -100,6 +102,13 @@ impl Runtime for MemoryKv {
 
     fn now_ms(&self) -> i64 {
         self.clock_ms.get()
+    }
+
+    async fn access_keys(&self, _url: &str, _refresh: bool) -> Result<String, String> {
+        self.access_keys
+            .borrow()
+            .clone()
+            .ok_or_else(|| "no keys in memory".to_owned())
     }
 
     async fn journal_select(

@@ -49,6 +49,9 @@ impl Runtime for Published {
     async fn journal_linked(&self, _call_ids: &[String]) -> Result<Vec<Entry>, String> {
         Ok(Vec::new())
     }
+    async fn access_keys(&self, _url: &str, _refresh: bool) -> Result<String, String> {
+        Err("no Access keys in the fuzzed runtime".to_owned())
+    }
     async fn journal_select(&self, _statement: &str, _values: Vec<SqlValue>) -> Result<String, String> {
         Ok("[]".to_owned())
     }

@@ -37,7 +37,16 @@ thread_local! {
     /// vars and secrets do not change within an isolate, and reading them
     /// is a dozen calls into JavaScript per request.
     static CONFIG: RefCell<Option<(JsValue, Rc<Config>)>> = const { RefCell::new(None) };
+    /// Cloudflare Access's signing keys: (URL, JWKS, fetched at ms).
+    static ACCESS_KEYS: RefCell<Option<(String, String, f64)>> = const { RefCell::new(None) };
 }
+
+/// How long the Access keys are trusted, and how soon a token with an
+/// unknown `kid` may fetch them again (Access rotates its keys every six
+/// weeks, announcing the next key in advance).
+const ACCESS_KEYS_TTL_MS: f64 = 3_600_000.0;
+const ACCESS_KEYS_REFRESH_MS: f64 = 60_000.0;
+const ACCESS_KEYS_TIMEOUT_MS: u32 = 5_000;
 
 /// Forgets the isolate's rules (cache and last-known-good), as a fresh
 /// isolate has none. For tests, which share one isolate.
@@ -116,6 +125,7 @@ async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
     let signature = header(&headers, "x-sipgate-signature");
     let if_match = header(&headers, "if-match");
     let rules_source = header(&headers, "x-rules-source");
+    let access_assertion = header(&headers, "cf-access-jwt-assertion");
     let method = req.method();
     let url = req.url();
     let head = RequestHead {
@@ -128,16 +138,11 @@ async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
         signature: signature.as_deref(),
         if_match: if_match.as_deref(),
         rules_source: rules_source.as_deref(),
+        access_assertion: access_assertion.as_deref(),
     };
-    let endpoint = match http::admit(&head, &config) {
+    let mut endpoint = match http::admit(&head, &config) {
         Ok(endpoint) => endpoint,
         Err(refusal) => return (*refusal, Refused::BeforeBody),
-    };
-    let max_bytes = endpoint.max_body_bytes();
-    let body = match read_body(req, head.content_length.is_some(), max_bytes).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => return (http::body_too_large(max_bytes), Refused::No),
-        Err(BodyError::Unreadable(reason)) => return (http::unreadable_body(&reason), Refused::No),
     };
     let runtime = Edge {
         kv: KvRules::new(env),
@@ -151,6 +156,15 @@ async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
         cache,
         now_ms: js_sys::Date::now() as i64,
         config: &config,
+    };
+    if let Err(refusal) = http::authorize(&mut endpoint, &services).await {
+        return (*refusal, Refused::BeforeBody);
+    }
+    let max_bytes = endpoint.max_body_bytes();
+    let body = match read_body(req, head.content_length.is_some(), max_bytes).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return (http::body_too_large(max_bytes), Refused::No),
+        Err(BodyError::Unreadable(reason)) => return (http::unreadable_body(&reason), Refused::No),
     };
     (http::serve(&endpoint, &body, &services).await, Refused::No)
 }
@@ -301,6 +315,27 @@ impl Runtime for Edge<'_> {
 
     async fn journal_linked(&self, call_ids: &[String]) -> Result<Vec<Entry>, String> {
         journal::linked(&journal::database(self.env)?, call_ids).await
+    }
+
+    async fn access_keys(&self, url: &str, refresh: bool) -> Result<String, String> {
+        let now = js_sys::Date::now();
+        let cached = ACCESS_KEYS.with(|slot| {
+            slot.borrow().as_ref().and_then(|(cached_url, keys, at)| {
+                let age = now - at;
+                let fresh = if refresh {
+                    age < ACCESS_KEYS_REFRESH_MS
+                } else {
+                    age < ACCESS_KEYS_TTL_MS
+                };
+                (cached_url == url && fresh).then(|| keys.clone())
+            })
+        });
+        if let Some(keys) = cached {
+            return Ok(keys);
+        }
+        let keys = web::get_text(url, ACCESS_KEYS_TIMEOUT_MS).await?;
+        ACCESS_KEYS.with(|slot| *slot.borrow_mut() = Some((url.to_owned(), keys.clone(), now)));
+        Ok(keys)
     }
 
     async fn journal_select(

@@ -152,6 +152,32 @@ pub(super) async fn post(
     }
 }
 
+/// One GET of `url` within `timeout_ms`: its body when it answered 200.
+pub(super) async fn get_text(url: &str, timeout_ms: u32) -> Result<String, String> {
+    let controller = AbortController::new().map_err(describe)?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(Some(&controller.signal()));
+    let request = global().fetch_with_str_and_init(url, &init);
+    let fetching = async move {
+        let answered = settle(Ok(request)).await?;
+        let response: Response = answered.unchecked_into();
+        if response.status() != 200 {
+            return Err(format!("it answered {}", response.status()));
+        }
+        let text = settle(response.text()).await?;
+        Ok(text.as_string().unwrap_or_default())
+    };
+    match select(Box::pin(fetching), Box::pin(sleep(timeout_ms))).await {
+        Either::Left((result, _)) => result,
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(format!("no answer within {timeout_ms} ms"))
+        }
+    }
+}
+
 /// A `setTimeout` promise, cleared when the sleep is dropped (the KV read
 /// won the race), so no timer outlives the request. Untyped on purpose:
 /// `setTimeout` returns a number in workerd but an object under node (where

@@ -26,7 +26,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Reply, RequestHead, Runtime, Services};
+use super::{Reply, Runtime, Services};
 use crate::journal::sql::{self, Value};
 use crate::journal::timeline::{hits as rule_hits, RuleCount};
 use crate::journal::Entry;
@@ -38,6 +38,7 @@ use crate::rules::problem::{parse_json, DocumentError, Problem};
 use crate::rules::spec::ActionSpec;
 use crate::store::admin::{self as store_admin, AdminError, Publication};
 use crate::time::calendar::{Date, LocalDateTime};
+use crate::trust::jwt::{self, JwtError};
 
 /// Where the admin API lives.
 pub const PREFIX: &str = "/admin/api/";
@@ -90,9 +91,24 @@ impl Period {
     }
 }
 
+/// Who the index and the `admin` line name for a request with the token.
+pub const TOKEN_IDENTITY: &str = "admin API (token)";
+
+/// How an admin request signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// `Authorization: Bearer $ADMIN_TOKEN` (checked on admission).
+    Token,
+    /// A `Cf-Access-Jwt-Assertion`, still to be checked ([`sign_in`]).
+    Access(String),
+    /// An Access token that was checked.
+    Checked,
+}
+
 /// An admitted admin request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminRequest {
+    pub sign_in: SignIn,
     pub route: Route,
     /// Where sipgate posts pushes: simulated answers carry it (with the
     /// basic-auth password redacted).
@@ -290,9 +306,63 @@ impl Query {
     }
 }
 
-/// Who is asking, as the index and the log name them.
-pub fn who(_head: &RequestHead<'_>) -> String {
-    "admin API (token)".to_owned()
+/// What every admin path answers to a request that is not signed in.
+pub fn not_found() -> Reply {
+    Reply::refuse(404, "not found".to_owned())
+}
+
+/// Checks a Cloudflare Access token: its claims, then its RS256 signature
+/// with the team's key of its `kid` (the keys are fetched once and cached
+/// by the runtime; fetched again once when a token names a key not among
+/// them, as after a rotation). The identity becomes `by`.
+pub async fn sign_in<R: Runtime>(
+    request: &mut AdminRequest,
+    services: &Services<'_, R>,
+) -> Result<(), Reply> {
+    let SignIn::Access(assertion) = &request.sign_in else {
+        return Ok(());
+    };
+    let Some(policy) = &services.config.access_sign_in else {
+        return Err(not_found());
+    };
+    let denied = |reason: String| {
+        let mut reply = not_found();
+        reply.log.msg = "access_denied";
+        reply.log.error = Some(clip(&reason));
+        reply
+    };
+    let token = jwt::read(assertion, policy, services.now_ms.div_euclid(1000))
+        .map_err(|error| denied(error.to_string()))?;
+    let url = policy.certs_url();
+    let mut key = None;
+    for refresh in [false, true] {
+        let keys = services
+            .runtime
+            .access_keys(&url, refresh)
+            .await
+            .map_err(|error| {
+                denied(format!(
+                    "the team's keys cannot be read from {url}: {error}"
+                ))
+            })?;
+        key = jwt::key(&keys, &token.kid);
+        if key.is_some() {
+            break;
+        }
+    }
+    let key = key.ok_or_else(|| denied(JwtError::UnknownKey.to_string()))?;
+    match services
+        .runtime
+        .verify(&key, token.signed.as_bytes(), &token.signature)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Err(denied(JwtError::Signature.to_string())),
+        Err(problem) => return Err(denied(format!("the team's key cannot be used: {problem}"))),
+    }
+    request.by = token.identity;
+    request.sign_in = SignIn::Checked;
+    Ok(())
 }
 
 fn ok(body: serde_json::Value, msg: &'static str) -> Reply {

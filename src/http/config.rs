@@ -13,6 +13,7 @@
 //! | `SIGNATURE_CHECK`, `SIPGATE_PUBLIC_KEY`, `BASIC_AUTH_USER`, `BASIC_AUTH_PASSWORD`, `ALLOWED_SOURCES` | see [`crate::trust::access`] | | error: every push refused (403) |
 //! | `PUBLIC_URL` | var, `https://host/path` | the request's URL | error: every push refused (403) |
 //! | `ADMIN_TOKEN` | secret, ≥ 32 characters | off | error: admin endpoints off (404) |
+//! | `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD` | both or neither | off | error: Access sign-in off |
 //! | `RULES_CACHE_SECONDS` | var, whole seconds, 0 to 3600 | 10 | warning: the default |
 //! | `KV_BUDGET_MS` | var, whole ms, 1 to 9000 | 1000 | warning: the default |
 //! | `JOURNAL_*`, `FORWARD_*` | see [`crate::journal`] | | warning |
@@ -22,9 +23,12 @@ use crate::log::Level;
 use crate::protocol::url::SelfUrl;
 use crate::setting;
 use crate::trust::access::{Access, AdminToken, Settings};
+use crate::trust::jwt::AccessPolicy;
 
 /// Secret enabling the admin endpoints for requests that bear it.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+pub const ACCESS_TEAM_DOMAIN: &str = "ACCESS_TEAM_DOMAIN";
+pub const ACCESS_AUD: &str = "ACCESS_AUD";
 /// Var: the router's public URL, which every callback and menu URL is built from.
 pub const PUBLIC_URL: &str = "PUBLIC_URL";
 /// Var: seconds an isolate trusts its copy of the live pointer.
@@ -42,8 +46,11 @@ const MAX_KV_BUDGET_MS: u32 = 9000;
 /// Settings from the worker's vars and secrets.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// `ADMIN_TOKEN`: enables `/simulate` and `/calls/…` for requests bearing it.
+    /// `ADMIN_TOKEN`: enables the admin API for requests bearing it.
     pub admin_token: Option<AdminToken>,
+    /// `ACCESS_TEAM_DOMAIN` + `ACCESS_AUD`: enables the admin API for
+    /// requests bearing a valid Cloudflare Access token.
+    pub access_sign_in: Option<AccessPolicy>,
     /// `PUBLIC_URL`: where sipgate reaches the router. When set, callback
     /// and menu URLs are built from it, whatever the request's `Host` says.
     pub public_url: Option<SelfUrl>,
@@ -118,8 +125,17 @@ impl Config {
                 problems.push(Problem::error(problem));
                 None
             });
+        let access_sign_in = AccessPolicy::parse(
+            lookup(ACCESS_TEAM_DOMAIN).as_deref(),
+            lookup(ACCESS_AUD).as_deref(),
+        )
+        .unwrap_or_else(|problem| {
+            problems.push(Problem::error(problem));
+            None
+        });
         Config {
             admin_token,
+            access_sign_in,
             public_url,
             cache_ms: cache_seconds * 1000,
             kv_budget_ms,

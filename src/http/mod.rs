@@ -67,6 +67,8 @@ pub struct RequestHead<'a> {
     pub if_match: Option<&'a str>,
     /// `X-Rules-Source` (admin API: where a published document came from).
     pub rules_source: Option<&'a str>,
+    /// `Cf-Access-Jwt-Assertion` (admin API: a Cloudflare Access sign-in).
+    pub access_assertion: Option<&'a str>,
 }
 
 /// What a request is for, once admitted.
@@ -177,11 +179,17 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
             .filter(|route| route.starts_with("calls/")),
     };
     if let Some(route) = admin_path {
-        if !admin_authorized(head, config) {
-            // Without the token the admin endpoints do not exist, to anyone.
-            return Err(Box::new(Reply::refuse(404, "not found".to_owned())));
-        }
-        return admit_admin(head, config, route, &query, request_base);
+        let sign_in = if admin_authorized(head, config) {
+            admin::SignIn::Token
+        } else {
+            match (&config.access_sign_in, head.access_assertion) {
+                // Checked before the body is read (see [`authorize`]).
+                (Some(_), Some(assertion)) => admin::SignIn::Access(assertion.to_owned()),
+                // Without the token the admin endpoints do not exist, to anyone.
+                _ => return Err(Box::new(admin::not_found())),
+            }
+        };
+        return admit_admin(head, config, route, &query, request_base, sign_in);
     }
     // Where sipgate reaches the router: PUBLIC_URL when set, whatever the
     // request's Host header says.
@@ -198,13 +206,15 @@ fn admit_admin(
     route: &str,
     query: &str,
     request_base: SelfUrl,
+    sign_in: admin::SignIn,
 ) -> Result<Endpoint, Box<Reply>> {
     let request = admin::AdminRequest {
+        sign_in,
         route: admin::route(head.method, route, query)?,
         base: push_url(head.url, request_base, config),
         if_match: admin::if_match(head.if_match)?,
         source_name: head.rules_source.map(clip),
-        by: admin::who(head),
+        by: admin::TOKEN_IDENTITY.to_owned(),
     };
     if let Some(media_type) = request.body_type() {
         check_body_head(head, media_type, admin::MAX_ADMIN_BODY_BYTES).map_err(|reply| {
@@ -382,6 +392,19 @@ fn check_media_type(content_type: Option<&str>, wanted: &str) -> Result<(), Stri
         }
     }
     Ok(())
+}
+
+/// Completes an admin request's sign-in, before its body is read: a
+/// Cloudflare Access token is checked against the team's keys (404 when it
+/// fails, as without any). Everything else passes as admitted.
+pub async fn authorize<R: Runtime>(
+    endpoint: &mut Endpoint,
+    services: &Services<'_, R>,
+) -> Result<(), Box<Reply>> {
+    match endpoint {
+        Endpoint::Admin(request) => admin::sign_in(request, services).await.map_err(Box::new),
+        Endpoint::Push { .. } => Ok(()),
+    }
 }
 
 /// Answers an admitted request whose body has been read.

@@ -24,6 +24,10 @@ pub trait Runtime: KvWrite {
     /// The rows of one of the journal's `SELECT`s ([`crate::journal::sql`]),
     /// as a JSON array.
     async fn journal_select(&self, statement: &str, values: Vec<Value>) -> Result<String, String>;
+    /// The JSON Web Key Set at `url` (Cloudflare Access's signing keys),
+    /// cached in the isolate; `refresh` asks for a fresh copy (at most once
+    /// a minute), for a key the cached set does not have.
+    async fn access_keys(&self, url: &str, refresh: bool) -> Result<String, String>;
 }
 
 /// Everything a request is answered with.

@@ -1,7 +1,8 @@
 //! Just enough DER to read an RSA public key's size out of a
 //! SubjectPublicKeyInfo, so a key too weak to trust is refused when the
 //! configuration is read rather than accepted silently (WebCrypto imports a
-//! 512-bit key without complaint).
+//! 512-bit key without complaint); and to write one from a JWK's modulus
+//! and exponent (Cloudflare Access publishes its keys so).
 //!
 //! ```text
 //! SubjectPublicKeyInfo ::= SEQUENCE {
@@ -17,6 +18,7 @@ const SEQUENCE: u8 = 0x30;
 const INTEGER: u8 = 0x02;
 const BIT_STRING: u8 = 0x03;
 const OBJECT_IDENTIFIER: u8 = 0x06;
+const NULL: u8 = 0x05;
 
 /// Why a key's size cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +64,52 @@ pub fn rsa_modulus_bits(spki: &[u8]) -> Result<usize, KeyError> {
     Ok(magnitude.len() * 8 - leading)
 }
 
+/// The SubjectPublicKeyInfo of the RSA key with `modulus` and `exponent`
+/// (unsigned big-endian, as a JWK's `n` and `e`).
+pub fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    let rsa_key = encoded(SEQUENCE, &[integer(modulus), integer(exponent)].concat());
+    let algorithm = encoded(
+        SEQUENCE,
+        &[encoded(OBJECT_IDENTIFIER, &RSA_ENCRYPTION), vec![NULL, 0]].concat(),
+    );
+    let bits = encoded(BIT_STRING, &[&[0][..], &rsa_key].concat());
+    encoded(SEQUENCE, &[algorithm, bits].concat())
+}
+
+/// A non-negative INTEGER: leading zeros dropped, one added when the high
+/// bit is set (DER integers are signed).
+fn integer(magnitude: &[u8]) -> Vec<u8> {
+    let first = magnitude.iter().position(|&byte| byte != 0);
+    let trimmed = first
+        .and_then(|first| magnitude.get(first..))
+        .unwrap_or(&[0]);
+    let content = if trimmed.first().is_some_and(|byte| byte & 0x80 != 0) {
+        [&[0][..], trimmed].concat()
+    } else {
+        trimmed.to_vec()
+    };
+    encoded(INTEGER, &content)
+}
+
+/// Tag, definite length, content.
+fn encoded(tag: u8, content: &[u8]) -> Vec<u8> {
+    let length = content.len();
+    let mut out = vec![tag];
+    if length < 0x80 {
+        out.push(length as u8);
+    } else {
+        let octets: Vec<u8> = length
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&octet| octet == 0)
+            .collect();
+        out.push(0x80 | octets.len() as u8);
+        out.extend(octets);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 /// The content of the element at the start of `input`, which must have
 /// tag `tag`, and what follows it.
 fn element(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), KeyError> {
@@ -95,6 +143,24 @@ mod tests {
     use super::*;
     use crate::testing::keys::{EC_P256, RSA_2047, RSA_2048, RSA_512};
     use crate::trust::access::{spki_der, SIPGATE_PUBLIC_KEY};
+
+    #[test]
+    fn a_key_written_from_its_modulus_and_exponent_is_the_pem_s_der() {
+        // sipgate's own key: read its modulus and exponent, write them again.
+        let der = spki_der(SIPGATE_PUBLIC_KEY).unwrap();
+        let (info, _) = element(&der, SEQUENCE).unwrap();
+        let (_, rest) = element(info, SEQUENCE).unwrap();
+        let (bits, _) = element(rest, BIT_STRING).unwrap();
+        let (rsa, _) = element(bits.get(1..).unwrap(), SEQUENCE).unwrap();
+        let (modulus, rest) = element(rsa, INTEGER).unwrap();
+        let (exponent, _) = element(rest, INTEGER).unwrap();
+        assert_eq!(rsa_spki(modulus, exponent), der, "with the sign octet");
+        assert_eq!(
+            rsa_spki(modulus.get(1..).unwrap(), exponent),
+            der,
+            "without it"
+        );
+    }
 
     fn bits(pem: &str) -> Result<usize, KeyError> {
         rsa_modulus_bits(&spki_der(pem).unwrap())

@@ -4,6 +4,7 @@
 // the CLI's --url against the running worker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -280,5 +281,80 @@ describe("the admin API and the CLI write the same KV contents", () => {
     assert.match(missing.stderr, /SIPGATE_ROUTER_TOKEN is not set/);
     const down = runCli(["status", "--url", "http://127.0.0.1:9"], { env });
     assert.equal(down.status, 3, down.stderr);
+  });
+});
+
+describe("Cloudflare Access sign-in", () => {
+  const TEAM = "team.cloudflareaccess.com";
+  const AUD = "aud-0123456789abcdef";
+  const now = () => Math.floor(Date.now() / 1000);
+  const team = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const base64url = (value) => Buffer.from(value).toString("base64url");
+  /** An RS256 JWT signed with `key` (the team's by default). */
+  const jwt = (claims, { key = team.privateKey, kid = "team-key", alg = "RS256" } = {}) => {
+    const signed = `${base64url(JSON.stringify({ alg, kid, typ: "JWT" }))}.${base64url(JSON.stringify(claims))}`;
+    return `${signed}.${sign("sha256", Buffer.from(signed), key).toString("base64url")}`;
+  };
+  const claims = (extra = {}) => ({ iss: `https://${TEAM}`, aud: [AUD], exp: now() + 600, iat: now(), email: "office@example.com", ...extra });
+  let store;
+  let worker;
+  let certRequests = 0;
+  before(async () => {
+    store = localStore();
+    const jwks = { keys: [{ ...team.publicKey.export({ format: "jwk" }), kid: "team-key", alg: "RS256", use: "sig" }] };
+    worker = await startWorker({
+      store,
+      // No ADMIN_TOKEN: Access alone opens the admin API.
+      vars: { ADMIN_TOKEN: "", ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD },
+      outbound: (request) => {
+        if (request.url !== `https://${TEAM}/cdn-cgi/access/certs`) return new Response("unexpected fetch", { status: 500 });
+        certRequests++;
+        return new Response(JSON.stringify(jwks), { headers: { "content-type": "application/json" } });
+      },
+    });
+  });
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
+  const status = (assertion) =>
+    worker.request("/admin/api/status", { headers: assertion === undefined ? {} : { "cf-access-jwt-assertion": assertion } });
+
+  test("a valid token is admitted, and its e-mail is who published", async () => {
+    const reply = await status(jwt(claims()));
+    assert.equal(reply.status, 200, reply.body);
+    assert.equal(JSON.parse(reply.body).rulesPublished, false);
+    const published = await worker.request("/admin/api/rules", {
+      method: "PUT",
+      headers: { ...JSON_TYPE, "cf-access-jwt-assertion": jwt(claims()) },
+      body: JSON.stringify(dialing("4915790000001")),
+    });
+    assert.equal(published.status, 200, published.body);
+    const versions = JSON.parse((await worker.request("/admin/api/rules/versions", { headers: { "cf-access-jwt-assertion": jwt(claims()) } })).body);
+    assert.equal(versions.versions[0].publishedBy, "office@example.com");
+    assert.equal(certRequests, 1, "the team's keys are fetched once and cached in the isolate");
+  });
+
+  test("expired, wrong audience, wrong issuer, wrong key, another algorithm, garbage: 404, each logged with its reason", async () => {
+    const cases = [
+      [jwt(claims({ exp: now() - 3600 })), /has expired/],
+      [jwt(claims({ aud: ["another-application"] })), /another application/],
+      [jwt(claims({ iss: "https://other.cloudflareaccess.com" })), /another team/],
+      [jwt(claims(), { key: stranger.privateKey }), /signature does not match/],
+      [jwt(claims(), { kid: "unknown-key" }), /no key of the team has/],
+      [jwt(claims(), { alg: "HS256" }), /not RS256/],
+      ["not.a.token", /malformed/],
+    ];
+    for (const [assertion, reason] of cases) {
+      const reply = await status(assertion);
+      assert.equal(reply.status, 404, `${reason}: ${reply.body}`);
+      assert.equal(reply.body, "not found\n");
+      const denied = await worker.logLines((line) => line.msg === "access_denied" && reason.test(line.error));
+      assert.equal(denied.length, 1, `no access_denied line for ${reason}`);
+    }
+    assert.equal((await status()).status, 404, "no token at all");
+    assert.equal((await worker.request("/admin/api/status", { headers: bearer() })).status, 404, "no ADMIN_TOKEN configured: a bearer opens nothing");
+    for (const line of worker.logs) assert.ok(!line.includes("eyJ"), "a log line carries a token");
   });
 });

@@ -192,9 +192,10 @@ export function runCli(args, { cwd = root, env = {} } = {}) {
  * Starts the worker over `store`. `vars` become bindings (default: no
  * isolate cache, no signature check, an admin token). `fault` wraps the worker so that its
  * ROUTES binding misbehaves or is counted (see faulty-kv.mjs). `journal`
- * binds the store's local D1 database as JOURNAL.
+ * binds the store's local D1 database as JOURNAL. `outbound` answers the
+ * worker's own fetches (a function from Request to Response).
  */
-export async function startWorker({ store, fault, vars = {}, journal = false, listen = false } = {}) {
+export async function startWorker({ store, fault, vars = {}, journal = false, listen = false, outbound } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
     throw new Error("build/index.js is missing: run `node scripts/build.mjs` first");
   }
@@ -223,6 +224,8 @@ export async function startWorker({ store, fault, vars = {}, journal = false, li
     bindings: { RULES_CACHE_SECONDS: "0", SIGNATURE_CHECK: "off", ADMIN_TOKEN, ...vars, ...(fault ? { FAULT: fault } : {}) },
     // A real socket on loopback, for tests that write raw HTTP.
     ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
+    // The worker's own fetches (e.g. Cloudflare Access's keys), answered by the test.
+    ...(outbound ? { outboundService: outbound } : {}),
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
