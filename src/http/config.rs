@@ -188,7 +188,13 @@ fn parse_public_url(setting: Option<&str>) -> Result<Option<SelfUrl>, String> {
     let Some(text) = setting.map(str::trim).filter(|text| !text.is_empty()) else {
         return Ok(None);
     };
-    let refuse = |why: &str| Err(format!("{PUBLIC_URL}={:?} {why}", crate::log::clip(text)));
+    let refuse = |why: &str| {
+        let quoted = crate::protocol::url::quotable(text);
+        Err(format!(
+            "{PUBLIC_URL}={:?} {why}",
+            crate::log::clip(&quoted)
+        ))
+    };
     if text.contains(['?', '#']) {
         return refuse("must not have a query or fragment: the router adds its own");
     }
@@ -338,11 +344,14 @@ mod tests {
         ] {
             let config = config(&[(PUBLIC_URL, setting)]);
             assert!(config.public_url.is_none());
+            // Quoted as given, but for credentials (REDACTED).
+            let quoted = crate::protocol::url::quotable(setting);
             assert_eq!(
                 config.access.problems,
-                [format!("PUBLIC_URL={setting:?} {why}")],
+                [format!("PUBLIC_URL={quoted:?} {why}")],
                 "{setting}"
             );
+            assert!(!config.access.problems[0].contains(":p@"), "{setting}");
             assert!(
                 config.access.misconfigured.is_some(),
                 "fails closed: {setting}"

@@ -74,9 +74,10 @@ impl Forwarding {
         for text in listed.filter(|text| !text.is_empty()) {
             match receiver(text) {
                 Ok(url) => forwarding.receivers.push(url),
-                Err(problem) => forwarding
-                    .problems
-                    .push(format!("{URLS}: {text:?} is not taken: {problem}")),
+                Err(problem) => forwarding.problems.push(format!(
+                    "{URLS}: {:?} is not taken: {problem}",
+                    crate::protocol::url::quotable(text)
+                )),
             }
         }
         forwarding
@@ -176,6 +177,19 @@ mod tests {
         assert_eq!(
             loggable(&forwarding.receivers[0]),
             "https://crm.example.com/in?x=@y"
+        );
+    }
+
+    #[test]
+    fn a_refused_receiver_is_named_without_its_credentials() {
+        let forwarding =
+            Forwarding::from_settings(Some("http://user:s3cret@crm.example.com/in"), None, None);
+        assert_eq!(
+            forwarding.problems,
+            [
+                "FORWARD_URLS: \"http://REDACTED@crm.example.com/in\" is not taken: \
+              receivers must be https:// (http:// only on localhost)"
+            ]
         );
     }
 

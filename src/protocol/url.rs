@@ -117,6 +117,23 @@ pub fn authority(url: &str) -> &str {
     parts(url).map_or("", |parts| parts.authority)
 }
 
+/// A URL as a message may quote it: credentials in it replaced by
+/// `REDACTED` (`https://REDACTED@host/x`), so a setting that is refused
+/// never shows its password in a log line or `GET /admin/api/status`.
+pub fn quotable(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://REDACTED@{host}{tail}"),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// An authority without the credentials it may carry (`host:port`).
 pub fn without_credentials(authority: &str) -> &str {
     authority.rsplit('@').next().unwrap_or_default()
@@ -221,6 +238,20 @@ impl fmt::Display for HttpUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_url_shows_no_credentials() {
+        assert_eq!(
+            quotable("http://user:s3cret@example.com/x?a=b"),
+            "http://REDACTED@example.com/x?a=b"
+        );
+        assert_eq!(
+            quotable("https://a:b@c@host:8443"),
+            "https://REDACTED@host:8443"
+        );
+        assert_eq!(quotable("https://host/path@x"), "https://host/path@x");
+        assert_eq!(quotable("not a url"), "not a url");
+    }
 
     #[test]
     fn accepts_absolute_http_and_https() {
