@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::http::{admit, serve, Config, Reply, RequestHead, Runtime, Services};
+use crate::http::{admit, authorize, serve, Config, Reply, RequestHead, Runtime, Services};
 use crate::journal::Entry;
 use crate::store::{Kv, KvWrite, RulesCache, StoreError};
 use crate::trust::access::AdminToken;
@@ -148,8 +148,8 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-/// Admits and serves one request with a fresh rules cache, as the edge
-/// shell does for a cold isolate.
+/// Admits, signs in and serves one request with a fresh rules cache, as
+/// the edge shell does for a cold isolate.
 pub fn request(
     kv: &MemoryKv,
     config: &Config,
@@ -157,7 +157,7 @@ pub fn request(
     head: RequestHead<'_>,
     body: &str,
 ) -> Reply {
-    let endpoint = match admit(&head, config) {
+    let mut endpoint = match admit(&head, config) {
         Ok(endpoint) => endpoint,
         Err(refusal) => return *refusal,
     };
@@ -168,6 +168,9 @@ pub fn request(
         now_ms,
         config,
     };
+    if let Err(refusal) = run(authorize(&mut endpoint, &services)) {
+        return *refusal;
+    }
     run(serve(&endpoint, body.as_bytes(), &services))
 }
 

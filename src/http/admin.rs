@@ -86,8 +86,12 @@ pub struct Period {
 
 impl Period {
     fn resolve(self, now_ms: i64) -> (i64, i64) {
-        let until = self.until.unwrap_or(now_ms + 1);
-        (self.since.unwrap_or(until - 7 * DAY_MS), until)
+        // Saturating: `until` may be any number of ms a caller sends.
+        let until = self.until.unwrap_or(now_ms.saturating_add(1));
+        (
+            self.since.unwrap_or(until.saturating_sub(7 * DAY_MS)),
+            until,
+        )
     }
 }
 
@@ -418,6 +422,11 @@ pub async fn answer<R: Runtime>(
     body: &[u8],
     services: &Services<'_, R>,
 ) -> Reply {
+    // An Access sign-in not checked by [`sign_in`] (a caller that skipped
+    // `http::authorize`) is no sign-in.
+    if let SignIn::Access(_) = request.sign_in {
+        return not_found();
+    }
     match respond(request, body, services).await {
         Ok(reply) | Err(reply) => reply,
     }

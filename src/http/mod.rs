@@ -432,6 +432,8 @@ pub async fn serve<R: Runtime>(
 }
 
 #[cfg(test)]
+mod admin_tests;
+#[cfg(test)]
 mod journal_tests;
 #[cfg(test)]
 mod tests;

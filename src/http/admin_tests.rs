@@ -1,0 +1,119 @@
+//! The admin API as the core answers it: Cloudflare Access sign-in through
+//! `authorize` (a fake signature scheme stands in for WebCrypto), and
+//! inputs a caller controls that must not panic.
+use super::tests::{head, published, MONDAY_10};
+use super::*;
+use crate::journal::{Forwarding, JournalConfig};
+use crate::testing::{fake_signature, run, MemoryKv};
+use crate::trust::base64;
+use crate::trust::jwt::AccessPolicy;
+
+const TEAM: &str = "team.cloudflareaccess.com";
+const AUD: &str = "aud-tag";
+/// A JWKS whose key `k1` the memory runtime accepts (its fake verifier
+/// needs only a key that is not empty).
+const JWKS: &str = r#"{"keys":[{"kid":"k1","kty":"RSA","n":"AQAB","e":"AQAB"}]}"#;
+
+fn access_config() -> Config {
+    Config {
+        access_sign_in: AccessPolicy::parse(Some(TEAM), Some(AUD)).unwrap(),
+        ..Config::default()
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64::encode(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+/// A token signed the memory runtime's way, valid at MONDAY_10.
+fn assertion(email: &str) -> String {
+    let header = base64url(br#"{"alg":"RS256","kid":"k1"}"#);
+    let claims = format!(
+        r#"{{"iss":"https://{TEAM}","aud":["{AUD}"],"exp":{},"email":"{email}"}}"#,
+        MONDAY_10 / 1000 + 600
+    );
+    let signed = format!("{header}.{}", base64url(claims.as_bytes()));
+    format!("{signed}.{}", base64url(&fake_signature(signed.as_bytes())))
+}
+
+fn status(kv: &MemoryKv, config: &Config, assertion: &str) -> Reply {
+    let mut request = head("GET", "https://r.example/admin/api/status", None);
+    request.access_assertion = Some(assertion);
+    crate::testing::request(kv, config, MONDAY_10, request, "")
+}
+
+#[test]
+fn an_access_token_signed_with_the_team_s_key_signs_in() {
+    let kv = published();
+    *kv.access_keys.borrow_mut() = Some(JWKS.to_owned());
+    let reply = status(&kv, &access_config(), &assertion("office@example.com"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains(r#""rulesPublished": true"#),
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn a_token_the_team_s_key_did_not_sign_is_not_found() {
+    let kv = published();
+    *kv.access_keys.borrow_mut() = Some(JWKS.to_owned());
+    let good = assertion("office@example.com");
+    let forged = format!(
+        "{}.{}",
+        good.rsplit_once('.').unwrap().0,
+        base64url(b"forged")
+    );
+    let reply = status(&kv, &access_config(), &forged);
+    assert_eq!((reply.status, reply.log.msg), (404, "access_denied"));
+    assert_eq!(reply.body, "not found\n");
+}
+
+#[test]
+fn serving_an_access_request_that_was_never_authorized_is_not_found() {
+    // The edge shell authorizes before it reads the body; a caller that
+    // skips that step must not get an answer anyway.
+    let kv = published();
+    let config = access_config();
+    let mut request = head("GET", "https://r.example/admin/api/status", None);
+    let token = assertion("office@example.com");
+    request.access_assertion = Some(&token);
+    let endpoint = admit(&request, &config).unwrap();
+    let cache = std::cell::RefCell::new(crate::store::RulesCache::default());
+    let services = Services {
+        runtime: &kv,
+        cache: &cache,
+        now_ms: MONDAY_10,
+        config: &config,
+    };
+    let reply = run(serve(&endpoint, b"", &services));
+    assert_eq!((reply.status, reply.body.as_str()), (404, "not found\n"));
+}
+
+#[test]
+fn any_number_of_ms_in_since_and_until_is_answered_without_a_panic() {
+    let kv = published();
+    let config = Config {
+        admin_token: crate::testing::admin_token("s3cret-token-for-tests-0123456789"),
+        journal: JournalConfig::from_settings(true, None, None, None, Forwarding::default()),
+        ..Config::default()
+    };
+    for query in [
+        "until=-9223372036854775808",
+        "since=9223372036854775807&until=-9223372036854775808",
+        "until=9223372036854775807",
+    ] {
+        for route in ["calls", "hits"] {
+            let url = format!("https://r.example/admin/api/{route}?{query}");
+            let mut request = head("GET", &url, None);
+            request.authorization = Some("Bearer s3cret-token-for-tests-0123456789");
+            let reply = crate::testing::request(&kv, &config, MONDAY_10, request, "");
+            // The memory journal cannot answer these statements: 503, not a panic.
+            assert_eq!(reply.status, 503, "{route}?{query}: {}", reply.body);
+        }
+    }
+}
