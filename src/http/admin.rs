@@ -28,13 +28,13 @@ use serde_json::json;
 
 use super::{Reply, Runtime, Services};
 use crate::journal::sql::{self, Value};
-use crate::journal::timeline::{hits as rule_hits, RuleCount};
+use crate::journal::timeline::{hits as rule_hits, HitRow, RuleCount};
 use crate::journal::Entry;
 use crate::log::{clip, Level, LogLine};
 use crate::protocol::url::SelfUrl;
-use crate::rules::check::load;
+use crate::rules::check::{load, Report};
 use crate::rules::diff::{diff, document};
-use crate::rules::problem::{parse_json, DocumentError, Problem};
+use crate::rules::problem::{parse_json, DocumentError};
 use crate::rules::spec::ActionSpec;
 use crate::store::admin::{self as store_admin, AdminError, Publication};
 use crate::time::calendar::{Date, LocalDateTime};
@@ -476,17 +476,9 @@ async fn respond<R: Runtime>(
             )
         }
         Route::Check => {
-            let result = load(text(body).map_err(|reply| *reply)?);
-            let (errors, warnings, complete): (Vec<Problem>, Vec<Problem>, bool) = match result {
-                Ok(checked) => (Vec::new(), checked.warnings, true),
-                Err(error) => (
-                    error.problems().to_vec(),
-                    Vec::new(),
-                    !matches!(error, DocumentError::Syntax(_)),
-                ),
-            };
+            let report = Report::of(&load(text(body).map_err(|reply| *reply)?));
             ok(
-                json!({ "errors": errors, "warnings": warnings, "complete": complete }),
+                serde_json::to_value(report).unwrap_or_default(),
                 "admin_read",
             )
         }
@@ -606,15 +598,13 @@ async fn respond<R: Runtime>(
                 vec![Value::Integer(since), Value::Integer(until)],
             )
             .await?;
-            let live = live_rule_ids(services).await;
-            let hits: Vec<serde_json::Value> = rule_hits(&live, &counted)
+            // Rules the live document cannot name are still listed, as retired.
+            let live = store_admin::live_rule_ids(services.runtime)
+                .await
+                .unwrap_or_default();
+            let hits: Vec<HitRow> = rule_hits(&live, &counted)
                 .iter()
-                .map(|hit| {
-                    json!({
-                        "rule": hit.rule, "hits": hit.hits, "lastAtMs": hit.last_at_ms,
-                        "neverMatched": hit.hits == 0, "inLiveRules": !hit.retired,
-                    })
-                })
+                .map(HitRow::from)
                 .collect();
             ok(
                 json!({ "since": since, "until": until, "hits": hits }),
@@ -678,25 +668,4 @@ async fn journal_rows<R: Runtime, T: serde::de::DeserializeOwned>(
         .await
         .map_err(|error| refuse(503, format!("the journal cannot be read: {error}")))?;
     serde_json::from_str(&json).map_err(|error| refuse(500, format!("unexpected rows: {error}")))
-}
-
-/// The ids of the live document's rules (none when they cannot be read).
-async fn live_rule_ids<R: Runtime>(services: &Services<'_, R>) -> Vec<String> {
-    let store = services.runtime;
-    let Ok(Some(live)) = store_admin::pointer(store).await else {
-        return Vec::new();
-    };
-    let Ok(source) = store_admin::source(store, live.version).await else {
-        return Vec::new();
-    };
-    load(&source)
-        .map(|checked| {
-            checked
-                .rules
-                .rule_ids()
-                .into_iter()
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }

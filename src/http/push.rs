@@ -6,8 +6,18 @@ use super::{Record, Reply, Runtime, Services};
 use crate::journal::entry::event_id;
 use crate::journal::{Entry, Masking};
 use crate::protocol::push::Push;
-use crate::protocol::url::SelfUrl;
+use crate::protocol::url::{HttpUrl, SelfUrl};
 use crate::rules::decision::{decide, Decision, Question};
+
+/// Where sipgate sends a call's answer and hangup: back to us when calls
+/// are watched (the journal or the fan-out is on), so a push and its
+/// simulation carry the same callbacks.
+pub(super) fn watch_url<R: Runtime>(services: &Services<'_, R>, base: &SelfUrl) -> Option<HttpUrl> {
+    match services.config.journal.watches_calls() {
+        true => base.url(),
+        false => None,
+    }
+}
 
 /// Answers a push (its signature, if checked, already verified).
 pub(super) async fn answer_push<R: Runtime>(
@@ -25,11 +35,7 @@ pub(super) async fn answer_push<R: Runtime>(
         Some(number) => load(services, number).await,
         None => Loaded::not_needed(),
     };
-    // When calls are watched, every call answered comes back to us.
-    let watch = match services.config.journal.watches_calls() {
-        true => base.url(),
-        false => None,
-    };
+    let watch = watch_url(services, base);
     let decision = decide(&question, loaded.found(), base, watch.as_ref());
     let xml = decision.answer.xml();
     let log = decision.log_line(&push);

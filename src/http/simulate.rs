@@ -37,11 +37,7 @@ pub(super) async fn answer_simulation<R: Runtime>(
             record: None,
         };
     };
-    // As a push: when calls are watched, the answer asks for them back.
-    let watch = match services.config.journal.watches_calls() {
-        true => base.url(),
-        false => None,
-    };
+    let watch = super::push::watch_url(services, base);
     match simulate(
         live.rules.as_deref(),
         live.kill.as_ref(),

@@ -275,6 +275,41 @@ pub struct Hit {
     pub retired: bool,
 }
 
+/// A [`Hit`] as the admin API's `GET hits` and `sipgate-rules hits --json`
+/// write it: `{"rule":"office","hits":12,"lastAtMs":…,"neverMatched":false,"inLiveRules":true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HitRow {
+    pub rule: String,
+    pub hits: u64,
+    pub last_at_ms: Option<i64>,
+    pub never_matched: bool,
+    pub in_live_rules: bool,
+}
+
+impl From<&Hit> for HitRow {
+    fn from(hit: &Hit) -> HitRow {
+        HitRow {
+            rule: hit.rule.clone(),
+            hits: hit.hits,
+            last_at_ms: hit.last_at_ms,
+            never_matched: hit.hits == 0,
+            in_live_rules: !hit.retired,
+        }
+    }
+}
+
+impl From<HitRow> for Hit {
+    fn from(row: HitRow) -> Hit {
+        Hit {
+            rule: row.rule,
+            hits: row.hits,
+            last_at_ms: row.last_at_ms,
+            retired: !row.in_live_rules,
+        }
+    }
+}
+
 /// Every rule of the live document (in document order), then the rules
 /// the journal counted that it no longer has.
 pub fn hits(live_rules: &[String], counted: &[RuleCount]) -> Vec<Hit> {

@@ -27,6 +27,35 @@ pub struct Checked {
     pub warnings: Vec<Problem>,
 }
 
+/// What a check found, as `sipgate-rules check --json` and the admin API's
+/// `POST rules/check` answer it:
+/// `{"errors":[{"path":…,"message":…}],"warnings":[…],"complete":true}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    /// False when a shape error (unknown field, wrong type) stopped the
+    /// reading: the checks after it could not run.
+    pub complete: bool,
+}
+
+impl Report {
+    pub fn of(result: &Result<Checked, DocumentError>) -> Report {
+        match result {
+            Ok(checked) => Report {
+                errors: Vec::new(),
+                warnings: checked.warnings.clone(),
+                complete: true,
+            },
+            Err(error) => Report {
+                errors: error.problems().to_vec(),
+                warnings: Vec::new(),
+                complete: !matches!(error, DocumentError::Syntax(_)),
+            },
+        }
+    }
+}
+
 /// Reads, checks and compiles a document.
 pub fn load(json: &str) -> Result<Checked, DocumentError> {
     let spec: DocumentSpec = parse_json(json)?;

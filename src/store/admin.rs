@@ -8,7 +8,7 @@
 //! the switch; a document with errors, a conflict or a version that is
 //! not kept writes nothing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::kv::{Kv, StoreError};
 use super::layout::{
@@ -185,6 +185,24 @@ pub async fn status<S: Kv>(store: &S) -> Result<StoreStatus, AdminError> {
     })
 }
 
+/// The ids of the live document's rules (none when nothing is published),
+/// for the rule hits.
+pub async fn live_rule_ids<S: Kv>(store: &S) -> Result<Vec<String>, AdminError> {
+    let live = pointer(store).await?.unwrap_or_default();
+    if live.version == 0 {
+        return Ok(Vec::new());
+    }
+    let source = source(store, live.version).await?;
+    let checked = load(&source)
+        .map_err(|error| AdminError::Corrupt(format!("the live rules do not load: {error}")))?;
+    Ok(checked
+        .rules
+        .rule_ids()
+        .into_iter()
+        .map(str::to_owned)
+        .collect())
+}
+
 /// What to publish, and what the index says of it.
 #[derive(Debug, Clone)]
 pub struct Publication<'a> {
@@ -201,7 +219,7 @@ pub struct Publication<'a> {
 
 /// A publish that happened:
 /// `{"version":8,"numbers":12,"shards":1,"previous":7,"removedKeys":0,"warnings":[]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Published {
     pub version: u64,
@@ -273,7 +291,7 @@ pub async fn publish<S: KvWrite>(
 }
 
 /// A rollback that happened: `{"from":8,"to":{"version":7,…}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RolledBack {
     pub from: u64,
     pub to: IndexEntry,

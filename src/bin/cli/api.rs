@@ -33,7 +33,7 @@ struct Refusal {
 }
 
 impl Api {
-    pub fn new(url: &str, token_env: &str, _progress: bool) -> Result<Api, Failure> {
+    pub fn new(url: &str, token_env: &str) -> Result<Api, Failure> {
         let origin = url.trim_end_matches('/').to_owned();
         if !(origin.starts_with("https://") || origin.starts_with("http://")) {
             return Err(Failure::Usage(format!(
@@ -152,14 +152,8 @@ impl Api {
     fn admin_error(&self, refusal: Refusal) -> AdminError {
         match refusal.status {
             422 => AdminError::Invalid(
-                serde_json::from_value::<Vec<ProblemJson>>(refusal.body["errors"].clone())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|problem| Problem {
-                        path: problem.path,
-                        message: problem.message,
-                    })
-                    .collect(),
+                serde_json::from_value::<Vec<Problem>>(refusal.body["errors"].clone())
+                    .unwrap_or_default(),
             ),
             409 => AdminError::Conflict {
                 expected: refusal.body["expected"].as_u64().unwrap_or(0),
@@ -183,22 +177,16 @@ impl Api {
         if let Some(version) = if_match {
             request = request.set("If-Match", &format!("\"{version}\""));
         }
-        self.change::<PublishedJson>(request, Some(source))
-            .map(PublishedJson::into_published)
+        self.change(request, Some(source))
     }
 
     pub fn rollback(&self, to: Option<u64>) -> Result<RolledBack, AdminError> {
         let body = serde_json::json!({ "to": to }).to_string();
-        let answer: Value = self.change(
+        self.change(
             self.request("POST", "rules/rollback")
                 .set("Content-Type", "application/json"),
             Some(&body),
-        )?;
-        Ok(RolledBack {
-            from: answer["from"].as_u64().unwrap_or(0),
-            to: serde_json::from_value(answer["to"].clone())
-                .map_err(|error| AdminError::Corrupt(format!("unexpected answer: {error}")))?,
-        })
+        )
     }
 
     pub fn kill(&self, action: Option<ActionSpec>) -> Result<Pointer, AdminError> {
@@ -218,43 +206,5 @@ impl Api {
             shards: 0,
             kill: serde_json::from_value(answer["kill"].clone()).unwrap_or(None),
         })
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct ProblemJson {
-    path: String,
-    message: String,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PublishedJson {
-    version: u64,
-    numbers: usize,
-    shards: u32,
-    previous: Option<u64>,
-    removed_keys: usize,
-    #[serde(default)]
-    warnings: Vec<ProblemJson>,
-}
-
-impl PublishedJson {
-    fn into_published(self) -> Published {
-        Published {
-            version: self.version,
-            numbers: self.numbers,
-            shards: self.shards,
-            previous: self.previous,
-            removed_keys: self.removed_keys,
-            warnings: self
-                .warnings
-                .into_iter()
-                .map(|problem| Problem {
-                    path: problem.path,
-                    message: problem.message,
-                })
-                .collect(),
-        }
     }
 }

@@ -15,10 +15,9 @@ use std::process::ExitCode;
 
 use sipgate_router::journal::sql::{self, Value};
 use sipgate_router::journal::timeline::{
-    hits as rule_hits, utc_text, Expansion, Hit, HitsTable, RuleCount,
+    hits as rule_hits, utc_text, Expansion, Hit, HitRow, HitsTable, RuleCount,
 };
 use sipgate_router::journal::Entry;
-use sipgate_router::rules::load;
 use sipgate_router::store::admin;
 use sipgate_router::time::calendar::{Date, LocalDateTime};
 
@@ -175,7 +174,7 @@ pub fn hits(place: &Place, (since, until): (i64, i64), out: &Output) -> Result<E
                 sql::HITS,
                 &[Value::Integer(since), Value::Integer(until)],
             )?;
-            rule_hits(&live_rule_ids(store)?, &counted)
+            rule_hits(&block_on(admin::live_rule_ids(store))?, &counted)
         }
         Place::Api(api) => {
             #[derive(serde::Deserialize)]
@@ -201,38 +200,13 @@ pub fn hits(place: &Place, (since, until): (i64, i64), out: &Output) -> Result<E
         }
     };
     if out.json {
-        let json: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|hit| {
-                serde_json::json!({
-                    "rule": hit.rule, "hits": hit.hits, "lastAtMs": hit.last_at_ms,
-                    "neverMatched": hit.hits == 0, "inLiveRules": !hit.retired,
-                })
-            })
-            .collect();
+        let json: Vec<HitRow> = rows.iter().map(HitRow::from).collect();
         out.json_pretty(&json);
     } else {
         println!("rule hits from {} to {}:", utc_text(since), utc_text(until));
         print!("{}", HitsTable(&rows));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The ids of the live document's rules (none when nothing is published).
-fn live_rule_ids(kv: &Wrangler) -> Result<Vec<String>, Failure> {
-    let live = block_on(admin::pointer(kv))?.unwrap_or_default();
-    if live.version == 0 {
-        return Ok(Vec::new());
-    }
-    let source = block_on(admin::source(kv, live.version))?;
-    let checked = load(&source)
-        .map_err(|error| Failure::Failed(format!("the live rules do not load: {error}")))?;
-    Ok(checked
-        .rules
-        .rule_ids()
-        .into_iter()
-        .map(str::to_owned)
-        .collect())
 }
 
 /// `text` for a query string or a path segment: everything but

@@ -287,11 +287,11 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
             if_match,
             place,
             ..
-        } => publish(&file, if_match, &place.open(out)?, out),
-        Command::Status { place, .. } => place.open(out)?.status(out),
-        Command::Versions { place, .. } => versions(&place.open(out)?, out),
-        Command::Rollback { to, place, .. } => rollback(to, &place.open(out)?, out),
-        Command::Diff { a, b, place, .. } => diff::run(&a, &b, &place.open(out)?, out),
+        } => publish(&file, if_match, &place.open()?, out),
+        Command::Status { place, .. } => place.open()?.status(out),
+        Command::Versions { place, .. } => versions(&place.open()?, out),
+        Command::Rollback { to, place, .. } => rollback(to, &place.open()?, out),
+        Command::Diff { a, b, place, .. } => diff::run(&a, &b, &place.open()?, out),
         Command::Kill(args) => kill(&args, out),
         Command::Calls {
             number,
@@ -301,20 +301,20 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
             place,
             ..
         } => journal::calls(
-            &place.open(out)?,
+            &place.open()?,
             number,
             journal::period(since.as_deref(), until.as_deref())?,
             limit,
             out,
         ),
-        Command::Call { call_id, place, .. } => journal::call(&place.open(out)?, &call_id, out),
+        Command::Call { call_id, place, .. } => journal::call(&place.open()?, &call_id, out),
         Command::Hits {
             since,
             until,
             place,
             ..
         } => journal::hits(
-            &place.open(out)?,
+            &place.open()?,
             journal::period(since.as_deref(), until.as_deref())?,
             out,
         ),
@@ -322,11 +322,11 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
 }
 
 impl PlaceArgs {
-    fn open(&self, out: &Output) -> Result<Place, Failure> {
+    fn open(&self) -> Result<Place, Failure> {
         match &self.url {
             Some(url) => {
                 let variable = self.token_env.as_deref().unwrap_or(api::TOKEN_ENV);
-                Ok(Place::Api(api::Api::new(url, variable, out.progress())?))
+                Ok(Place::Api(api::Api::new(url, variable)?))
             }
             None => Ok(Place::Kv(self.kv.open()?)),
         }
@@ -356,7 +356,7 @@ fn check(file: &std::path::Path, out: &Output) -> Result<ExitCode, Failure> {
     let source = read(file)?;
     let report = output::CheckReport::of(load(&source));
     if out.json {
-        out.json_line(&report);
+        out.json_line(&report.report);
     } else {
         report.print(&name);
     }
@@ -536,7 +536,7 @@ fn kill(args: &KillArgs, out: &Output) -> Result<ExitCode, Failure> {
         // The argument group requires exactly one choice.
         Some(ActionSpec::Hangup {})
     };
-    let place = args.place.open(out)?;
+    let place = args.place.open()?;
     let pointer = place
         .kill(action)
         .map_err(|error| Failure::admin(error, "kill", "the kill switch was not changed"))?;

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use sipgate_router::rules::check::Report;
 use sipgate_router::rules::problem::{DocumentError, Problem};
 use sipgate_router::rules::Checked;
 
@@ -93,38 +94,23 @@ impl Output {
     }
 }
 
-/// What `check` found: `{"errors":[{"path":…,"message":…}],"warnings":[],"complete":true}`.
-#[derive(Serialize)]
+/// What `check` found (the core's [`Report`], printed as JSON with
+/// `--json`), and the compiled rules when there were no errors.
 pub struct CheckReport {
-    pub errors: Vec<Problem>,
-    pub warnings: Vec<Problem>,
-    /// False when a shape error (unknown field, wrong type) stopped the
-    /// reading: the checks after it could not run.
-    pub complete: bool,
-    #[serde(skip)]
+    pub report: Report,
     pub checked: Option<Checked>,
 }
 
 impl CheckReport {
     pub fn of(result: Result<Checked, DocumentError>) -> CheckReport {
-        match result {
-            Ok(checked) => CheckReport {
-                errors: Vec::new(),
-                warnings: checked.warnings.clone(),
-                complete: true,
-                checked: Some(checked),
-            },
-            Err(error) => CheckReport {
-                complete: !matches!(error, DocumentError::Syntax(_)),
-                errors: error.problems().to_vec(),
-                warnings: Vec::new(),
-                checked: None,
-            },
+        CheckReport {
+            report: Report::of(&result),
+            checked: result.ok(),
         }
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        if self.errors.is_empty() {
+        if self.report.errors.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -132,20 +118,21 @@ impl CheckReport {
     }
 
     pub fn into_problems(self, name: &str) -> Vec<(String, Problem)> {
-        self.errors
+        self.report
+            .errors
             .into_iter()
             .map(|problem| (name.to_owned(), problem))
             .collect()
     }
 
     pub fn print(&self, name: &str) {
-        for warning in &self.warnings {
+        for warning in &self.report.warnings {
             eprintln!("{name}: warning: {warning}");
         }
-        for error in &self.errors {
+        for error in &self.report.errors {
             eprintln!("{name}: error: {error}");
         }
-        if !self.complete {
+        if !self.report.complete {
             eprintln!(
                 "{name}: this is a shape error (a field unknown or of the wrong type): the document \
                  could not be read past it, so no later check ran; fix it and check again"
@@ -161,10 +148,10 @@ impl CheckReport {
                     "{name}: ok — {} numbers, {count} rules, {} menus, {} warnings",
                     rules.numbers.len(),
                     rules.menus.len(),
-                    self.warnings.len()
+                    self.report.warnings.len()
                 );
             }
-            None => eprintln!("{name}: {} errors", self.errors.len()),
+            None => eprintln!("{name}: {} errors", self.report.errors.len()),
         }
     }
 }
