@@ -7,7 +7,8 @@
 #
 # check: every problem with its JSON path; exit 1 when the document has errors.
 # publish: checked by the worker, then live; exit 1 when refused (errors, or
-# EXPECTED_VERSION is not the live version any more). Exit 2: usage.
+# EXPECTED_VERSION is not the live version any more). Exit 2: usage;
+# 3: the worker did not answer.
 set -eu
 
 usage() {
@@ -29,7 +30,8 @@ trap 'rm -f "$answer"' EXIT
 call() {
   printf 'Authorization: Bearer %s\n' "$SIPGATE_ROUTER_TOKEN" |
     curl --silent --show-error --header @- --header "Content-Type: application/json" \
-      --output "$answer" --write-out '%{http_code}' "$@"
+      --output "$answer" --write-out '%{http_code}' "$@" ||
+    { echo "rules.sh: $ROUTER_URL did not answer" >&2; exit 3; }
 }
 
 case "$command" in

@@ -73,6 +73,9 @@ describe("the CI example", () => {
     assert.match(stale.stdout, /version 1 is live, not 0/);
     const wrongToken = job("publish", example("office"), { SIPGATE_ROUTER_TOKEN: "wrong-token-0123456789abcdef-0123456789" });
     assert.equal(wrongToken.status, 1);
+    const unreachable = job("publish", example("office"), { ROUTER_URL: "http://127.0.0.1:9" });
+    assert.equal(unreachable.status, 3);
+    assert.match(unreachable.stderr, /did not answer/);
     assert.match(store.cli("versions").stdout, /^live\s+1 /m);
   });
 });
