@@ -514,6 +514,22 @@ in others. Separately, in two of three runs a workerd with a D1 configured answe
 D1 on a push (the binding is looked up only for \`GET /calls\`): Miniflare's, the same for
 journal on and off.
 
+## 7. The admin API: a publish through \`PUT /admin/api/rules\`, and \`GET status\`
+${results.admin ? `
+A Rust worker over an empty store publishes the benchmark's document of ${fmt(results.admin.numbers, 0)} numbers
+(${fmt(results.admin.bodyBytes / 1048576, 1)} MiB, ${fmt(results.admin.shards, 0)} shards) itself, as CI or the console make it do; CPU is the
+isolate thread's (the whole workerd process's), memory workerd's peak resident size before and
+after (local workerd does not enforce the 128 MB isolate limit).${results.admin.measuredSeparately ? ` Measured separately (${results.admin.measuredSeparately}).` : ""}
+
+| | wall ms | CPU ms (isolate thread) | CPU ms (workerd) | workerd peak MiB |
+|---|---|---|---|---|
+| publish | ${fmt(results.admin.publishMs, 0)} | ${fmt(results.admin.publishMainCpuMs, 0)} | ${fmt(results.admin.publishCpuMs, 0)} | ${fmt(results.admin.peakMiBBefore, 0)} → ${fmt(results.admin.peakMiBAfter, 0)} |
+| GET status (p50, CPU per request) | ${fmt(results.admin.statusP50Ms, 2)} | ${fmt(results.admin.statusMainCpuMs, 2)} | ${fmt(results.admin.statusCpuMs, 2)} | |
+
+The publish needs the Workers Paid plan (Free stops a request at 10 ms of CPU). Its memory does
+not fit an isolate at this size: the README's admin API section has the figures by size and
+sends large tables through the CLI.
+` : "\n(not measured in this run)\n"}
 ## Profiled and fixed (earlier runs of this harness, this machine)
 
 | change | measured | before → after |
