@@ -27,7 +27,8 @@ mod benchmarks {
     use sipgate_router::rules::menu::MenuState;
     use sipgate_router::rules::simulate::{Call, CallInput};
     use sipgate_router::rules::{load, RuleSet};
-    use sipgate_router::store::split;
+    use sipgate_router::store::shard_of;
+    use sipgate_router::store::shards::Sharded;
 
     /// A document like the office example, with `numbers` numbers.
     fn document(numbers: usize) -> String {
@@ -76,15 +77,9 @@ mod benchmarks {
             _ => 2,
         };
         SHARDS[slot].get_or_init(|| {
-            let spec: serde_json::Value =
-                sipgate_router::rules::problem::parse_json(&document(numbers)).unwrap();
-            let parts = split(spec);
-            let number = "49210000007";
-            let part = parts
-                .into_iter()
-                .find(|part| part["numbers"].get(number).is_some())
-                .unwrap();
-            let json = serde_json::to_string(&part).unwrap();
+            let source = document(numbers);
+            let sharded = Sharded::parse(&source).unwrap();
+            let json = sharded.shard(shard_of("49210000007", sharded.shards()));
             let rules = load(&json).unwrap().rules;
             (json, rules)
         })

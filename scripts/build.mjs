@@ -38,8 +38,15 @@ const wasmFeatures = [
  * 250 KiB by Cloudflare Access sign-in (JWT claims, a JWK turned into DER,
  * the keys fetched and cached): +7.3 KiB (249.4 KiB), after reading the
  * token and the keys as JSON values rather than derived structs (-4.6 KiB).
+ * Raised to 263 KiB by large tables in the admin API: a document is
+ * checked, published, compared and its rule ids read one part at a time
+ * (src/rules/raw.rs, src/store/shards.rs), so 100,000 numbers publish in
+ * 66 MiB of wasm memory instead of 842 (an isolate has 128 MB), and KV
+ * writes go out together: +12.3 KiB (249.7 → 262.0), after replacing a
+ * map of ids by one sort shared with the shards' order and dropping two
+ * other sorts (-2.5 KiB).
  */
-export const SIZE_BUDGET = { wasmGzip: 250 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 265 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

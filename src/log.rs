@@ -95,6 +95,10 @@ pub struct LogLine {
     /// Who changed the rules (an `admin` line: `step` says what).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "capped")]
     pub by: Option<String>,
+    /// The isolate's wasm memory after an admin request, in MiB (of the
+    /// isolate's 128 MB; it only grows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u32>,
 }
 
 impl LogLine {
@@ -114,6 +118,7 @@ impl LogLine {
             answer: None,
             error: None,
             by: None,
+            memory_mib: None,
         }
     }
 

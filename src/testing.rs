@@ -187,11 +187,23 @@ pub mod keys {
     pub const EC_P256: &str = include_str!("../tests/fixtures/keys/ec-p256.pem");
 }
 
+/// What [`publish_source`] did.
+#[derive(Debug)]
+pub struct Wrote {
+    pub version: u64,
+    /// Every write before the pointer, in order.
+    pub writes: Vec<(String, String)>,
+    pub pointer: (String, String),
+    pub deletes: Vec<String>,
+}
+
 /// Publishes `source` into the memory KV as the CLI does (version after
-/// the current one, pointer last, old versions deleted); the plan it ran.
-pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> crate::store::PublishPlan {
+/// the current one, pointer last, old versions deleted); what it wrote.
+pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> Wrote {
+    use crate::store::layout::About;
+    use crate::store::shards::Sharded;
     use crate::store::{plan_publish, Pointer, INDEX_KEY, LIVE_KEY};
-    let spec: serde_json::Value = crate::rules::problem::parse_json(source).unwrap();
+    let sharded = Sharded::parse(source).unwrap();
     let index = kv
         .values
         .borrow()
@@ -203,21 +215,23 @@ pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> crate::store::Pu
         .borrow()
         .get(LIVE_KEY)
         .map(|json| Pointer::parse(json).unwrap());
-    let plan = plan_publish(
-        source,
-        spec,
-        &index,
-        current.as_ref(),
-        at.to_owned(),
-        None,
-        None,
-    );
-    for (key, value) in &plan.writes {
+    let about = About {
+        published_at: at.to_owned(),
+        ..About::default()
+    };
+    let plan = plan_publish(source, &sharded, &index, current.as_ref(), about, None);
+    let writes = plan.writes(&sharded);
+    for (key, value) in &writes {
         kv.put(key, value);
     }
     kv.put(&plan.pointer.0, &plan.pointer.1);
     for key in &plan.deletes {
         kv.remove(key);
     }
-    plan
+    Wrote {
+        version: plan.version,
+        writes,
+        pointer: plan.pointer,
+        deletes: plan.deletes,
+    }
 }

@@ -27,21 +27,23 @@ fn published(document: &str) -> Vec<(String, String)> {
 /// The same as version `version`: shards of a version the isolate has not
 /// cached yet (tests share one isolate, and shards are immutable).
 fn published_as(document: &str, version: u64) -> Vec<(String, String)> {
-    let spec = sipgate_router::rules::problem::parse_json(document).unwrap();
+    let sharded = store::shards::Sharded::parse(document).unwrap();
     let current = store::Pointer {
         version: version - 1,
         ..store::Pointer::default()
     };
     let plan = store::plan_publish(
         document,
-        spec,
+        &sharded,
         &store::Index::default(),
         Some(&current),
-        "t".into(),
-        None,
+        store::layout::About::default(),
         None,
     );
-    plan.writes.into_iter().chain([plan.pointer]).collect()
+    plan.writes(&sharded)
+        .into_iter()
+        .chain([plan.pointer])
+        .collect()
 }
 
 const RULES: &str = r#"{

@@ -89,6 +89,12 @@ pub struct Handled {
 /// Answers one request. Never fails: every outcome is a deliberate [`Reply`].
 pub async fn handle(req: Request, env: &Env) -> Handled {
     let (mut reply, refused) = reply(&req, env).await;
+    if reply.log.msg.starts_with("admin") {
+        // How close an admin request (a publish of a large table) came to
+        // the isolate's 128 MB: the wasm's memory only ever grows.
+        let pages = core::arch::wasm32::memory_size(0);
+        reply.log.memory_mib = u32::try_from(pages / 16).ok();
+    }
     write_log(&reply.log);
     let after = match (reply.record.take(), refused) {
         (Some(record), _) => {
@@ -161,9 +167,15 @@ async fn reply(req: &Request, env: &Env) -> (Reply, Refused) {
         return (*refusal, Refused::BeforeBody);
     }
     let max_bytes = endpoint.max_body_bytes();
-    let body = match read_body(req, head.content_length.is_some(), max_bytes).await {
+    let declared = head
+        .content_length
+        .and_then(|length| length.trim().parse::<usize>().ok());
+    let body = match read_body(req, declared, max_bytes).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => return (http::body_too_large(max_bytes), Refused::No),
+        Err(BodyError::LengthRequired) => {
+            return (http::length_required(READ_WHOLE_BYTES), Refused::No)
+        }
         Err(BodyError::Unreadable(reason)) => return (http::unreadable_body(&reason), Refused::No),
     };
     (http::serve(&endpoint, &body, &services).await, Refused::No)
@@ -217,18 +229,31 @@ fn describe_error(error: JsValue) -> BodyError {
 
 enum BodyError {
     TooLarge,
+    /// Over [`READ_WHOLE_BYTES`] without a declared length.
+    LengthRequired,
     Unreadable(String),
 }
 
-/// Reads the body. With a declared length (already checked against
-/// `max_bytes`, and the runtime holds the body to it) in one piece;
+/// Bodies up to this size are read in one piece (a push's is under a
+/// KiB); larger ones are streamed.
+const READ_WHOLE_BYTES: usize = 1024 * 1024;
+
+/// Reads the body. A small one with a declared length (already checked
+/// against `max_bytes`, and the runtime holds the body to it) in one piece;
 /// otherwise streamed, stopping as soon as it exceeds the limit.
+///
+/// A large body streams into a buffer reserved once for its declared
+/// length: read whole, it would be in memory twice (in JavaScript, then
+/// copied into the wasm), and a buffer that grows copies itself as it
+/// grows — for a 46 MiB document of 100,000 numbers either is most of an
+/// isolate's 128 MB. So a body without a declared length stops at
+/// [`READ_WHOLE_BYTES`].
 async fn read_body(
     req: &Request,
-    declared_length: bool,
+    declared_length: Option<usize>,
     max_bytes: usize,
 ) -> Result<Vec<u8>, BodyError> {
-    if declared_length {
+    if declared_length.is_some_and(|length| length <= READ_WHOLE_BYTES) {
         let buffer = JsFuture::from(req.array_buffer().map_err(describe_error)?)
             .await
             .map_err(describe_error)?;
@@ -242,12 +267,16 @@ async fn read_body(
     let Some(mut stream) = req.body().map(ByteStream::from) else {
         return Ok(Vec::new()); // no body at all
     };
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(declared_length.unwrap_or(0).min(max_bytes));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| BodyError::Unreadable(error.to_string()))?;
         if body.len() + chunk.len() > max_bytes {
             drain_stream(&mut stream, body.len() + chunk.len()).await;
             return Err(BodyError::TooLarge);
+        }
+        if declared_length.is_none() && body.len() + chunk.len() > READ_WHOLE_BYTES {
+            drain_stream(&mut stream, body.len() + chunk.len()).await;
+            return Err(BodyError::LengthRequired);
         }
         body.extend_from_slice(&chunk);
     }
@@ -290,13 +319,29 @@ impl Kv for Edge<'_> {
 
 impl KvWrite for Edge<'_> {
     async fn put(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.kv.call("put", &key.into(), &value.into()).await
+        self.kv
+            .call("put", [(key.into(), value.into())].into_iter())
+            .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.kv
-            .call("delete", &key.into(), &JsValue::UNDEFINED)
+            .call("delete", [(key.into(), JsValue::UNDEFINED)].into_iter())
             .await
+    }
+
+    /// A batch's writes in flight together: one after another, the 782
+    /// shards of 100,000 numbers would wait out 782 KV round trips.
+    async fn put_many(&self, entries: &[(String, String)]) -> Result<(), StoreError> {
+        let pairs = entries
+            .iter()
+            .map(|(key, value)| (key.into(), value.into()));
+        self.kv.call("put", pairs).await
+    }
+
+    async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        let pairs = keys.iter().map(|key| (key.into(), JsValue::UNDEFINED));
+        self.kv.call("delete", pairs).await
     }
 }
 
@@ -373,8 +418,14 @@ impl KvRules {
         KvRules { namespace }
     }
 
-    /// The binding's `put(key, value)` or `delete(key)` (the admin API's writes).
-    async fn call(&self, method: &str, key: &JsValue, value: &JsValue) -> Result<(), StoreError> {
+    /// The binding's `put(key, value)` or `delete(key)` (the admin API's
+    /// writes) for each pair, all in flight together (`Promise.all`; the
+    /// runtime queues what exceeds its connections).
+    async fn call(
+        &self,
+        method: &str,
+        pairs: impl Iterator<Item = (JsValue, JsValue)>,
+    ) -> Result<(), StoreError> {
         let (binding, _) = self
             .namespace
             .as_ref()
@@ -385,8 +436,11 @@ impl KvRules {
             .map_err(failed)?
             .dyn_into()
             .map_err(failed)?;
-        let promise = function.call2(binding, key, value).map_err(failed)?;
-        JsFuture::from(Promise::from(promise))
+        let promises = js_sys::Array::new();
+        for (key, value) in pairs {
+            promises.push(&function.call2(binding, &key, &value).map_err(failed)?);
+        }
+        JsFuture::from(Promise::all(&promises))
             .await
             .map(drop)
             .map_err(failed)

@@ -32,16 +32,26 @@ use crate::journal::timeline::{hits as rule_hits, HitRow, RuleCount};
 use crate::journal::Entry;
 use crate::log::{clip, Level, LogLine};
 use crate::protocol::url::SelfUrl;
-use crate::rules::check::{load, Report};
-use crate::rules::diff::{diff, document};
+use crate::rules::diff::{diff_at_most, document};
 use crate::rules::problem::{parse_json, DocumentError};
 use crate::rules::spec::ActionSpec;
 use crate::store::admin::{self as store_admin, AdminError, Publication};
+use crate::store::shards::check_source;
+use crate::store::SOURCE_CHUNK_BYTES;
 use crate::time::calendar::{Date, LocalDateTime};
 use crate::trust::jwt::{self, JwtError};
 
 /// Where the admin API lives.
 pub const PREFIX: &str = "/admin/api/";
+
+/// The most changes `POST rules/diff` lists (`total` says how many there
+/// are): each carries its values, and two tables can differ everywhere.
+pub const MAX_CHANGES: usize = 1000;
+
+/// The most two documents compared by `POST rules/diff` may have together:
+/// both are held (as text, and the parts that differ as values) in an
+/// isolate of 128 MB. Two tables of about 70,000 numbers with rich rules.
+pub const MAX_DIFF_BYTES: usize = 64 * 1024 * 1024;
 
 /// The largest admin body: a document of 100,000 numbers with rich rules
 /// is some tens of MiB (Workers accept 100 MB on every plan).
@@ -476,7 +486,7 @@ async fn respond<R: Runtime>(
             )
         }
         Route::Check => {
-            let report = Report::of(&load(text(body).map_err(|reply| *reply)?));
+            let report = check_source(text(body).map_err(|reply| *reply)?).report;
             ok(
                 serde_json::to_value(report).unwrap_or_default(),
                 "admin_read",
@@ -498,12 +508,28 @@ async fn respond<R: Runtime>(
             if version == 0 {
                 return Err(refuse(404, "no rules published: nothing to compare with"));
             }
+            let entry = store_admin::version(store, version).await.map_err(fail)?;
+            let live_bytes = entry
+                .bytes
+                .unwrap_or(entry.source_chunks as usize * SOURCE_CHUNK_BYTES);
+            if body.len() + live_bytes > MAX_DIFF_BYTES {
+                return Err(refuse(
+                    413,
+                    format!(
+                        "the two documents are {} bytes together, more than the {MAX_DIFF_BYTES} a Worker \
+                         can hold to compare: compare them with the CLI \
+                         (`npm run rules -- diff {version} FILE --remote`)",
+                        body.len() + live_bytes
+                    ),
+                ));
+            }
             let source = store_admin::source(store, version).await.map_err(fail)?;
             let published = document(&source).map_err(|error| {
                 failed(&AdminError::Corrupt(format!("version {version}: {error}")))
             })?;
+            let found = diff_at_most(&published, &draft, MAX_CHANGES);
             ok(
-                json!({ "from": version, "to": "the document", "changes": diff(&published, &draft) }),
+                json!({ "from": version, "to": "the document", "changes": found.changes, "total": found.total }),
                 "admin_read",
             )
         }
@@ -515,9 +541,14 @@ async fn respond<R: Runtime>(
                 at: store_admin::published_at(services.now_ms.div_euclid(1000)),
                 if_match: request.if_match,
             };
-            let published = store_admin::publish(store, publication, |_, _| {})
-                .await
-                .map_err(fail)?;
+            let published = store_admin::publish(
+                store,
+                publication,
+                store_admin::Budget::WORKER_REQUEST,
+                |_, _| {},
+            )
+            .await
+            .map_err(fail)?;
             let version = published.version;
             written(
                 serde_json::to_value(published).unwrap_or_default(),
@@ -602,13 +633,33 @@ async fn respond<R: Runtime>(
             let live = store_admin::live_rule_ids(services.runtime)
                 .await
                 .unwrap_or_default();
-            let hits: Vec<HitRow> = rule_hits(&live, &counted)
-                .iter()
+            let hits: Vec<HitRow> = rule_hits(live, &counted)
+                .into_iter()
                 .map(HitRow::from)
                 .collect();
-            ok(
-                json!({ "since": since, "until": until, "hits": hits }),
-                "admin_read",
+            #[derive(serde::Serialize)]
+            struct Answer<'a> {
+                since: i64,
+                until: i64,
+                hits: &'a [HitRow],
+            }
+            // Compact, not pretty, and written into a buffer of about its
+            // size: 100,000 numbers have 400,000 rules, tens of MiB of JSON
+            // that a growing buffer would hold twice while it grows.
+            let size: usize = hits.iter().map(|hit| hit.rule.len() + 96).sum();
+            let mut body = Vec::with_capacity(size + 64);
+            let answer = Answer {
+                since,
+                until,
+                hits: &hits,
+            };
+            if serde_json::to_writer(&mut body, &answer).is_err() {
+                body.clear();
+            }
+            body.push(b'\n');
+            Reply::json(
+                String::from_utf8(body).unwrap_or_default(),
+                LogLine::new(Level::Info, "admin_read", 200),
             )
         }
     })

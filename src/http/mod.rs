@@ -361,6 +361,17 @@ pub fn body_too_large(max_bytes: usize) -> Reply {
     }
 }
 
+/// The answer to a large body sent without a `Content-Length`: read into
+/// a buffer that grows, it would be in memory twice over while it grows.
+pub fn length_required(read_bytes: usize) -> Reply {
+    admin::refuse(
+        411,
+        format!(
+            "a body over {read_bytes} bytes needs a Content-Length (curl --data-binary @FILE sends one)"
+        ),
+    )
+}
+
 /// The answer when the body cannot be read to its end (the client went away,
 /// or sent less than it declared).
 pub fn unreadable_body(reason: &str) -> Reply {

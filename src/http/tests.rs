@@ -1,8 +1,7 @@
 //! The HTTP behaviour: endpoints, status codes, limits, routing a push.
 
 use super::*;
-use crate::rules::problem::parse_json;
-use crate::store::{plan_publish, Index, LIVE_KEY};
+use crate::store::LIVE_KEY;
 use crate::testing::MemoryKv;
 
 const OFFICE: &str = include_str!("../../examples/office.json");
@@ -28,19 +27,7 @@ pub(super) fn head<'a>(
 
 pub(super) fn published() -> MemoryKv {
     let kv = MemoryKv::default();
-    let spec = parse_json(OFFICE).unwrap();
-    let plan = plan_publish(
-        OFFICE,
-        spec,
-        &Index::default(),
-        None,
-        "t".into(),
-        None,
-        None,
-    );
-    for (key, value) in plan.writes.iter().chain([&plan.pointer]) {
-        kv.put(key, value);
-    }
+    crate::testing::publish_source(&kv, OFFICE, "t");
     kv
 }
 

@@ -3,9 +3,7 @@
 use super::*;
 use std::cell::RefCell;
 
-use crate::rules::problem::parse_json;
-use crate::store::RulesCache;
-use crate::store::{plan_publish, Index, LIVE_KEY};
+use crate::store::{RulesCache, LIVE_KEY};
 use crate::testing::{fake_signature, run, MemoryKv};
 use crate::trust::access::{Access, Settings};
 use crate::trust::base64;
@@ -16,24 +14,7 @@ const MONDAY_10: i64 = 1_796_029_200_000;
 const DIAL: &str = r#"{"numbers": {"4921100000": [{"id": "dial", "then": {"dial": {"numbers": ["4915790000001"]}}}]}}"#;
 
 fn publish(kv: &MemoryKv, document: &str) {
-    let spec = parse_json(document).unwrap();
-    let current = kv
-        .values
-        .borrow()
-        .get(LIVE_KEY)
-        .map(|json| crate::store::Pointer::parse(json).unwrap());
-    let plan = plan_publish(
-        document,
-        spec,
-        &Index::default(),
-        current.as_ref(),
-        "t".into(),
-        None,
-        None,
-    );
-    for (key, value) in plan.writes.iter().chain([&plan.pointer]) {
-        kv.put(key, value);
-    }
+    crate::testing::publish_source(kv, document, "t");
 }
 
 struct Request<'a> {

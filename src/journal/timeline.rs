@@ -7,7 +7,7 @@
 //! (`GET /calls/{callId}`) and the CLI (`sipgate-rules call`) drive it with
 //! their own store. [`Timeline`] orders what was found.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
@@ -287,10 +287,10 @@ pub struct HitRow {
     pub in_live_rules: bool,
 }
 
-impl From<&Hit> for HitRow {
-    fn from(hit: &Hit) -> HitRow {
+impl From<Hit> for HitRow {
+    fn from(hit: Hit) -> HitRow {
         HitRow {
-            rule: hit.rule.clone(),
+            rule: hit.rule,
             hits: hit.hits,
             last_at_ms: hit.last_at_ms,
             never_matched: hit.hits == 0,
@@ -312,21 +312,33 @@ impl From<HitRow> for Hit {
 
 /// Every rule of the live document (in document order), then the rules
 /// the journal counted that it no longer has.
-pub fn hits(live_rules: &[String], counted: &[RuleCount]) -> Vec<Hit> {
-    let mut rows: Vec<Hit> = live_rules
+pub fn hits(live_rules: Vec<String>, counted: &[RuleCount]) -> Vec<Hit> {
+    // Keyed by rule, and marked once the live document names it: the
+    // live rules of 100,000 numbers are 400,000.
+    let mut counts: HashMap<&str, (&RuleCount, bool)> = counted
         .iter()
+        .map(|count| (count.rule.as_str(), (count, false)))
+        .collect();
+    let mut rows: Vec<Hit> = live_rules
+        .into_iter()
         .map(|rule| {
-            let count = counted.iter().find(|count| &count.rule == rule);
+            let count = counts.get_mut(rule.as_str()).map(|(count, named)| {
+                *named = true;
+                *count
+            });
             Hit {
-                rule: rule.clone(),
                 hits: count.map_or(0, |count| count.hits),
                 last_at_ms: count.map(|count| count.last_at_ms),
+                rule,
                 retired: false,
             }
         })
         .collect();
     for count in counted {
-        if !live_rules.contains(&count.rule) {
+        if counts
+            .get(count.rule.as_str())
+            .is_some_and(|(_, named)| !named)
+        {
             rows.push(Hit {
                 rule: count.rule.clone(),
                 hits: count.hits,
@@ -534,7 +546,7 @@ mod tests {
                 last_at_ms: 500,
             },
         ];
-        let rows = hits(&live, &counted);
+        let rows = hits(live, &counted);
         assert_eq!(rows.len(), 3);
         assert_eq!((rows[0].hits, rows[0].retired), (3, false));
         assert_eq!((rows[1].hits, rows[1].last_at_ms), (0, None));

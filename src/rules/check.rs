@@ -58,12 +58,36 @@ impl Report {
 
 /// Reads, checks and compiles a document.
 pub fn load(json: &str) -> Result<Checked, DocumentError> {
+    load_with(json, UniqueIds::Checked)
+}
+
+/// Reads, checks and compiles one shard of a document that is checked
+/// shard by shard (the store's `shards`): everything but the rule ids'
+/// uniqueness, which only the whole document can tell.
+pub fn load_shard(json: &str) -> Result<Checked, DocumentError> {
+    load_with(json, UniqueIds::LeftToCaller)
+}
+
+/// Once in the wasm: the document's deserializer is its largest function.
+#[inline(never)]
+fn load_with(json: &str, ids: UniqueIds) -> Result<Checked, DocumentError> {
     let spec: DocumentSpec = parse_json(json)?;
-    compile(&spec).map_err(DocumentError::Invalid)
+    compile_with(&spec, ids).map_err(DocumentError::Invalid)
+}
+
+/// Whether [`compile_with`] checks that rule ids are unique.
+#[derive(Clone, Copy, PartialEq)]
+enum UniqueIds {
+    Checked,
+    LeftToCaller,
 }
 
 /// Checks and compiles a parsed document: all errors, or the rules.
 pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
+    compile_with(spec, UniqueIds::Checked)
+}
+
+fn compile_with(spec: &DocumentSpec, ids: UniqueIds) -> Result<Checked, Vec<Problem>> {
     let mut checker = Checker::default();
     let zone_name = spec.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
     let zone = Zone::find(zone_name).unwrap_or_else(|| {
@@ -79,7 +103,9 @@ pub fn compile(spec: &DocumentSpec) -> Result<Checked, Vec<Problem>> {
     let global = context.rules(&spec.global, &"global");
     let numbers = context.numbers(spec);
     let default = context.rules(&spec.default, &"default");
-    check_unique_ids(spec, &mut context.checker);
+    if ids == UniqueIds::Checked {
+        check_unique_ids(spec, &mut context.checker);
+    }
     let menus = context.menus(spec);
     check_ways_out(&menus, &mut context.checker);
     warn_after_catch_all(&global, &numbers, &default, &mut context.checker);
@@ -204,7 +230,7 @@ impl Checker {
 
 /// Where a rule stands, written out only when it is reported.
 #[derive(Clone, Copy)]
-enum Place<'s> {
+pub(crate) enum Place<'s> {
     Global(usize),
     Number(&'s str, usize),
     Default(usize),
@@ -245,13 +271,18 @@ fn check_unique_ids(spec: &DocumentSpec, checker: &mut Checker) {
             continue;
         };
         if let Some(first) = seen.insert(id, place) {
-            checker.error(
-                Field(&place, "id"),
-                format!("{id:?} is already the id of {first}"),
-            );
+            duplicate_id(checker, id, place, first);
             seen.insert(id, first);
         }
     }
+}
+
+/// The error of a rule whose id an earlier rule (`first`) already has.
+pub(crate) fn duplicate_id(checker: &mut Checker, id: &str, place: Place<'_>, first: Place<'_>) {
+    checker.error(
+        Field(&place, "id"),
+        format!("{id:?} is already the id of {first}"),
+    );
 }
 
 struct Context<'a> {

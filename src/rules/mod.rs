@@ -9,6 +9,7 @@
 //! * [`menu`] — IVR menus whose state travels in the `onData` URL.
 //! * [`evaluate`] — the first matching rule, with a trace of the others.
 //! * [`decision`] — the decision on a push, which log, journal and trace are read from.
+//! * [`raw`] — a document as slices of its source, for the parts-at-a-time work on large tables.
 //! * [`diff`] — what changed between two documents, path by path.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
 
@@ -22,6 +23,7 @@ pub mod model;
 pub mod path;
 pub mod pattern;
 pub mod problem;
+pub mod raw;
 pub mod simulate;
 pub mod spec;
 

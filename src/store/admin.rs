@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::kv::{Kv, StoreError};
 use super::layout::{
-    plan_publish, shard_key, source_key, Index, IndexEntry, Pointer, INDEX_KEY, LIVE_KEY,
-    POINTER_CACHE_TTL,
+    plan_publish, shard_key, source_chunks, source_key, too_large, About, Index, IndexEntry,
+    Pointer, INDEX_KEY, KV_OPERATIONS_PER_REQUEST, LIVE_KEY, POINTER_CACHE_TTL,
 };
-use crate::rules::check::{compile_action, load};
+use super::shards::{check_source, Sharded, ShardedReport};
+use crate::rules::check::compile_action;
 use crate::rules::problem::{parse_json, Problem};
+use crate::rules::raw::RawDocument;
 use crate::rules::spec::ActionSpec;
 
 /// Write access to KV, as the admin API and the CLI have it (pushes never
@@ -144,10 +146,17 @@ pub async fn source<S: Kv>(store: &S, version: u64) -> Result<String, AdminError
     let mut source = String::new();
     for chunk in 0..entry.source_chunks {
         let key = source_key(version, chunk);
-        source += &store
+        let piece = store
             .get(&key, POINTER_CACHE_TTL)
             .await?
             .ok_or_else(|| AdminError::Corrupt(format!("{key} is missing")))?;
+        if chunk == 0 {
+            // Every chunk but the last is as long as the first: reserved
+            // once, not grown (a document of tens of MiB would be copied at
+            // each doubling, and held about twice).
+            source.reserve(piece.len() * entry.source_chunks as usize);
+        }
+        source += &piece;
     }
     Ok(source)
 }
@@ -193,14 +202,12 @@ pub async fn live_rule_ids<S: Kv>(store: &S) -> Result<Vec<String>, AdminError> 
         return Ok(Vec::new());
     }
     let source = source(store, live.version).await?;
-    let checked = load(&source)
-        .map_err(|error| AdminError::Corrupt(format!("the live rules do not load: {error}")))?;
-    Ok(checked
-        .rules
-        .rule_ids()
-        .into_iter()
-        .map(str::to_owned)
-        .collect())
+    // The ids alone: compiling 100,000 numbers' rules would not fit an isolate.
+    RawDocument::parse(&source)
+        .map(|document| document.rule_names())
+        .ok_or_else(|| {
+            AdminError::Corrupt(format!("version {} is not a rules document", live.version))
+        })
 }
 
 /// What to publish, and what the index says of it.
@@ -232,22 +239,42 @@ pub struct Published {
     pub warnings: Vec<Problem>,
 }
 
-/// Checks and publishes a document: its keys, then the index, then the
-/// pointer; `progress(written, total)` after each batch of writes.
+/// How many KV operations a publish may make, its two reads included:
+/// unbounded through wrangler (the CLI), [`Budget::WORKER_REQUEST`] in a
+/// Worker (the admin API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Unbounded,
+    Operations(usize),
+}
+
+impl Budget {
+    pub const WORKER_REQUEST: Budget = Budget::Operations(KV_OPERATIONS_PER_REQUEST);
+}
+
+/// Checks and publishes a document: its shards, its source, then the
+/// index, then the pointer; `progress(written, total)` after each batch.
+///
+/// The document is never built whole (see [`shards`](super::shards)): the
+/// source, the numbers' places in it and one batch of shards are what a
+/// publish of 100,000 numbers holds in memory.
 pub async fn publish<S: KvWrite>(
     store: &S,
     publication: Publication<'_>,
+    budget: Budget,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Published, AdminError> {
-    // The compiled rules are only a check here: dropped before the
-    // document is parsed again to be split (the wasm's memory is the peak).
-    let (warnings, numbers) = {
-        let checked = load(publication.source)
-            .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
-        (checked.warnings, checked.rules.numbers.len())
+    let Some(sharded) = Sharded::parse(publication.source) else {
+        let report = check_source(publication.source).report;
+        return Err(AdminError::Invalid(report.errors));
     };
-    let document: serde_json::Value = parse_json(publication.source)
-        .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
+    let ShardedReport { report, largest } = sharded.check();
+    if !report.errors.is_empty() {
+        return Err(AdminError::Invalid(report.errors));
+    }
+    if let Some(problem) = too_large(largest.0, largest.1) {
+        return Err(AdminError::Refused(problem));
+    }
     let current = pointer(store).await?;
     let live = current.as_ref().map_or(0, |pointer| pointer.version);
     if let Some(expected) = publication.if_match {
@@ -255,38 +282,69 @@ pub async fn publish<S: KvWrite>(
             return Err(AdminError::Conflict { expected, live });
         }
     }
+    let index = index(store).await?;
+    // The reads above, the writes, and what is left for deletes.
+    let reads = 2;
+    let writes = sharded.shards() as usize + source_chunks(publication.source) + 2;
+    let max_deletes = match budget {
+        Budget::Unbounded => None,
+        Budget::Operations(operations) => Some(operations.saturating_sub(reads + writes)),
+    };
+    if let Budget::Operations(operations) = budget {
+        if reads + writes > operations {
+            return Err(AdminError::Refused(format!(
+                "this version needs {writes} KV writes, and a Worker request may make \
+                 {operations} KV operations: publish it with the CLI \
+                 (`npm run rules -- publish FILE --remote`)"
+            )));
+        }
+    }
+    let about = About {
+        published_at: publication.at,
+        source: publication.name,
+        published_by: Some(publication.by),
+    };
     let plan = plan_publish(
         publication.source,
-        document,
-        &index(store).await?,
+        &sharded,
+        &index,
         current.as_ref(),
-        publication.at,
-        publication.name,
-        Some(publication.by),
+        about,
+        max_deletes,
     );
-    if let Some(problem) = plan.too_large() {
-        return Err(AdminError::Refused(problem));
-    }
-    // Batches, so a long publish can say how far it is; wrangler writes
-    // each batch in one bulk request.
+    // Shards in batches, each written out only now and dropped once
+    // written; wrangler writes each batch in one bulk request.
     const BATCH: usize = 100;
-    let total = plan.writes.len() + 1;
-    for (batch, entries) in plan.writes.chunks(BATCH).enumerate() {
-        store.put_many(entries).await?;
-        progress((batch * BATCH + entries.len()).min(total), total);
+    let total = plan.shards as usize + plan.source.len() + 2;
+    let mut written = 0;
+    let shards: Vec<u32> = (0..plan.shards).collect();
+    for batch in shards.chunks(BATCH) {
+        let entries: Vec<(String, String)> = batch
+            .iter()
+            .map(|shard| (shard_key(plan.version, *shard), sharded.shard(*shard)))
+            .collect();
+        store.put_many(&entries).await?;
+        written += entries.len();
+        progress(written, total);
     }
+    for (key, piece) in &plan.source {
+        store.put(key, piece).await?;
+        written += 1;
+        progress(written, total);
+    }
+    store.put(&plan.index.0, &plan.index.1).await?;
     store.put(&plan.pointer.0, &plan.pointer.1).await?;
     progress(total, total);
     store.delete_many(&plan.deletes).await?;
     Ok(Published {
         version: plan.version,
-        numbers,
-        shards: plan.pointer_shards(),
+        numbers: plan.numbers,
+        shards: plan.shards,
         previous: current
             .map(|pointer| pointer.version)
             .filter(|version| *version > 0),
         removed_keys: plan.deletes.len(),
-        warnings,
+        warnings: report.warnings,
     })
 }
 
@@ -362,6 +420,7 @@ pub async fn set_kill<S: KvWrite>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::KEEP_VERSIONS;
     use crate::testing::{run, MemoryKv};
 
     const OFFICE: &str = include_str!("../../examples/office.json");
@@ -387,9 +446,12 @@ mod tests {
     fn publishing_writes_what_the_plan_says_pointer_last() {
         let kv = MemoryKv::default();
         let mut steps = Vec::new();
-        let published = run(publish(&kv, publication(OFFICE, None), |done, total| {
-            steps.push((done, total))
-        }))
+        let published = run(publish(
+            &kv,
+            publication(OFFICE, None),
+            Budget::WORKER_REQUEST,
+            |done, total| steps.push((done, total)),
+        ))
         .unwrap();
         assert_eq!(published.version, 1);
         assert_eq!(published.previous, None);
@@ -403,19 +465,71 @@ mod tests {
         let entry = run(version(&kv, 1)).unwrap();
         assert_eq!(entry.published_by.as_deref(), Some("test"));
         assert_eq!(run(source(&kv, 1)).unwrap(), OFFICE);
-        let second = run(publish(&kv, publication(SMALL, Some(1)), |_, _| {})).unwrap();
+        let second = run(publish(
+            &kv,
+            publication(SMALL, Some(1)),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
         assert_eq!((second.version, second.previous), (2, Some(1)));
+    }
+
+    #[test]
+    fn a_worker_publish_stays_within_its_kv_operations_and_deletes_the_rest_later() {
+        let kv = MemoryKv::default();
+        let publish_with = |budget| run(publish(&kv, publication(SMALL, None), budget, |_, _| {}));
+        for _ in 0..KEEP_VERSIONS {
+            publish_with(Budget::Unbounded).unwrap();
+        }
+        // 2 reads, 1 shard, 1 source chunk, index, pointer: 1 delete left
+        // of version 1's 2 keys.
+        let published = publish_with(Budget::Operations(7)).unwrap();
+        assert_eq!((published.version, published.removed_keys), (11, 1));
+        let kept = run(index(&kv)).unwrap();
+        assert_eq!(kept.retired, ["rules:v1:source:0"]);
+        assert!(kv.values.borrow().contains_key("rules:v1:source:0"));
+        assert!(!kv.values.borrow().contains_key("rules:v1:s0"));
+        // The next publish deletes what waited, and the version it drops.
+        let published = publish_with(Budget::Unbounded).unwrap();
+        assert_eq!(published.removed_keys, 3);
+        assert!(run(index(&kv)).unwrap().retired.is_empty());
+        let keys: Vec<String> = kv.values.borrow().keys().cloned().collect();
+        assert!(
+            keys.iter()
+                .all(|key| !key.starts_with("rules:v1:") && !key.starts_with("rules:v2:")),
+            "{keys:?}"
+        );
+        // Writes alone over the budget: refused, nothing written.
+        let before = snapshot(&kv);
+        let Err(AdminError::Refused(reason)) = publish_with(Budget::Operations(5)) else {
+            panic!("published beyond the budget");
+        };
+        assert!(
+            reason.starts_with("this version needs 4 KV writes, and a Worker request may make 5"),
+            "{reason}"
+        );
+        assert_eq!(snapshot(&kv), before);
     }
 
     #[test]
     fn an_invalid_document_writes_nothing_and_names_every_problem() {
         let kv = MemoryKv::default();
-        run(publish(&kv, publication(SMALL, None), |_, _| {})).unwrap();
+        run(publish(
+            &kv,
+            publication(SMALL, None),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
         let before = snapshot(&kv);
         let bad = r#"{"numbers": {"4921100000": [{"id": "a", "then": {"dial": {"numbers": []}}}, {"id": "a", "then": {"voicemail": {}}}]}}"#;
-        let Err(AdminError::Invalid(problems)) =
-            run(publish(&kv, publication(bad, None), |_, _| {}))
-        else {
+        let Err(AdminError::Invalid(problems)) = run(publish(
+            &kv,
+            publication(bad, None),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        )) else {
             panic!("an invalid document was published");
         };
         assert!(problems.len() >= 2, "{problems:?}");
@@ -432,16 +546,33 @@ mod tests {
     fn if_match_refuses_when_another_version_is_live() {
         let kv = MemoryKv::default();
         assert_eq!(
-            run(publish(&kv, publication(SMALL, Some(3)), |_, _| {})),
+            run(publish(
+                &kv,
+                publication(SMALL, Some(3)),
+                Budget::WORKER_REQUEST,
+                |_, _| {}
+            )),
             Err(AdminError::Conflict {
                 expected: 3,
                 live: 0
             })
         );
         assert!(snapshot(&kv).is_empty());
-        run(publish(&kv, publication(SMALL, Some(0)), |_, _| {})).unwrap();
+        run(publish(
+            &kv,
+            publication(SMALL, Some(0)),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
         let before = snapshot(&kv);
-        let conflict = run(publish(&kv, publication(OFFICE, Some(0)), |_, _| {})).unwrap_err();
+        let conflict = run(publish(
+            &kv,
+            publication(OFFICE, Some(0)),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap_err();
         assert_eq!(
             conflict,
             AdminError::Conflict {
@@ -460,8 +591,20 @@ mod tests {
             run(rollback(&kv, None)),
             Err(AdminError::Refused(_))
         ));
-        run(publish(&kv, publication(SMALL, None), |_, _| {})).unwrap();
-        run(publish(&kv, publication(OFFICE, None), |_, _| {})).unwrap();
+        run(publish(
+            &kv,
+            publication(SMALL, None),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        run(publish(
+            &kv,
+            publication(OFFICE, None),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
         run(set_kill(&kv, Some(ActionSpec::Voicemail {}))).unwrap();
         let before = snapshot(&kv);
         assert!(matches!(
@@ -490,7 +633,13 @@ mod tests {
             !run(status(&kv)).unwrap().rules_published,
             "a kill switch is not rules"
         );
-        run(publish(&kv, publication(SMALL, None), |_, _| {})).unwrap();
+        run(publish(
+            &kv,
+            publication(SMALL, None),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
         let live = run(status(&kv)).unwrap();
         assert!(live.rules_published);
         assert_eq!(live.live.unwrap().published_by.as_deref(), Some("test"));
@@ -520,7 +669,13 @@ mod tests {
             failing: Some("KV is down".to_owned()),
             ..MemoryKv::default()
         };
-        let error = run(publish(&kv, publication(SMALL, Some(0)), |_, _| {})).unwrap_err();
+        let error = run(publish(
+            &kv,
+            publication(SMALL, Some(0)),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap_err();
         assert_eq!(error.status(), 503);
     }
 }

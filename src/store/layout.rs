@@ -3,8 +3,8 @@
 //! its writes in order, the pointer last.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
+use super::shards::Sharded;
 use crate::rules::problem::{parse_json, DocumentError};
 use crate::rules::spec::ActionSpec;
 
@@ -42,6 +42,11 @@ pub fn source_key(version: u64, chunk: u32) -> String {
 
 /// The published document is stored in chunks of at most this many bytes.
 pub const SOURCE_CHUNK_BYTES: usize = 16 * 1024 * 1024;
+
+/// How many keys hold `source` once published.
+pub fn source_chunks(source: &str) -> usize {
+    chunks(source, SOURCE_CHUNK_BYTES).len()
+}
 
 /// `text` in pieces of at most `max` bytes, cut at character boundaries.
 fn chunks(text: &str, max: usize) -> Vec<&str> {
@@ -102,44 +107,21 @@ pub fn shard_count(numbers: usize) -> u32 {
     u32::try_from(numbers.div_ceil(NUMBERS_PER_SHARD).max(1)).unwrap_or(u32::MAX)
 }
 
-/// Splits a (checked) document into shard documents: everything shared in
-/// each, its `numbers` spread by [`shard_of`] (keys without `+`), no `$schema`.
-///
-/// Works on the JSON value, not the typed document: the worker publishes
-/// too (admin API), and serializing the typed document would put a second
-/// copy of every spec type's code into the wasm for this alone.
-pub fn split(document: Value) -> Vec<Value> {
-    let Value::Object(mut shared) = document else {
-        return vec![Value::Object(Map::new())];
-    };
-    // Moved, not copied: a document of 100,000 numbers is tens of MiB.
-    let numbers = match shared.remove("numbers") {
-        Some(Value::Object(numbers)) => numbers,
-        _ => Map::new(),
-    };
-    shared.remove("$schema");
-    let shards = shard_count(numbers.len());
-    let mut parts = vec![shared; shards as usize];
-    for (number, rules) in numbers {
-        // Keys are validated E.164; the shard is chosen on the digits.
-        let digits = number.strip_prefix('+').unwrap_or(&number).to_owned();
-        if let Some(part) = parts.get_mut(shard_of(&digits, shards) as usize) {
-            if let Value::Object(numbers) = part
-                .entry("numbers")
-                .or_insert_with(|| Value::Object(Map::new()))
-            {
-                numbers.insert(digits, rules);
-            }
-        }
-    }
-    parts.into_iter().map(Value::Object).collect()
-}
-
 /// The list of published versions, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Index {
     pub versions: Vec<IndexEntry>,
+    /// Keys of versions no longer kept that are still to be deleted: a
+    /// Worker request may make only [`KV_OPERATIONS_PER_REQUEST`], so the
+    /// admin API deletes what its budget allows and leaves the rest to the
+    /// next publish.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<String>,
 }
+
+/// KV operations one Worker invocation may make (reads, writes and
+/// deletes together; Cloudflare's limit on every plan).
+pub const KV_OPERATIONS_PER_REQUEST: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,36 +141,56 @@ pub struct IndexEntry {
     /// How many `rules:vN:source:K` keys hold the document.
     #[serde(default = "one")]
     pub source_chunks: u32,
+    /// The document's size in bytes (not known of versions published
+    /// before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<usize>,
 }
 
 fn one() -> u32 {
     1
 }
 
-/// The KV writes of one publish, in the order they must happen.
+/// What the index says of a version being published.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    /// RFC 3339, UTC.
+    pub published_at: String,
+    /// Where the document came from (a file name), for people.
+    pub source: Option<String>,
+    /// Who or what published it.
+    pub published_by: Option<String>,
+}
+
+/// The KV writes of one publish, in the order they must happen: the
+/// shards (written out from the [`Sharded`] document one batch at a time,
+/// never all at once), the source's chunks, the index, then the pointer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PublishPlan {
+pub struct PublishPlan<'s> {
     pub version: u64,
-    /// Shards, source and index: written first.
-    pub writes: Vec<(String, String)>,
+    pub shards: u32,
+    pub numbers: usize,
+    /// The document as published, in chunks under their keys.
+    pub source: Vec<(String, &'s str)>,
+    pub index: (String, String),
     /// The pointer: written last, switching to the new version.
     pub pointer: (String, String),
     /// Keys of versions no longer kept: deleted after the switch.
     pub deletes: Vec<String>,
 }
 
-/// Plans the publishing of `source` (already checked; `document` is it
-/// parsed, taken apart into the shards) after `index`, keeping the kill
-/// switch of `current`.
-pub fn plan_publish(
-    source: &str,
-    document: Value,
+/// Plans the publishing of `source` (checked; `sharded` is it taken
+/// apart) after `index`, keeping the kill switch of `current`. With a
+/// budget of deletes, keys beyond it stay in the index's `retired` list
+/// for the next publish.
+pub fn plan_publish<'s>(
+    source: &'s str,
+    sharded: &Sharded<'_>,
     index: &Index,
     current: Option<&Pointer>,
-    published_at: String,
-    source_name: Option<String>,
-    published_by: Option<String>,
-) -> PublishPlan {
+    about: About,
+    max_deletes: Option<usize>,
+) -> PublishPlan<'s> {
     let version = index
         .versions
         .iter()
@@ -197,77 +199,81 @@ pub fn plan_publish(
         .max()
         .unwrap_or(0)
         + 1;
-    let numbers = document
-        .get("numbers")
-        .and_then(Value::as_object)
-        .map_or(0, Map::len);
-    let shards = split(document);
-    let shard_total = shards.len() as u32;
-    // Each shard's value is dropped once written out.
-    let mut writes: Vec<(String, String)> = shards
+    let shards = sharded.shards();
+    let bytes = source.len();
+    let source: Vec<(String, &str)> = chunks(source, SOURCE_CHUNK_BYTES)
         .into_iter()
         .enumerate()
-        .map(|(shard, part)| {
-            (
-                shard_key(version, shard as u32),
-                serde_json::to_string(&part).unwrap_or_default(),
-            )
-        })
+        .map(|(chunk, piece)| (source_key(version, chunk as u32), piece))
         .collect();
-    let source_chunks = chunks(source, SOURCE_CHUNK_BYTES);
-    let source_chunk_count = source_chunks.len() as u32;
-    for (chunk, piece) in source_chunks.into_iter().enumerate() {
-        writes.push((source_key(version, chunk as u32), piece.to_owned()));
-    }
     let mut versions = vec![IndexEntry {
         version,
-        shards: shard_total,
-        published_at,
-        numbers,
-        source: source_name,
-        published_by,
-        source_chunks: source_chunk_count,
+        shards,
+        published_at: about.published_at,
+        numbers: sharded.numbers(),
+        source: about.source,
+        published_by: about.published_by,
+        source_chunks: source.len() as u32,
+        bytes: Some(bytes),
     }];
     versions.extend(index.versions.iter().cloned());
     let dropped = versions.split_off(KEEP_VERSIONS.min(versions.len()));
-    let deletes = dropped.iter().flat_map(version_keys).collect();
-    writes.push((
-        INDEX_KEY.to_owned(),
-        serde_json::to_string(&Index { versions }).unwrap_or_default(),
-    ));
+    let mut deletes: Vec<String> = index
+        .retired
+        .iter()
+        .cloned()
+        .chain(dropped.iter().flat_map(version_keys))
+        .collect();
+    let retired = deletes.split_off(max_deletes.unwrap_or(usize::MAX).min(deletes.len()));
+    let index = Index { versions, retired };
     let pointer = Pointer {
         version,
-        shards: shard_total,
+        shards,
         kill: current.and_then(|pointer| pointer.kill.clone()),
     };
     PublishPlan {
         version,
-        writes,
+        shards,
+        numbers: sharded.numbers(),
+        source,
+        index: (
+            INDEX_KEY.to_owned(),
+            serde_json::to_string(&index).unwrap_or_default(),
+        ),
         pointer: (LIVE_KEY.to_owned(), pointer.to_json()),
         deletes,
     }
 }
 
-impl PublishPlan {
-    /// Why the worker could not use this version (a shard over
-    /// [`MAX_SHARD_BYTES`]); `None` when it can.
-    pub fn too_large(&self) -> Option<String> {
-        self.writes.iter().find_map(|(key, value)| {
-            let shard = key.rsplit_once(":s")?.1.parse::<u32>().ok()?;
-            (value.len() > MAX_SHARD_BYTES).then(|| {
-                format!(
-                    "shard {shard} would be {} bytes, more than the {MAX_SHARD_BYTES} a push may parse: \
-                     move what every number shares (lists, calendars, menus) into fewer, smaller entries",
-                    value.len()
-                )
-            })
-        })
+impl PublishPlan<'_> {
+    /// The KV operations of the publish: its writes and deletes.
+    pub fn operations(&self) -> usize {
+        self.shards as usize + self.source.len() + 2 + self.deletes.len()
     }
 
-    /// How many shards the new version has.
-    pub fn pointer_shards(&self) -> u32 {
-        Pointer::parse(&self.pointer.1).map_or(0, |pointer| pointer.shards)
+    /// Every write before the pointer, in order, written out at once: for
+    /// tests and small documents (a publish writes shards batch by batch).
+    pub fn writes(&self, sharded: &Sharded<'_>) -> Vec<(String, String)> {
+        (0..self.shards)
+            .map(|shard| (shard_key(self.version, shard), sharded.shard(shard)))
+            .chain(
+                self.source
+                    .iter()
+                    .map(|(key, piece)| (key.clone(), (*piece).to_owned())),
+            )
+            .chain([self.index.clone()])
+            .collect()
     }
+}
+
+/// Why the worker could not use a shard of `bytes` bytes; `None` when it can.
+pub fn too_large(shard: u32, bytes: usize) -> Option<String> {
+    (bytes > MAX_SHARD_BYTES).then(|| {
+        format!(
+            "shard {shard} would be {bytes} bytes, more than the {MAX_SHARD_BYTES} a push may parse: \
+             move what every number shares (lists, calendars, menus) into fewer, smaller entries"
+        )
+    })
 }
 
 /// Every key of a published version.
@@ -350,35 +356,46 @@ mod tests {
 
     #[test]
     fn publishing_refuses_a_shard_the_worker_would_refuse() {
-        let mut spec: Value = parse_json(OFFICE).unwrap();
+        let mut spec: serde_json::Value = parse_json(OFFICE).unwrap();
         spec["lists"]["huge"] = (0..200_000).map(|n| format!("4930{n:08}")).collect();
         let source = serde_json::to_string(&spec).unwrap();
-        let plan = plan_publish(
-            &source,
-            spec,
-            &Index::default(),
-            None,
-            "t".into(),
-            None,
-            None,
-        );
-        let problem = plan.too_large().unwrap();
+        let (shard, bytes) = Sharded::parse(&source).unwrap().check().largest;
+        let problem = too_large(shard, bytes).unwrap();
         assert!(problem.starts_with("shard 0 would be "), "{problem}");
         assert!(problem.contains("bytes, more than the"), "{problem}");
-        let small: Value = parse_json(OFFICE).unwrap();
+        let (shard, bytes) = Sharded::parse(OFFICE).unwrap().check().largest;
+        assert_eq!(too_large(shard, bytes), None);
+    }
+
+    #[test]
+    fn deletes_beyond_the_budget_wait_in_the_index_for_the_next_publish() {
+        let sharded = Sharded::parse(OFFICE).unwrap();
+        let old = |version| IndexEntry {
+            version,
+            shards: 3,
+            published_at: "t".into(),
+            numbers: 300,
+            source: None,
+            published_by: None,
+            source_chunks: 1,
+            bytes: None,
+        };
+        let index = Index {
+            versions: (1..=KEEP_VERSIONS as u64).rev().map(old).collect(),
+            retired: vec!["rules:v0:s0".into()],
+        };
+        let plan = plan_publish(OFFICE, &sharded, &index, None, About::default(), Some(2));
+        assert_eq!(plan.deletes, ["rules:v0:s0", "rules:v1:s0"]);
+        let written: Index = serde_json::from_str(&plan.index.1).unwrap();
         assert_eq!(
-            plan_publish(
-                OFFICE,
-                small,
-                &Index::default(),
-                None,
-                "t".into(),
-                None,
-                None
-            )
-            .too_large(),
-            None
+            written.retired,
+            ["rules:v1:s1", "rules:v1:s2", "rules:v1:source:0"]
         );
+        assert_eq!(written.versions.len(), KEEP_VERSIONS);
+        assert_eq!(plan.operations(), 1 + 1 + 2 + 2);
+        let unbounded = plan_publish(OFFICE, &sharded, &index, None, About::default(), None);
+        assert_eq!(unbounded.deletes.len(), 5);
+        assert!(!unbounded.index.1.contains("retired"));
     }
 
     #[test]

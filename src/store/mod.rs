@@ -21,6 +21,7 @@
 //!
 //! * [`kv`] — the port: read access to KV, as the worker and the tests have it.
 //! * [`layout`] — keys, the pointer, shards, the version index, a publish's plan.
+//! * [`shards`] — a document taken apart into shards and checked shard by shard, never built whole.
 //! * [`admin`] — what an operator does: publish, roll back, the kill switch (CLI and admin API).
 //! * [`cache`] — an isolate's rules: the cache, last-known-good, the live rules of a push.
 
@@ -28,12 +29,14 @@ pub mod admin;
 pub mod cache;
 pub mod kv;
 pub mod layout;
+pub mod shards;
 
 pub use admin::{AdminError, KvWrite};
 pub use cache::{last_known_good, load_live, Live, LoadError, RulesCache, UNPUBLISHED};
 pub use kv::{Kv, StoreError, ROUTES_BINDING};
 pub use layout::{
-    plan_publish, shard_count, shard_key, shard_of, source_key, split, version_keys, Index,
-    IndexEntry, Pointer, PublishPlan, INDEX_KEY, KEEP_VERSIONS, LIVE_KEY, MAX_POINTER_BYTES,
-    MAX_SHARD_BYTES, NUMBERS_PER_SHARD, POINTER_CACHE_TTL, SHARD_CACHE_TTL, SOURCE_CHUNK_BYTES,
+    plan_publish, shard_count, shard_key, shard_of, source_key, version_keys, Index, IndexEntry,
+    Pointer, PublishPlan, INDEX_KEY, KEEP_VERSIONS, KV_OPERATIONS_PER_REQUEST, LIVE_KEY,
+    MAX_POINTER_BYTES, MAX_SHARD_BYTES, NUMBERS_PER_SHARD, POINTER_CACHE_TTL, SHARD_CACHE_TTL,
+    SOURCE_CHUNK_BYTES,
 };

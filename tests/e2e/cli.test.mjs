@@ -137,13 +137,22 @@ describe("sipgate-rules", () => {
     assert.match(json.errors[0].path, /^numbers\.4921177777\[0\]/);
   });
 
-  test("a shape error says that the checks after it could not run", () => {
+  test("shape errors in several parts of a table are all reported, and say what did not run", () => {
+    // 300 numbers make 3 shards; the two misspelt rules are in different ones.
+    const numbers = {};
+    for (let n = 0; n < 300; n++) numbers[`4921${String(n).padStart(7, "0")}`] = [{ id: `r${n}`, then: { proceed: {} } }];
+    numbers["49210000001"] = [{ then: { dail: {} } }];
+    numbers["49210000002"] = [{ then: { proceed: {} }, wehn: {} }];
     const shape = join(store.dir, "shape.json");
-    writeFileSync(shape, JSON.stringify({ numbers: { [TARGET]: [{ then: { dail: {} } }] } }));
+    writeFileSync(shape, JSON.stringify({ numbers }));
     const text = store.cli("check", shape);
     assert.equal(text.status, 1);
-    assert.match(text.stderr, /no later check ran; fix it and check again/);
-    assert.equal(JSON.parse(store.cli("check", shape, "--json").stdout).complete, false);
+    assert.match(text.stderr, /numbers\.49210000001\[0\]\.then: unknown variant `dail`/);
+    assert.match(text.stderr, /numbers\.49210000002\[0\]\.wehn: unknown field `wehn`/);
+    assert.match(text.stderr, /stops the reading of the part of the document it is in/);
+    const report = JSON.parse(store.cli("check", shape, "--json").stdout);
+    assert.equal(report.complete, false);
+    assert.equal(report.errors.length, 2);
   });
 
   test("works from any directory of the project, and says so outside it", () => {

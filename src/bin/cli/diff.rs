@@ -3,15 +3,17 @@
 
 use std::process::ExitCode;
 
-use serde_json::Value;
 use sipgate_router::rules::diff::{diff, document as parse_document};
 
 use super::output::{Failure, Output};
 use super::place::Place;
 
 pub fn run(a: &str, b: &str, place: &Place, out: &Output) -> Result<ExitCode, Failure> {
-    let (left, right) = (document(a, place)?, document(b, place)?);
-    let changes = diff(&left, &right);
+    let (left, right) = (source(a, place)?, source(b, place)?);
+    let read = |which: &str, source| {
+        parse_document(source).map_err(|error| Failure::Failed(format!("{which}: {error}")))
+    };
+    let changes = diff(&read(a, &left)?, &read(b, &right)?);
     if out.json {
         out.json_pretty(&serde_json::json!({ "from": a, "to": b, "changes": changes }));
     } else if changes.is_empty() {
@@ -28,9 +30,9 @@ pub fn run(a: &str, b: &str, place: &Place, out: &Output) -> Result<ExitCode, Fa
     })
 }
 
-/// `live`, a kept version (`7`) or a file.
-fn document(which: &str, place: &Place) -> Result<Value, Failure> {
-    let source = if which == "live" {
+/// The text of `live`, a kept version (`7`) or a file.
+fn source(which: &str, place: &Place) -> Result<String, Failure> {
+    Ok(if which == "live" {
         let version = place.live_version()?;
         if version == 0 {
             return Err(Failure::Failed(format!(
@@ -44,6 +46,5 @@ fn document(which: &str, place: &Place) -> Result<Value, Failure> {
     } else {
         std::fs::read_to_string(which)
             .map_err(|error| Failure::Usage(format!("cannot read {which}: {error}")))?
-    };
-    parse_document(&source).map_err(|error| Failure::Failed(format!("{which}: {error}")))
+    })
 }

@@ -174,33 +174,18 @@ pub fn hits(place: &Place, (since, until): (i64, i64), out: &Output) -> Result<E
                 sql::HITS,
                 &[Value::Integer(since), Value::Integer(until)],
             )?;
-            rule_hits(&block_on(admin::live_rule_ids(store))?, &counted)
+            rule_hits(block_on(admin::live_rule_ids(store))?, &counted)
         }
         Place::Api(api) => {
-            #[derive(serde::Deserialize)]
-            #[serde(rename_all = "camelCase")]
-            struct Row {
-                rule: String,
-                hits: u64,
-                last_at_ms: Option<i64>,
-                in_live_rules: bool,
-            }
-            let rows: Vec<Row> = answered(
+            let rows: Vec<HitRow> = answered(
                 api.get_json(&format!("hits?since={since}&until={until}"))?,
                 "hits",
             )?;
-            rows.into_iter()
-                .map(|row| Hit {
-                    rule: row.rule,
-                    hits: row.hits,
-                    last_at_ms: row.last_at_ms,
-                    retired: !row.in_live_rules,
-                })
-                .collect()
+            rows.into_iter().map(Hit::from).collect()
         }
     };
     if out.json {
-        let json: Vec<HitRow> = rows.iter().map(HitRow::from).collect();
+        let json: Vec<HitRow> = rows.into_iter().map(HitRow::from).collect();
         out.json_pretty(&json);
     } else {
         println!("rule hits from {} to {}:", utc_text(since), utc_text(until));

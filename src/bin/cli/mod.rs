@@ -354,7 +354,7 @@ fn read(path: &std::path::Path) -> Result<String, Failure> {
 fn check(file: &std::path::Path, out: &Output) -> Result<ExitCode, Failure> {
     let name = file.display().to_string();
     let source = read(file)?;
-    let report = output::CheckReport::of(load(&source));
+    let report = output::CheckReport::check(&source);
     if out.json {
         out.json_line(&report.report);
     } else {

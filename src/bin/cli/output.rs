@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use serde::Serialize;
 use sipgate_router::rules::check::Report;
 use sipgate_router::rules::problem::{DocumentError, Problem};
-use sipgate_router::rules::Checked;
+use sipgate_router::rules::{load, Checked};
+use sipgate_router::store::shards::check_source;
 
 /// Why a command did not do what it was asked; each has its exit code.
 #[derive(Debug)]
@@ -109,6 +110,19 @@ impl CheckReport {
         }
     }
 
+    /// Checks `source` as a publish does, shard by shard (so several shape
+    /// errors can be found in one run), then compiles it whole for the
+    /// summary when it passed.
+    pub fn check(source: &str) -> CheckReport {
+        let report = check_source(source).report;
+        let checked = if report.errors.is_empty() {
+            load(source).ok()
+        } else {
+            None
+        };
+        CheckReport { report, checked }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         if self.report.errors.is_empty() {
             ExitCode::SUCCESS
@@ -134,8 +148,9 @@ impl CheckReport {
         }
         if !self.report.complete {
             eprintln!(
-                "{name}: this is a shape error (a field unknown or of the wrong type): the document \
-                 could not be read past it, so no later check ran; fix it and check again"
+                "{name}: a shape error (a field unknown or of the wrong type) stops the reading of \
+                 the part of the document it is in, so the checks after it did not run there; fix \
+                 it and check again"
             );
         }
         match &self.checked {

@@ -89,6 +89,7 @@ impl Place {
                 let index = Index {
                     versions: serde_json::from_value(json["versions"].clone())
                         .map_err(|error| Failure::Failed(format!("unexpected answer: {error}")))?,
+                    retired: Vec::new(),
                 };
                 Ok((pointer, index))
             }
@@ -124,12 +125,17 @@ impl Place {
                     at: admin::published_at(super::now_seconds()),
                     if_match,
                 };
-                let published = block_on(admin::publish(kv, publication, |done, total| {
-                    if show && total > 1 {
-                        eprint!("\rwriting {done}/{total} keys");
-                        let _ = std::io::stderr().flush();
-                    }
-                }));
+                let published = block_on(admin::publish(
+                    kv,
+                    publication,
+                    admin::Budget::Unbounded,
+                    |done, total| {
+                        if show && total > 1 {
+                            eprint!("\rwriting {done}/{total} keys");
+                            let _ = std::io::stderr().flush();
+                        }
+                    },
+                ));
                 if show {
                     eprint!("\r\x1b[K");
                 }
