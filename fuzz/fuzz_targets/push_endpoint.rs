@@ -16,6 +16,8 @@ use libfuzzer_sys::fuzz_target;
 use sipgate_router::http::{admit, serve, Config, RequestHead, Runtime, Services};
 use sipgate_router::journal::Entry;
 use sipgate_router::journal::sql::Value as SqlValue;
+use sipgate_router::store::layout::About;
+use sipgate_router::store::shards::Sharded;
 use sipgate_router::store::{plan_publish, Index, Kv, KvWrite, RulesCache, StoreError};
 
 struct Published(HashMap<String, String>);
@@ -61,9 +63,9 @@ fn office() -> &'static Published {
     static OFFICE: OnceLock<Published> = OnceLock::new();
     OFFICE.get_or_init(|| {
         let source = include_str!("../../examples/office.json");
-        let spec = sipgate_router::rules::problem::parse_json(source).unwrap();
-        let plan = plan_publish(source, spec, &Index::default(), None, "fuzz".into(), None, None);
-        Published(plan.writes.into_iter().chain([plan.pointer]).collect())
+        let sharded = Sharded::parse(source).unwrap();
+        let plan = plan_publish(source, &sharded, &Index::default(), None, About::default(), None);
+        Published(plan.writes(&sharded).into_iter().chain([plan.pointer]).collect())
     })
 }
 

@@ -1,10 +1,15 @@
 //! Any text as a rules document: loading never panics; a document that
 //! loads decides calls and menu digits into well-formed XML that the
-//! protocol grammar allows (one root, at most one action).
+//! protocol grammar allows (one root, at most one action). Checked shard
+//! by shard (as a publish checks it), it has exactly the errors of the
+//! whole check, and compared with itself, no differences.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sipgate_router::rules::diff::{diff, document};
 use sipgate_router::rules::load;
+use sipgate_router::rules::problem::DocumentError;
+use sipgate_router::store::shards::{check_source, Sharded};
 use sipgate_router::rules::menu::MenuState;
 use sipgate_router::protocol::url::SelfUrl;
 use sipgate_router::rules::simulate::{Call, CallInput};
@@ -41,7 +46,37 @@ fn well_formed(xml: &str) {
     assert!(actions <= 1, "{xml}");
 }
 
+/// The shard-by-shard check agrees with reading the document whole.
+fn same_as_the_whole_check(text: &str) {
+    let Some(sharded) = Sharded::parse(text) else {
+        // No object of distinct keys: no document, whatever serde reads.
+        assert!(!check_source(text).report.errors.is_empty(), "{text}");
+        return;
+    };
+    let report = sharded.check().report;
+    // Stricter than the whole check in one way: a number written twice
+    // (which serde reads, then replaces) is a shape error of its own.
+    let twice = !report.errors.is_empty()
+        && report.errors.iter().any(|error| error.message.starts_with("is written more than once"));
+    match load(text) {
+        _ if twice => assert!(!report.complete, "{text}: {report:?}"),
+        Ok(_) => assert!(report.errors.is_empty(), "{text}: {report:?}"),
+        Err(DocumentError::Invalid(mut errors)) => {
+            errors.sort();
+            errors.dedup();
+            assert_eq!(report.errors, errors, "{text}");
+        }
+        Err(DocumentError::Syntax(_)) => {
+            assert!(!report.errors.is_empty() && !report.complete, "{text}: {report:?}");
+        }
+    }
+    if let Ok(document) = document(text) {
+        assert!(diff(&document, &document).is_empty(), "{text}");
+    }
+}
+
 fuzz_target!(|text: &str| {
+    same_as_the_whole_check(text);
     let Ok(checked) = load(text) else { return };
     let rules = checked.rules;
     let base = SelfUrl::from_request_url("https://router.example/").unwrap();

@@ -29,6 +29,9 @@ pub struct RawDocument<'s> {
     pub numbers: Vec<(Cow<'s, str>, &'s RawValue)>,
     /// Whether the document has a `numbers` entry at all.
     pub has_numbers: bool,
+    /// Keys written more than once in `numbers`: JSON keeps the last, and
+    /// the earlier rules are lost unread — almost always a mistake.
+    pub written_twice: Vec<Cow<'s, str>>,
 }
 
 impl<'s> RawDocument<'s> {
@@ -52,10 +55,14 @@ impl<'s> RawDocument<'s> {
         let mut numbers = numbers.unwrap_or_default();
         // A stable sort: of a key written twice, the later stays later.
         numbers.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let mut written_twice = Vec::new();
         numbers.dedup_by(|later, earlier| {
             let same = later.0 == earlier.0;
             if same {
                 std::mem::swap(later, earlier);
+                if written_twice.last() != Some(&earlier.0) {
+                    written_twice.push(earlier.0.clone());
+                }
             }
             same
         });
@@ -63,6 +70,7 @@ impl<'s> RawDocument<'s> {
             entries,
             numbers,
             has_numbers,
+            written_twice,
         })
     }
 

@@ -5,7 +5,7 @@
 //! rules:v7:s0         shard 0 of version 7 (a rules document)     immutable
 //! rules:v7:source:0   the document as published (for diff), in    immutable
 //!                     16 MiB chunks (KV values stop at 25 MiB)
-//! rules:index         {"versions":[{"version":7,…},{"version":6,…}]}  the last 10 versions
+//! rules:index         {"versions":[{"version":7,…},…],"retired":[…]}  the last 10 versions, keys still to delete
 //! ```
 //!
 //! A shard is a complete rules document holding everything shared (lists,

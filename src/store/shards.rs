@@ -157,6 +157,24 @@ impl<'s> Sharded<'s> {
                 }),
             }
         }
+        for number in &self.raw.written_twice {
+            shape.push(Problem {
+                path: format!("numbers.{number}"),
+                message: "is written more than once: JSON keeps only the last, and the rules \
+                          before it were not read"
+                    .into(),
+            });
+        }
+        // `$schema` is left out of the shards (a push has no use for it):
+        // its shape is checked here.
+        if let Some(schema) = self.raw.get("$schema") {
+            if let Err(error) = serde_json::from_str::<String>(schema.get()) {
+                shape.push(Problem {
+                    path: "$schema".into(),
+                    message: without_position(&error.to_string()).to_owned(),
+                });
+            }
+        }
         let complete = shape.is_empty();
         // The worker's parser names no JSON path, only a line and column —
         // of the shard, which nobody has seen: there, the document's own
@@ -501,12 +519,41 @@ mod tests {
     }
 
     #[test]
-    fn a_key_written_twice_keeps_the_last_as_parsing_does() {
-        let source = r#"{"numbers":{"+4921100000":[{"id":"a","then":{"reject":{}}}],"+4921100000":[{"id":"b","then":{"proceed":{}}}]}}"#;
+    fn the_schema_left_out_of_the_shards_is_still_checked() {
+        let source = r#"{"$schema": {"x": 1}, "default": [{"then": {"proceed": {}}}]}"#;
+        assert!(load(source).is_err());
+        let report = check_source(source).report;
+        assert_eq!(report.errors.len(), 1, "{report:?}");
+        assert_eq!(report.errors[0].path, "$schema");
+        assert_eq!(
+            report.errors[0].message,
+            "invalid type: map, expected a string"
+        );
+        assert!(!report.complete);
+        assert!(check_source(r#"{"$schema": "x.json"}"#)
+            .report
+            .errors
+            .is_empty());
+    }
+
+    #[test]
+    fn a_number_written_twice_is_an_error_parsing_alone_would_hide() {
+        let source = r#"{"numbers":{"+4921100000":[{"id":"a","then":{"rejekt":{}}}],"+4921100000":[{"id":"b","then":{"proceed":{}}}]}}"#;
+        // serde keeps the last, and the typo before it goes unread.
+        assert!(
+            load(source).is_err(),
+            "serde reads every value, even one it drops"
+        );
         let sharded = Sharded::parse(source).unwrap();
         assert_eq!(sharded.numbers(), 1);
         assert!(sharded.shard(0).contains(r#""id":"b""#));
-        assert_eq!(check_source(source).report, Report::of(&load(source)));
+        let report = sharded.check().report;
+        assert_eq!(report.errors.len(), 1, "{report:?}");
+        assert_eq!(report.errors[0].path, "numbers.+4921100000");
+        assert!(report.errors[0]
+            .message
+            .starts_with("is written more than once"));
+        assert!(!report.complete);
     }
 
     #[test]
