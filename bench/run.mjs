@@ -31,6 +31,8 @@ const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark sui
 
   --smoke            every step once, briefly; checks the harness (npm test runs it); writes nothing
   --only STEPS       some of ${STEPS.join(",")} (size always runs); writes nothing
+  --merge            with --only: puts what these steps measured into bench/results.json
+                     (each marked as measured separately, with the commit) and rewrites RESULTS.md
   --baseline DIR     with the load step: also another build of the worker (DIR holds
                      index.js and index_bg.wasm, e.g. an earlier commit's build/), side by side
   --report-only      rewrites RESULTS.md from bench/results.json
@@ -43,10 +45,12 @@ try {
       smoke: { type: "boolean", default: false },
       only: { type: "string" },
       "report-only": { type: "boolean", default: false },
+      merge: { type: "boolean", default: false },
       baseline: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   }));
+  if (options.merge && !options.only) throw new Error("--merge goes with --only");
   const unknown = options.only?.split(",").filter((name) => !STEPS.includes(name)) ?? [];
   if (unknown.length) throw new Error(`--only: no step ${unknown.join(", ")} (the steps: ${STEPS.join(", ")})`);
   const missing = ["index.js", "index_bg.wasm"].filter((file) => options.baseline && !existsSync(join(options.baseline, file)));
@@ -367,7 +371,21 @@ async function adminPublish(numbers) {
   return row;
 }
 
-if (options.only) {
+if (options.only && options.merge) {
+  // The other steps as the last full run measured them.
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+  const merged = JSON.parse(readFileSync(join(root, "bench", "results.json"), "utf8"));
+  const note = `${commit}, \`node bench/run.mjs --only ${options.only} --merge\`, ${results.date.slice(0, 10)}`;
+  for (const [key, value] of Object.entries(results)) {
+    if (["date", "routedAt", "smoke"].includes(key) || value === undefined) continue;
+    merged[key] = value;
+  }
+  merged.sizeMeasuredSeparately = note;
+  if (results.admin) merged.admin = { ...results.admin, measuredSeparately: note };
+  writeFileSync(join(root, "bench", "results.json"), `${JSON.stringify(merged, null, 2)}\n`);
+  writeFileSync(join(root, "bench", "RESULTS.md"), report(merged));
+  console.log(`\n✓ merged ${options.only} (and size) into bench/results.json and RESULTS.md`);
+} else if (options.only) {
   console.log("\n(--only: nothing written)");
 } else if (smoke) {
   report(results); // rendered, so the report cannot rot either
@@ -438,7 +456,7 @@ ${routedAt(results)}
 | KV reads per push: 0 warm, ≤ 2 cold | cold ${results.kvReads.cold}, warm ${results.kvReads.warm} | ${met(results.kvReads.warm === 0 && results.kvReads.cold <= 2)} |
 ${journalGoal}
 ## 1. Size
-
+${results.sizeMeasuredSeparately ? `\nMeasured separately (${results.sizeMeasuredSeparately}); the figures of the other steps are the full run's.\n` : ""}
 | file | raw | gzip |
 |---|---|---|
 | build/index_bg.wasm | ${fmt(wasm.raw / 1024)} KiB | ${fmt(wasm.gzip / 1024)} KiB |
