@@ -155,7 +155,7 @@ pub fn rule_ids(rules: Option<&RawValue>) -> Vec<Option<Cow<'_, str>>> {
 }
 
 /// A JSON object's entries, in order, the values unparsed.
-pub struct Entries<'s>(pub Vec<(Cow<'s, str>, &'s RawValue)>);
+struct Entries<'s>(Vec<(Cow<'s, str>, &'s RawValue)>);
 
 impl<'de> Deserialize<'de> for Entries<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -180,7 +180,7 @@ impl<'de> Deserialize<'de> for Entries<'de> {
 }
 
 /// A key, borrowed from the source unless it has escapes.
-pub struct Key<'s>(pub Cow<'s, str>);
+struct Key<'s>(Cow<'s, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -288,17 +288,15 @@ pub async fn publish<S: KvWrite>(
     let writes = sharded.shards() as usize + source_chunks(publication.source) + 2;
     let max_deletes = match budget {
         Budget::Unbounded => None,
-        Budget::Operations(operations) => Some(operations.saturating_sub(reads + writes)),
-    };
-    if let Budget::Operations(operations) = budget {
-        if reads + writes > operations {
+        Budget::Operations(operations) if reads + writes > operations => {
             return Err(AdminError::Refused(format!(
                 "this version needs {writes} KV writes, and a Worker request may make \
                  {operations} KV operations: publish it with the CLI \
                  (`npm run rules -- publish FILE --remote`)"
             )));
         }
-    }
+        Budget::Operations(operations) => Some(operations - reads - writes),
+    };
     let about = About {
         published_at: publication.at,
         source: publication.name,
@@ -314,27 +312,24 @@ pub async fn publish<S: KvWrite>(
     );
     // Shards in batches, each written out only now and dropped once
     // written; wrangler writes each batch in one bulk request.
-    const BATCH: usize = 100;
-    let total = plan.shards as usize + plan.source.len() + 2;
+    const BATCH: u32 = 100;
     let mut written = 0;
-    let shards: Vec<u32> = (0..plan.shards).collect();
-    for batch in shards.chunks(BATCH) {
-        let entries: Vec<(String, String)> = batch
-            .iter()
-            .map(|shard| (shard_key(plan.version, *shard), sharded.shard(*shard)))
+    for first in (0..plan.shards).step_by(BATCH as usize) {
+        let entries: Vec<(String, String)> = (first..plan.shards.min(first + BATCH))
+            .map(|shard| (shard_key(plan.version, shard), sharded.shard(shard)))
             .collect();
         store.put_many(&entries).await?;
         written += entries.len();
-        progress(written, total);
+        progress(written, writes);
     }
     for (key, piece) in &plan.source {
         store.put(key, piece).await?;
         written += 1;
-        progress(written, total);
+        progress(written, writes);
     }
     store.put(&plan.index.0, &plan.index.1).await?;
     store.put(&plan.pointer.0, &plan.pointer.1).await?;
-    progress(total, total);
+    progress(writes, writes);
     store.delete_many(&plan.deletes).await?;
     Ok(Published {
         version: plan.version,
@@ -436,6 +431,20 @@ mod tests {
         }
     }
 
+    /// A publish through the admin API's budget, without progress.
+    fn api_publish(
+        kv: &MemoryKv,
+        source: &str,
+        if_match: Option<u64>,
+    ) -> Result<Published, AdminError> {
+        run(publish(
+            kv,
+            publication(source, if_match),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+    }
+
     fn snapshot(kv: &MemoryKv) -> Vec<(String, String)> {
         let mut entries: Vec<_> = kv.values.borrow().clone().into_iter().collect();
         entries.sort();
@@ -465,13 +474,7 @@ mod tests {
         let entry = run(version(&kv, 1)).unwrap();
         assert_eq!(entry.published_by.as_deref(), Some("test"));
         assert_eq!(run(source(&kv, 1)).unwrap(), OFFICE);
-        let second = run(publish(
-            &kv,
-            publication(SMALL, Some(1)),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        let second = api_publish(&kv, SMALL, Some(1)).unwrap();
         assert_eq!((second.version, second.previous), (2, Some(1)));
     }
 
@@ -515,21 +518,10 @@ mod tests {
     #[test]
     fn an_invalid_document_writes_nothing_and_names_every_problem() {
         let kv = MemoryKv::default();
-        run(publish(
-            &kv,
-            publication(SMALL, None),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        api_publish(&kv, SMALL, None).unwrap();
         let before = snapshot(&kv);
         let bad = r#"{"numbers": {"4921100000": [{"id": "a", "then": {"dial": {"numbers": []}}}, {"id": "a", "then": {"voicemail": {}}}]}}"#;
-        let Err(AdminError::Invalid(problems)) = run(publish(
-            &kv,
-            publication(bad, None),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        )) else {
+        let Err(AdminError::Invalid(problems)) = api_publish(&kv, bad, None) else {
             panic!("an invalid document was published");
         };
         assert!(problems.len() >= 2, "{problems:?}");
@@ -558,21 +550,9 @@ mod tests {
             })
         );
         assert!(snapshot(&kv).is_empty());
-        run(publish(
-            &kv,
-            publication(SMALL, Some(0)),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        api_publish(&kv, SMALL, Some(0)).unwrap();
         let before = snapshot(&kv);
-        let conflict = run(publish(
-            &kv,
-            publication(OFFICE, Some(0)),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap_err();
+        let conflict = api_publish(&kv, OFFICE, Some(0)).unwrap_err();
         assert_eq!(
             conflict,
             AdminError::Conflict {
@@ -591,20 +571,8 @@ mod tests {
             run(rollback(&kv, None)),
             Err(AdminError::Refused(_))
         ));
-        run(publish(
-            &kv,
-            publication(SMALL, None),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
-        run(publish(
-            &kv,
-            publication(OFFICE, None),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        api_publish(&kv, SMALL, None).unwrap();
+        api_publish(&kv, OFFICE, None).unwrap();
         run(set_kill(&kv, Some(ActionSpec::Voicemail {}))).unwrap();
         let before = snapshot(&kv);
         assert!(matches!(
@@ -633,13 +601,7 @@ mod tests {
             !run(status(&kv)).unwrap().rules_published,
             "a kill switch is not rules"
         );
-        run(publish(
-            &kv,
-            publication(SMALL, None),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        api_publish(&kv, SMALL, None).unwrap();
         let live = run(status(&kv)).unwrap();
         assert!(live.rules_published);
         assert_eq!(live.live.unwrap().published_by.as_deref(), Some("test"));
@@ -669,13 +631,7 @@ mod tests {
             failing: Some("KV is down".to_owned()),
             ..MemoryKv::default()
         };
-        let error = run(publish(
-            &kv,
-            publication(SMALL, Some(0)),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap_err();
+        let error = api_publish(&kv, SMALL, Some(0)).unwrap_err();
         assert_eq!(error.status(), 503);
     }
 }

@@ -148,7 +148,7 @@ impl CheckReport {
         }
         if !self.report.complete {
             eprintln!(
-                "{name}: a shape error (a field unknown or of the wrong type) stops the reading of \
+                "{name}: a shape error (a field unknown or of the wrong type, a number written twice) stops the reading of \
                  the part of the document it is in, so the checks after it did not run there; fix \
                  it and check again"
             );
