@@ -45,8 +45,14 @@ const wasmFeatures = [
  * writes go out together: +12.3 KiB (249.7 → 262.0), after replacing a
  * map of ids by one sort shared with the shards' order and dropping two
  * other sorts (-2.5 KiB).
+ * Raised to 272 KiB by the schedule route (POST /admin/api/schedule, the
+ * console's week view: a number's outcomes slice by slice, decided by the
+ * core at the instants a time window can change): +6.4 KiB (263.9 →
+ * 270.3), after sharing the shard read with simulate (one state machine,
+ * -3.9 KiB) and the shards' sort (-1.4 KiB). The console's pages are
+ * static assets and cost the wasm nothing.
  */
-export const SIZE_BUDGET = { wasmGzip: 265 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 272 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

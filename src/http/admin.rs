@@ -18,6 +18,7 @@
 //! PUT    /admin/api/kill              an action: {"dial":{"numbers":["4915…"]}}
 //! DELETE /admin/api/kill
 //! POST   /admin/api/simulate          as POST /simulate (an alias)
+//! POST   /admin/api/schedule          a number's outcomes slice by slice: {"from","to","since","days"}
 //! GET    /admin/api/calls/{callId}    as GET /calls/{callId} (an alias)
 //! GET    /admin/api/calls?since=…&until=…&number=…&limit=…
 //! GET    /admin/api/hits?since=…&until=…
@@ -26,6 +27,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::simulate::{answer_dry_run, DryRun};
 use super::{Reply, Runtime, Services};
 use crate::journal::sql::{self, Value};
 use crate::journal::timeline::{hits as rule_hits, HitRow, RuleCount};
@@ -78,6 +80,7 @@ pub enum Route {
     SetKill,
     ClearKill,
     Simulate,
+    Schedule,
     Calls {
         period: Period,
         number: Option<String>,
@@ -144,7 +147,8 @@ impl AdminRequest {
             | Route::Diff { .. }
             | Route::Rollback
             | Route::SetKill
-            | Route::Simulate => Some(super::JSON),
+            | Route::Simulate
+            | Route::Schedule => Some(super::JSON),
             _ => None,
         }
     }
@@ -163,7 +167,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
     let methods: &[&str] = match path {
         "status" | "rules/versions" | "calls" | "hits" => &["GET"],
         "rules" => &["GET", "PUT"],
-        "rules/check" | "rules/diff" | "rules/rollback" | "simulate" => &["POST"],
+        "rules/check" | "rules/diff" | "rules/rollback" | "simulate" | "schedule" => &["POST"],
         "kill" => &["PUT", "DELETE"],
         _ if path.starts_with("calls/") => &["GET"],
         _ if path
@@ -214,6 +218,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
         ("PUT", "kill") => Route::SetKill,
         ("DELETE", "kill") => Route::ClearKill,
         (_, "simulate") => Route::Simulate,
+        (_, "schedule") => Route::Schedule,
         (_, "calls") => Route::Calls {
             period: query.period()?,
             number: query.get("number").map(str::to_owned),
@@ -600,7 +605,14 @@ async fn respond<R: Runtime>(
                 pointer.version,
             )
         }
-        Route::Simulate => super::simulate::answer_simulation(body, &request.base, services).await,
+        Route::Simulate | Route::Schedule => {
+            let asked = if request.route == Route::Schedule {
+                DryRun::Schedule
+            } else {
+                DryRun::Call
+            };
+            answer_dry_run(asked, body, &request.base, services).await
+        }
         Route::Call(call_id) => super::calls::answer_call(call_id, services).await,
         Route::Calls {
             period,

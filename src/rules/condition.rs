@@ -170,6 +170,12 @@ impl Mismatch<'_> {
 }
 
 impl Conditions {
+    /// The `time` windows (empty without a `time` condition): the only
+    /// conditions that change while the other facts of a call stay.
+    pub fn time_windows(&self) -> &[TimeWindow] {
+        self.time.as_deref().unwrap_or_default()
+    }
+
     /// Compiles `when`, reporting problems under `path` (`…when`).
     pub fn compile(
         spec: &WhenSpec,
@@ -478,6 +484,20 @@ impl TimeWindow {
                 .as_ref()
                 .map(|values| date_matcher(values, shared, checker, &Field(path, "dates"))),
         }
+    }
+
+    /// The zone whose wall clock the window reads.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// The times of day at which the window can open or close (midnight
+    /// aside, when weekday and date change).
+    pub fn boundaries(&self) -> impl Iterator<Item = TimeOfDay> + '_ {
+        self.hours
+            .iter()
+            .flatten()
+            .flat_map(|(start, end)| [*start, *end])
     }
 
     pub fn contains(&self, utc: i64) -> bool {

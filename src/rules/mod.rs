@@ -12,6 +12,7 @@
 //! * [`raw`] — a document as slices of its source, for the parts-at-a-time work on large tables.
 //! * [`diff`] — what changed between two documents, path by path.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
+//! * [`schedule`] — a number's outcomes slice by slice over days, for the console's week view.
 
 pub mod check;
 pub mod condition;
@@ -24,6 +25,7 @@ pub mod path;
 pub mod pattern;
 pub mod problem;
 pub mod raw;
+pub mod schedule;
 pub mod simulate;
 pub mod spec;
 

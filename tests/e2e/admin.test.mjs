@@ -59,7 +59,7 @@ describe("the admin API", () => {
     const routes = [
       ["GET", "status"], ["GET", "rules"], ["PUT", "rules"], ["GET", "rules/versions"], ["GET", "rules/1"],
       ["POST", "rules/check"], ["POST", "rules/diff"], ["POST", "rules/rollback"], ["PUT", "kill"], ["DELETE", "kill"],
-      ["POST", "simulate"], ["GET", "calls"], ["GET", "calls/x"], ["GET", "hits"], ["GET", "nowhere"],
+      ["POST", "simulate"], ["POST", "schedule"], ["GET", "calls"], ["GET", "calls/x"], ["GET", "hits"], ["GET", "nowhere"],
     ];
     for (const [method, path] of routes) {
       for (const token of [null, "wrong-token-0123456789abcdef-0123456789"]) {
@@ -181,6 +181,28 @@ describe("the admin API", () => {
       assert.equal(reply.status, 200, reply.body);
       assert.equal(JSON.parse(reply.body).xml, real, path);
     }
+  });
+
+  test("schedule charts a number's week slice by slice, each slice the XML a real push in it gets", async () => {
+    await api("rules", { method: "PUT", body: example("office") });
+    const reply = await api("schedule", { method: "POST", body: { from: "492111234567", to: "4921100000", since: "2026-11-23", days: 7 } });
+    assert.equal(reply.status, 200, reply.body);
+    const chart = json(reply);
+    assert.equal(chart.timezone, "Europe/Berlin");
+    assert.deepEqual([chart.since, chart.until], ["2026-11-23T00:00:00", "2026-11-30T00:00:00"]);
+    const tuesday = chart.slices.filter((slice) => slice.start.startsWith("2026-11-24"));
+    assert.deepEqual(
+      tuesday.map((slice) => [slice.start.slice(11, 16), slice.end.slice(11, 16), slice.rule, slice.answer]),
+      [["08:00", "12:00", "business-hours", "dial"], ["12:00", "13:00", "lunch-break", "menu"], ["13:00", "17:00", "business-hours", "dial"], ["17:00", "08:00", "after-hours", "menu"]],
+    );
+    // Every slice's XML is what a push at its first instant gets.
+    for (const slice of chart.slices) {
+      const real = await push(`from=492111234567&to=4921100000&direction=in&callId=s${slice.startUtc}`, Date.parse(slice.startUtc));
+      assert.equal(slice.xml, real.body, slice.start);
+    }
+    assert.equal(json(await api("schedule", { method: "POST", body: { from: "1", to: "4921100000", days: 40 } })).error, "days takes 1 to 31, not 40");
+    assert.match(json(await api("schedule", { method: "POST", body: { to: "4921100000" } })).error, /from/);
+    assert.equal((await api("schedule")).status, 405);
   });
 
   test("calls, one call and hits come from the journal", async () => {
