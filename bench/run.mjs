@@ -109,7 +109,7 @@ if (options["report-only"]) {
 }
 
 step("1. size: release build");
-build();
+await build();
 results.size = sizes();
 
 if (wanted("core")) {

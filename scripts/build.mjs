@@ -1,6 +1,8 @@
 // Builds the worker into build/ (release profile, wasm-opt -Oz, names
-// stripped) and reports its size. Used by `npm start` (through wrangler's
-// [build] command), `npm test` and `npm run deploy`.
+// stripped) and the console's pages into build/console/ (the [assets] of
+// wrangler.toml, scripts/console.mjs), and reports their sizes. Used by
+// `npm start` (through wrangler's [build] command), `npm test` and
+// `npm run deploy`.
 //
 //   node scripts/build.mjs            build and print sizes
 //   KEEP_WASM_NAMES=1 node ...        keep the wasm names section (readable stack traces)
@@ -8,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
+import { buildConsole } from "./console.mjs";
 import { bin, ensureTools, root, run, step } from "./tools.mjs";
 
 // The features worker-build enables: never --all-features, which lets
@@ -62,7 +65,7 @@ export function sizes() {
   });
 }
 
-export function build() {
+export async function build() {
   ensureTools();
   step("building the worker (worker-build --release)");
   run(bin.workerBuild, ["--release"]);
@@ -81,6 +84,12 @@ export function build() {
     console.error(`✗ the wasm is ${wasm.gzip} bytes gzip, over the budget of ${SIZE_BUDGET.wasmGzip} (scripts/build.mjs)`);
     process.exit(1);
   }
+  const pages = await buildConsole();
+  for (const { name, raw, gzip } of pages) {
+    console.log(`  console/${name.padEnd(18)} ${(raw / 1024).toFixed(1).padStart(7)} KiB raw  ${(gzip / 1024).toFixed(1).padStart(6)} KiB gzip`);
+  }
+  const total = pages.reduce((sum, page) => sum + page.gzip, 0);
+  console.log(`  console, all assets ${(total / 1024).toFixed(1).padStart(24)} KiB gzip`);
   return measured;
 }
 
@@ -95,5 +104,5 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.error(`build: no option ${first}\n${usage}`);
     process.exit(2);
   }
-  build();
+  await build();
 }

@@ -5,12 +5,39 @@
 // in wrangler.toml and rebuilds on changes under src/). Locally the isolate
 // does not cache the rules pointer (RULES_CACHE_SECONDS=0), so a publish
 // shows on the next push, and does not check sipgate's signature
-// (SIGNATURE_CHECK=off), so the seed's unsigned curl works.
+// (SIGNATURE_CHECK=off), so the seed's unsigned curl works. The console
+// is at /admin/, signed in with the local ADMIN_TOKEN from .dev.vars
+// (git-ignored; created with a random token when missing), which it prints.
 //
 //   npm start                                   127.0.0.1:8787, state in .wrangler/state
 //   npm start -- --port 8788 --persist-to DIR   another port / another local store
+import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bin, buildCli, ensureTools, quietEnv, run, start, step } from "./tools.mjs";
+import { bin, buildCli, ensureTools, quietEnv, root, run, start, step } from "./tools.mjs";
+
+/** The shortest ADMIN_TOKEN the worker accepts (src/trust/access.rs). */
+const MIN_ADMIN_TOKEN_CHARS = 32;
+
+/**
+ * The local ADMIN_TOKEN: read from .dev.vars (which wrangler dev reads),
+ * added to it — never replacing what is there — when it has none.
+ */
+function localAdminToken() {
+  const file = join(root, ".dev.vars");
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const line = text.split("\n").find((candidate) => /^\s*ADMIN_TOKEN\s*=/.test(candidate));
+  if (line) {
+    const value = line.slice(line.indexOf("=") + 1).trim().replace(/^(["'])(.*)\1$/, "$2");
+    return { token: value, created: false };
+  }
+  const token = randomBytes(24).toString("hex");
+  const entry = `# The admin API's and the console's token for npm start (git-ignored).\nADMIN_TOKEN="${token}"\n`;
+  if (text) appendFileSync(file, `${text.endsWith("\n") ? "" : "\n"}${entry}`);
+  else writeFileSync(file, entry, { mode: 0o600 });
+  return { token, created: true };
+}
 
 const USAGE = `npm start [-- OPTIONS]: build, publish examples/office.json into a local KV, serve on 127.0.0.1
 
@@ -49,7 +76,15 @@ run(bin.wrangler, ["d1", "migrations", "apply", "JOURNAL", "--local", ...persist
   env: { ...quietEnv, CI: "true" },
 });
 
+const admin = localAdminToken();
+
 step(`serving on http://127.0.0.1:${options.port} (Ctrl-C stops)`);
+console.log(`  console: http://127.0.0.1:${options.port}/admin/`);
+if (admin.token.length >= MIN_ADMIN_TOKEN_CHARS) {
+  console.log(`  its local token (.dev.vars${admin.created ? ", just created" : ""}): ${admin.token}`);
+} else {
+  console.log(`  .dev.vars has an ADMIN_TOKEN of ${admin.token.length} characters, fewer than ${MIN_ADMIN_TOKEN_CHARS}: the console and the admin API are off until it is longer`);
+}
 console.log("  SIGNATURE_CHECK is OFF for local development: unsigned pushes (curl) are accepted here.");
 console.log("  Deployed workers check X-Sipgate-Signature (wrangler.toml: SIGNATURE_CHECK = \"on\").");
 console.log(

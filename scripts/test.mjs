@@ -6,8 +6,10 @@
 //   3. the release build, then end-to-end tests of it in workerd (Miniflare API),
 //      with rules published by the CLI through wrangler
 //   4. a smoke test that starts the worker the way `npm start` does
-//   5. a short run of every fuzz target (cargo-fuzz, nightly)
-//   6. a smoke run of the benchmark harness (no figures checked: timings
+//   5. the console in headless Chromium (Debian's, installed when missing),
+//      driven by playwright-core against the built worker in workerd
+//   6. a short run of every fuzz target (cargo-fuzz, nightly)
+//   7. a smoke run of the benchmark harness (no figures checked: timings
 //      are measured in `npm run bench`, never asserted)
 //
 //   npm test                                     every layer, now
@@ -25,7 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "./build.mjs";
 import { fuzz } from "./fuzz.mjs";
-import { bin, buildCli, ensureTools, quietEnv, root, run, step, steps, toolsDir } from "./tools.mjs";
+import { bin, buildCli, ensureChromium, ensureTools, quietEnv, root, run, step, steps, toolsDir } from "./tools.mjs";
 
 const USAGE = `npm test [-- OPTIONS]: every test layer (README: "How it is tested")
 
@@ -73,11 +75,16 @@ run("cargo", ["test", ...wasm, "--test", "wasm"], {
   env: { ...quietEnv, CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: bin.wasmBindgenTestRunner },
 });
 
-build();
+await build();
 step("end to end: the built worker in workerd");
 run(process.execPath, ["--test", "--test-timeout=120000", join("tests", "e2e")]);
 step("smoke: npm start, then the seed's curl");
 run(process.execPath, ["--test", "--test-timeout=300000", join("tests", "smoke")]);
+const chromium = ensureChromium();
+step("browser: the console in headless Chromium (screenshots in build/screenshots/)");
+run(process.execPath, ["--test", "--test-timeout=120000", join("tests", "browser")], {
+  env: { ...quietEnv, CHROMIUM_PATH: chromium },
+});
 
 // Bounded: 20 s per target (node scripts/fuzz.mjs --seconds N for longer).
 fuzz(Number(process.env.FUZZ_SECONDS ?? 20));

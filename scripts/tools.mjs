@@ -112,6 +112,39 @@ export function ensureFuzzTools() {
   ensureCargoTool("cargo-fuzz", "0.13.2", join(toolsDir, "bin", "cargo-fuzz"));
 }
 
+/**
+ * Debian's Chromium, for the console's browser tests (tests/browser/):
+ * CHROMIUM_PATH, or /usr/bin/chromium — installed with apt-get when
+ * missing and running as root (as on CI). Otherwise the run stops with how
+ * to install it: the browser tests are never skipped, and nothing
+ * downloads a browser of its own.
+ */
+export function ensureChromium() {
+  const path = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+  if (existsSync(path)) return path;
+  if (process.env.CHROMIUM_PATH) {
+    console.error(`✗ CHROMIUM_PATH=${path} does not exist`);
+    process.exit(1);
+  }
+  if (process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+    step("installing Debian's chromium for the browser tests (once)");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    // Recommends left out: printing, power and GPU packages a headless test never uses.
+    const install = () =>
+      spawnSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-liberation"], { stdio: "inherit", env });
+    if (install().status !== 0) {
+      run("apt-get", ["update", "-q"], { env });
+      install();
+    }
+    if (existsSync(path)) return path;
+  }
+  console.error(
+    "✗ the browser tests need Chromium and it is not installed: as root, `apt-get install chromium` (Debian's package), " +
+      "or set CHROMIUM_PATH to a Chromium binary. The tests never download a browser.",
+  );
+  process.exit(1);
+}
+
 /** Builds the rules CLI (check, simulate, publish, …) for the host. */
 export function buildCli() {
   run("cargo", ["build", "--quiet", "--bin", "sipgate-rules"]);

@@ -193,7 +193,7 @@ describe("the admin API", () => {
     const tuesday = chart.slices.filter((slice) => slice.start.startsWith("2026-11-24"));
     assert.deepEqual(
       tuesday.map((slice) => [slice.start.slice(11, 16), slice.end.slice(11, 16), slice.rule, slice.answer]),
-      [["08:00", "12:00", "business-hours", "dial"], ["12:00", "13:00", "lunch-break", "menu"], ["13:00", "17:00", "business-hours", "dial"], ["17:00", "08:00", "after-hours", "menu"]],
+      [["08:00", "12:00", "business-hours", "dial"], ["12:00", "13:00", "lunch-break", "gather"], ["13:00", "17:00", "business-hours", "dial"], ["17:00", "08:00", "after-hours", "gather"]],
     );
     // Every slice's XML is what a push at its first instant gets.
     for (const slice of chart.slices) {

@@ -218,6 +218,8 @@ export async function startWorker({ store, fault, vars = {}, journal = false, li
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
     compatibilityDate,
+    // The console's pages, as wrangler.toml's [assets] serves them.
+    assets: { directory: join(root, "build", "console"), routerConfig: { has_user_worker: true } },
     kvNamespaces: { ROUTES: namespaceId },
     kvPersist: store ? join(store.dir, "v3", "kv") : false,
     ...(journal ? { d1Databases: { JOURNAL: journalId }, d1Persist: join(store.dir, "v3", "d1") } : {}),

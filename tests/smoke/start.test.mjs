@@ -137,3 +137,19 @@ test("npm start records calls in its local journal, and the README's `call` comm
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 });
+
+test("npm start serves the console at /admin/ and prints its local token, which signs in to the admin API", async () => {
+  const printed = output.match(/console: (http:\/\/127\.0\.0\.1:\d+\/admin\/)\n\s+its local token \(\.dev\.vars[^)]*\): ([0-9a-f]+)\n/);
+  assert.ok(printed, `npm start did not print the console and its token:\n${output}`);
+  const [, consoleUrl, token] = printed;
+  assert.equal(consoleUrl, `${url}admin/`);
+  // The token is the one in .dev.vars (created when missing), which wrangler dev reads.
+  assert.match(readFileSync(join(root, ".dev.vars"), "utf8"), new RegExp(`^ADMIN_TOKEN="?${token}"?$`, "m"));
+  const page = await fetch(consoleUrl);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>sipgate-router console<\/title>/);
+  const status = await fetch(`${url}admin/api/status`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(status.status, 200);
+  assert.equal((await status.json()).rulesPublished, true);
+  assert.equal((await fetch(`${url}admin/api/status`)).status, 404, "the API answers without the token");
+});

@@ -1,0 +1,258 @@
+// The console in a real browser: headless Chromium (Debian's) driven by
+// playwright-core against the built worker in workerd, its pages served
+// by the assets as wrangler.toml configures them, over a local KV with the
+// office example published and a local journal. Everything an office
+// manager does in it, checked against what real pushes then get.
+//
+// The clock is fixed on both sides: the page's (Playwright's clock) and the
+// worker's (every request to the API carries `x-test-now`, which the test
+// wrapper of the worker reads, tests/e2e/faulty-kv.mjs).
+//
+// Screenshots of every page go to build/screenshots/ (git-ignored).
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ADMIN_TOKEN, example, localStore, root, startWorker } from "../e2e/harness.mjs";
+import { launch } from "./chromium.mjs";
+
+/** Tuesday 24 November 2026, 10:00 in Berlin: office hours. */
+const NOW = Date.parse("2026-11-24T10:00:00+01:00");
+const OFFICE = "4921100000";
+const CALLER = "492111234567";
+const SCREENSHOTS = join(root, "build", "screenshots");
+
+describe("the console", () => {
+  let store;
+  let worker;
+  let browser;
+  let page;
+  const errors = [];
+
+  /** A push as sipgate sends it, at `at`, to the worker's socket (the origin the page is on); answers the XML. */
+  const push = async (body, at = NOW) => {
+    const response = await fetch(worker.url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-test-now": String(at) },
+      body,
+    });
+    return response.text();
+  };
+  const call = (callId, at = NOW) => push(`event=newCall&from=${CALLER}&to=${OFFICE}&direction=in&callId=${callId}`, at);
+  const open = async (hash) => {
+    await page.goto(new URL(`/admin/${hash}`, worker.url).toString());
+  };
+  const shot = (name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const confirm = async (action) => {
+    await page.locator(`[data-action="${action}"]`).click();
+    await page.locator(`[data-action="${action}-confirm"]`).click();
+  };
+
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    store = localStore();
+    store.publish(example("office"));
+    store.migrateJournal();
+    worker = await startWorker({ store, journal: true, fault: "clock", listen: true });
+    browser = await launch();
+    // The office's zone and a fixed locale: the same pages on any machine.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
+    // The worker's clock: every API request of the page at NOW.
+    await context.route("**/admin/api/**", (route) =>
+      route.continue({ headers: { ...route.request().headers(), "x-test-now": String(NOW) } }),
+    );
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.clock.setFixedTime(NOW);
+    page.on("pageerror", (error) => errors.push(error.message));
+  });
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+    store?.dispose();
+  });
+
+  test("the pages are assets at /admin/, and the webhook at / answers POSTs as before", async () => {
+    const page = await worker.request("/admin/");
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type"), /text\/html/);
+    assert.match(page.body, /<script type="module" src="console.js">/);
+    const script = await worker.request("/admin/console.js");
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get("content-type"), /javascript/);
+    assert.match(await push(`from=${CALLER}&to=${OFFICE}&direction=in&callId=webhook`), /<Dial callerId="4921100000"><Number>4921100001<\/Number>/);
+    assert.equal((await worker.request("/", { method: "GET" })).status, 405, "GET / is the worker's, not a page");
+    // Signed out, the API does not exist; the page says so and asks for the token.
+    assert.equal((await worker.request("/admin/api/status")).status, 404);
+  });
+
+  test("sign in: a wrong token is refused, the right one kept in the tab only", async () => {
+    await open("");
+    await page.getByLabel("Admin token").fill("not-the-token-0123456789abcdefghijkl");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The worker did not accept that token").waitFor();
+    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Live rules" }).waitFor();
+    const storage = await page.evaluate(() => ({
+      session: sessionStorage.getItem("sipgate-router.admin-token"),
+      local: localStorage.length,
+      url: location.href,
+    }));
+    assert.equal(storage.session, ADMIN_TOKEN);
+    assert.equal(storage.local, 0);
+    assert.ok(!storage.url.includes(ADMIN_TOKEN));
+    assert.equal(await page.locator('[data-field="live-version"]').textContent(), "1");
+    assert.equal(await page.locator('[data-field="journal"]').textContent(), "on");
+    await shot("status");
+  });
+
+  test("rules: an error with its path as you type and from the check, the jump to it, the diff, publish, a real push", async () => {
+    await open("#/rules");
+    const editor = page.getByLabel("Rules document (JSON)");
+    await page.getByText("Editing version 1").waitFor();
+    const live = await editor.inputValue();
+    assert.match(live, /"business-hours"/);
+
+    // A typo: an hour that does not exist.
+    await editor.fill(live.replace('"13:00-17:00"', '"13:00-17:99"'));
+    const path = "numbers.4921100000[2].when.time.hours[1]";
+    await page.locator(".check .problems.error button.path", { hasText: path }).waitFor();
+    await page.locator(".problems.error button.path", { hasText: path }).first().waitFor(); // the schema's, as you typed
+    assert.equal(await page.locator('[data-action="publish"]').isDisabled(), true, "a document with errors can be published");
+    await page.locator(".check .problems.error button.path", { hasText: path }).click();
+    const selected = await editor.evaluate((area) => area.value.slice(area.selectionStart, area.selectionEnd));
+    assert.equal(selected, '"13:00-17:99"', "the path did not jump to the value");
+
+    // Completion: inside a time window, the keys it may still have.
+    await editor.evaluate((area) => {
+      const at = area.value.indexOf('"weekdays"');
+      area.focus();
+      area.setSelectionRange(at, at);
+      area.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true }));
+    });
+    await page.getByText("Keys for numbers.4921100000[1].when.time").waitFor();
+    const keys = await page.locator(".completions button.key").allTextContents();
+    assert.deepEqual(keys.sort(), ["dates", "timezone"]);
+
+    // Fixed, and the business-hours call goes to another phone.
+    await editor.fill(live.replace('"4921100001"', '"4921100009"'));
+    await page.locator('[data-check="ok"]').waitFor();
+    await page.getByRole("button", { name: "Diff against live" }).click();
+    const change = page.locator(".diff li", { hasText: "numbers.4921100000[2].then.dial.numbers[0]" });
+    await change.waitFor();
+    assert.match(await change.textContent(), /"4921100001".*"4921100009"/);
+    await shot("rules");
+
+    await confirm("publish");
+    await page.getByText("Published version 2").waitFor();
+    assert.match(await call("rules-published"), /<Number>4921100009<\/Number>/);
+  });
+
+  test("publish: a version published meanwhile is a conflict, shown and never overwritten unasked", async () => {
+    await open("#/rules");
+    const editor = page.getByLabel("Rules document (JSON)");
+    await page.getByText("Editing version 2").waitFor();
+    // Someone publishes version 3 with the CLI while the page is open.
+    const elsewhere = example("office");
+    elsewhere.numbers[OFFICE][2].then.dial.numbers[0] = "4921100007";
+    store.publish(elsewhere);
+    await editor.fill((await editor.inputValue()).replace('"4921100002"', '"4921100008"'));
+    await page.locator('[data-check="ok"]').waitFor();
+    await confirm("publish");
+    await page.getByText("Version 3 was published meanwhile").waitFor();
+    assert.match(await call("conflict"), /<Number>4921100007<\/Number>/, "the conflict overwrote");
+    await confirm("publish-over");
+    await page.getByText("Published version 4").waitFor();
+    assert.match(await call("published-over"), /<Number>4921100008<\/Number>/);
+  });
+
+  test("roll back to version 1 from the versions list", async () => {
+    await open("#/rules");
+    await page.locator('tr[data-version="1"]').waitFor();
+    await confirm("rollback-1");
+    await page.getByText("Rolled back from version 4 to 1").waitFor();
+    const answer = await call("rolled-back");
+    assert.match(answer, /<Number>4921100001<\/Number>/);
+    assert.doesNotMatch(answer, /4921100008/);
+  });
+
+  test("the kill switch: every call to one number, confirmed; then off", async () => {
+    await open("#/status");
+    await page.getByLabel("Send every call to").fill("4915790000099");
+    await page.locator('[data-action="kill-set"]').click();
+    await page.getByText("Send every call to 4915790000099?").waitFor();
+    await page.locator('[data-action="kill-set-confirm"]').click();
+    await page.getByRole("heading", { name: "Kill switch: on" }).waitFor();
+    assert.equal(await page.locator('[data-field="kill"]').textContent(), "dial 4915790000099");
+    assert.match(await call("killed"), /<Dial><Number>4915790000099<\/Number><\/Dial>/);
+    await shot("status-kill");
+    await confirm("kill-off");
+    await page.getByRole("heading", { name: "Kill switch: off" }).waitFor();
+    assert.match(await call("unkilled"), /<Number>4921100001<\/Number>/);
+  });
+
+  test("simulate: the trace of a lunch-time call and the XML a real push gets", async () => {
+    await open("#/simulate");
+    await page.getByLabel("Time (the rules' clock; empty: now)").fill("2026-11-24T12:30");
+    await page.getByRole("button", { name: "Simulate" }).click();
+    const decision = page.locator('[data-field="decision"]');
+    await decision.waitFor();
+    assert.equal(await decision.textContent(), "Decided by lunch-break: gather");
+    assert.match(await page.locator('tr[data-rule="holidays"]').textContent(), /✗.*holidays/);
+    const xml = await page.locator('[data-field="xml"]').textContent();
+    const real = await push(`from=${CALLER}&to=${OFFICE}&direction=in&callId=simulated`, Date.parse("2026-11-24T12:30:00+01:00"));
+    assert.equal(xml, real);
+    await shot("simulate");
+  });
+
+  test("week: office hours, lunch and evenings at a glance; a slot's rule and XML", async () => {
+    await open("#/week");
+    await page.getByLabel("Number").fill(OFFICE);
+    await page.getByLabel("From", { exact: true }).fill("2026-11-23");
+    await page.getByRole("button", { name: "Show" }).click();
+    const tuesday = page.locator('.day[data-date="2026-11-24"]');
+    await tuesday.waitFor();
+    const slots = await tuesday.locator(".slot").evaluateAll((buttons) => buttons.map((slot) => `${slot.dataset.from}-${slot.dataset.to} ${slot.dataset.rule}`));
+    assert.deepEqual(slots, ["00:00-08:00 after-hours", "08:00-12:00 business-hours", "12:00-13:00 lunch-break", "13:00-17:00 business-hours", "17:00-00:00 after-hours"]);
+    assert.deepEqual(
+      await page.locator('.day[data-date="2026-11-28"] .slot').evaluateAll((buttons) => buttons.map((slot) => slot.dataset.rule)),
+      ["after-hours"],
+      "Saturday",
+    );
+    await tuesday.locator('.slot[data-from="12:00"]').click();
+    assert.equal(await page.locator('[data-field="slot-rule"]').textContent(), "lunch-break");
+    assert.match(await page.locator(".slot-detail pre.xml").textContent(), /<Gather onData=/);
+    await shot("week");
+  });
+
+  test("calls: a call's timeline after real pushes, and the rules no call met", async () => {
+    await call("browser-call");
+    await push(`event=answer&callId=browser-call&user=Alice&from=${CALLER}&to=${OFFICE}&direction=in&answeringNumber=4921100001`, NOW + 4000);
+    await push(`event=hangup&cause=normalClearing&callId=browser-call&from=${CALLER}&to=${OFFICE}&direction=in`, NOW + 60_000);
+    await open("#/calls");
+    const link = page.locator('a[data-call="browser-call"]');
+    // The journal is written after the answer: refresh until it is there.
+    for (let tries = 0; tries < 40 && !(await link.count()); tries++) {
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.waitForTimeout(100);
+    }
+    await page.locator('tr[data-rule="holidays"].dead').waitFor();
+    await shot("calls");
+    await link.click();
+    await page.getByRole("heading", { name: "Call browser-call" }).waitFor();
+    for (let tries = 0; tries < 40 && (await page.locator("li[data-event]").count()) < 3; tries++) {
+      await page.reload();
+      await page.getByRole("heading", { name: "Call browser-call" }).waitFor();
+      await page.waitForTimeout(100);
+    }
+    const events = await page.locator("li[data-event]").evaluateAll((items) => items.map((item) => item.dataset.event));
+    assert.deepEqual(events, ["newCall", "answer", "hangup"]);
+    assert.equal(await page.locator('li[data-event="newCall"] [data-field="rule"]').textContent(), "business-hours");
+    await shot("call");
+  });
+
+  test("no page threw", () => {
+    assert.deepEqual(errors, []);
+  });
+});
