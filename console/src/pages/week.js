@@ -69,7 +69,7 @@ function Chart({ chart, selected, onSelect }) {
           return html`<button type="button" class=${`slot${selected === index ? " selected" : ""}`} aria-label=${label} title=${label}
             data-rule=${name} data-from=${clock(from)} data-to=${clock(to)}
             style=${`top:${(from / 60) * PX_PER_HOUR}px;height:${Math.max(2, ((to - from) / 60) * PX_PER_HOUR)}px;background:${colourOf(name)}`}
-            onClick=${() => onSelect(index)}>${to - from >= 45 ? html`<span>${name}</span><span class="answer">${slice.answer}</span>` : null}</button>`;
+            onClick=${() => onSelect(index)}>${to - from >= 90 ? html`<span>${name}</span><span class="answer">${slice.answer}</span>` : to - from >= 40 ? html`<span>${name}</span>` : null}</button>`;
         })}</div>
       </div>`)}
     </div>
