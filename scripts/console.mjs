@@ -11,7 +11,7 @@
 //
 // Nothing is at the root of the assets, so every other path — the webhook
 // at `/` above all — reaches the worker as before.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { root } from "./tools.mjs";
@@ -30,6 +30,21 @@ async function validatorModule() {
   const rootSchema = /const (schema\d+) = \{"\$schema"/.exec(code);
   if (!rootSchema) throw new Error("ajv's standalone code changed: the root schema's constant is not found");
   return `${code}\nexport { ${rootSchema[1]} as schema };\n`;
+}
+
+/**
+ * Fails the build unless wrangler.toml's run_worker_first sends each of
+ * `paths` to the assets (a `!` rule): a page left out would reach the
+ * worker, which answers a GET there with 405.
+ */
+function checkRouting(paths) {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const rules = JSON.parse(toml.match(/^run_worker_first\s*=\s*(\[.*\])$/m)?.[1] ?? "[]");
+  const served = new Set(rules.filter((rule) => rule.startsWith("!")).map((rule) => rule.slice(1)));
+  const missing = ["/admin/", ...paths].filter((path) => !served.has(path));
+  if (missing.length) {
+    throw new Error(`wrangler.toml [assets] run_worker_first does not list ${missing.map((path) => `"!${path}"`).join(", ")}: the worker would answer them`);
+  }
 }
 
 /** Builds build/console/ and answers the size of each file (bytes raw and gzip). */
@@ -55,6 +70,7 @@ export async function buildConsole() {
   for (const file of ["index.html", "console.css"]) {
     copyFileSync(join(root, "console", file), join(consoleDir, "admin", file));
   }
+  checkRouting(readdirSync(join(consoleDir, "admin")).map((name) => `/admin/${name}`));
   return ["index.html", "console.js", "console.css"].map((name) => {
     const bytes = readFileSync(join(consoleDir, "admin", name));
     return { name: `admin/${name}`, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };

@@ -62,7 +62,7 @@ pub struct LogLine {
     pub level: Level,
     /// What happened, one word: `routed`, `no_match`, `no_rules`, `menu`,
     /// `unknown_menu`, `killed`, `not_routed`, `rules_unavailable`,
-    /// `simulated`, `refused`.
+    /// `simulated`, `refused`, `redirected`.
     pub msg: &'static str,
     /// The HTTP status answered.
     pub status: u16,

@@ -26,7 +26,9 @@ export class ApiError extends Error {
  * ApiError. `body` is sent as JSON (a string as it is).
  */
 export async function api(path, { method = "GET", body, headers = {} } = {}) {
-  const init = { method, headers: { ...headers }, credentials: "same-origin", cache: "no-store", redirect: "error" };
+  // The API never redirects; Cloudflare Access does, to its sign-in page,
+  // when its session has run out.
+  const init = { method, headers: { ...headers }, credentials: "same-origin", cache: "no-store", redirect: "manual" };
   const bearer = token.get();
   if (bearer) init.headers.authorization = `Bearer ${bearer}`;
   if (body !== undefined) {
@@ -34,6 +36,9 @@ export async function api(path, { method = "GET", body, headers = {} } = {}) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
   }
   const response = await fetch(PREFIX + path, init);
+  if (response.type === "opaqueredirect") {
+    throw new ApiError(401, { error: "Your Cloudflare Access session has run out: reload the page to sign in again." });
+  }
   const text = await response.text();
   let data;
   try {

@@ -19,8 +19,11 @@
 //! | `POST /simulate` (an alias of `POST /admin/api/simulate`) | 200, the JSON [`Trace`](crate::rules::simulate::Trace) |
 //! | `GET /calls/{callId}` (an alias of `GET /admin/api/calls/{callId}`) | 200, the call's [`Timeline`](crate::journal::timeline::Timeline) as JSON; 404 when nothing is recorded |
 //! | any of these without `ADMIN_TOKEN` configured, or without it as bearer | 404 |
+//! | `GET /admin` (the console, without its slash) | 308 to `/admin/` |
 //!
-//! Every other path takes pushes (`?menu=…&try=…` marks the digits of a
+//! The console's pages below `/admin/` are static assets: Cloudflare serves
+//! them before the worker runs, which sees no such path. Every other path
+//! takes pushes (`?menu=…&try=…` marks the digits of a
 //! menu). The edge shell calls [`admit`] before reading the body, reads at
 //! most [`MAX_BODY_BYTES`], then calls [`serve`]; a push's [`Reply`] may
 //! carry a [`Record`] for the journal and the fan-out, which the shell
@@ -160,6 +163,9 @@ impl Reply {
     }
 }
 
+/// Where the console is, without its trailing slash.
+const CONSOLE_DOOR: &str = "/admin";
+
 /// Checks path, method, media type and declared length; admin endpoints
 /// also the bearer token.
 ///
@@ -171,6 +177,15 @@ pub fn admit(head: &RequestHead<'_>, config: &Config) -> Result<Endpoint, Box<Re
             "the request URL is not absolute http(s)".to_owned(),
         ))
     })?;
+    // The console's door without its slash: its pages are static assets
+    // under /admin/ (wrangler.toml), and the worker runs first for every
+    // path above that, so that a POST to /admin stays a push.
+    if path == CONSOLE_DOOR && matches!(head.method, "GET" | "HEAD") {
+        let mut reply = Reply::refuse(308, format!("the console is at {CONSOLE_DOOR}/"));
+        reply.log = LogLine::new(Level::Info, "redirected", 308);
+        reply.headers.push(("Location", format!("{CONSOLE_DOOR}/")));
+        return Err(Box::new(reply));
+    }
     let admin_path = match path.strip_prefix(admin::PREFIX) {
         Some(route) => Some(route),
         None if path == "/simulate" => Some("simulate"),

@@ -11,7 +11,7 @@ use crate::log::{Level, LogLine};
 use crate::protocol::url::SelfUrl;
 use crate::rules::problem::parse_json;
 use crate::rules::schedule::{schedule, ScheduleInput};
-use crate::rules::simulate::{simulate, CallInput};
+use crate::rules::simulate::{simulate, Against, CallInput};
 
 /// Which dry run a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,6 @@ enum Input {
 }
 
 impl DryRun {
-    #[inline(never)]
     fn read(self, body: &[u8]) -> Result<Input, String> {
         let json = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_owned())?;
         let read = match self {
@@ -93,9 +92,7 @@ pub(super) async fn answer_dry_run<R: Runtime>(
     decided(asked, &input, live, base, watch.as_ref(), now_utc, log)
 }
 
-/// The dry run, once its shard is read. Not inlined: the request's state
-/// machine holds every await's code, and this has none.
-#[inline(never)]
+/// The dry run, once its shard is read.
 fn decided(
     asked: DryRun,
     input: &Input,
@@ -105,16 +102,20 @@ fn decided(
     now_utc: i64,
     log: LogLine,
 ) -> Reply {
-    let (rules, kill, version) = (
-        live.rules.as_deref(),
-        live.kill.as_ref(),
-        Some(live.version),
-    );
+    let against = Against {
+        rules: live.rules.as_deref(),
+        kill: live.kill.as_ref(),
+        version: Some(live.version),
+        base,
+        watch,
+    };
     let answered = match input {
-        Input::Call(call) => simulate(rules, kill, version, call, base, watch, now_utc)
-            .map(|trace| serde_json::to_string_pretty(&trace)),
-        Input::Schedule(chart) => schedule(rules, kill, version, chart, base, watch, now_utc)
-            .map(|chart| serde_json::to_string(&chart)),
+        Input::Call(call) => {
+            simulate(&against, call, now_utc).map(|trace| serde_json::to_string_pretty(&trace))
+        }
+        Input::Schedule(chart) => {
+            schedule(&against, chart, now_utc).map(|chart| serde_json::to_string(&chart))
+        }
     };
     match answered {
         Ok(json) => Reply::json(json.unwrap_or_default() + "\n", log),

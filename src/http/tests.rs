@@ -58,6 +58,26 @@ fn only_post_is_allowed() {
 }
 
 #[test]
+fn the_console_without_its_slash_is_redirected_and_a_post_there_is_a_push() {
+    for method in ["GET", "HEAD"] {
+        let reply = *admit(&head(method, "https://r.example/admin", None), &config()).unwrap_err();
+        assert_eq!(reply.status, 308);
+        assert_eq!(reply.log.msg, "redirected");
+        assert!(reply.headers.contains(&("Location", "/admin/".to_owned())));
+    }
+    assert!(matches!(
+        admit(
+            &head("POST", "https://r.example/admin", FORM_UTF8),
+            &config()
+        ),
+        Ok(Endpoint::Push { .. })
+    ));
+    // Below it, the pages are assets the worker never sees; a GET there is no push.
+    let below = *admit(&head("GET", "https://r.example/admin/x", None), &config()).unwrap_err();
+    assert_eq!(below.status, 405);
+}
+
+#[test]
 fn only_form_bodies_in_utf8_are_accepted_as_pushes() {
     for ok in [
         "application/x-www-form-urlencoded",

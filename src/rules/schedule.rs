@@ -24,11 +24,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::decision::{decide, Found, Question};
-use super::simulate::{Call, CallInput, InputError};
-use super::{Outcome, Rule, RuleSet};
-use crate::protocol::url::{HttpUrl, SelfUrl};
-use crate::rules::model::DEFAULT_TIMEZONE;
+use super::decision::Question;
+use super::simulate::{Against, Call, CallInput, InputError};
+use super::Rule;
 use crate::time::calendar::{Date, LocalDateTime, TimeOfDay};
 use crate::time::zone::{LocalResult, Zone};
 
@@ -113,20 +111,13 @@ pub struct Slice {
     pub xml: String,
 }
 
-/// Charts `input` against `rules` (or the kill switch) from `since` on.
+/// Charts `input` against `against` from `since` on.
 pub fn schedule(
-    rules: Option<&RuleSet>,
-    kill: Option<&Outcome>,
-    version: Option<u64>,
+    against: &Against<'_>,
     input: &ScheduleInput,
-    base: &SelfUrl,
-    watch: Option<&HttpUrl>,
     now_utc: i64,
 ) -> Result<Schedule, InputError> {
-    let zone = rules.map_or_else(
-        || Zone::find(DEFAULT_TIMEZONE).unwrap_or_else(Zone::utc),
-        |rules| rules.zone.clone(),
-    );
+    let zone = against.zone();
     let days = input.days.unwrap_or(DEFAULT_DAYS);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(InputError(format!(
@@ -161,7 +152,8 @@ pub fn schedule(
 
     let call_input = input.call();
     let number = call_input.sipgate_number();
-    let applying: Vec<&Rule> = rules
+    let applying: Vec<&Rule> = against
+        .rules
         .map(|rules| {
             let own = number
                 .as_deref()
@@ -184,13 +176,7 @@ pub fn schedule(
             call: &call.call,
             utc: call.utc,
         };
-        let found = Found {
-            version: version.or(Some(0)),
-            rules,
-            kill,
-            ..Found::default()
-        };
-        let decision = decide(&question, found, base, watch);
+        let decision = against.decide(&question);
         let rule = decision.rule().map(str::to_owned);
         let xml = decision.answer.xml();
         match slices.last_mut() {
@@ -205,13 +191,13 @@ pub fn schedule(
                 minutes: (until - at) / 60,
                 rule,
                 answer: decision.answer.action_name(),
-                kill: kill.is_some(),
+                kill: against.kill.is_some(),
                 xml: xml.into_owned(),
             }),
         }
     }
     Ok(Schedule {
-        version,
+        version: against.version,
         timezone: zone.name(),
         since: since_local.to_string(),
         until: until_local.to_string(),
@@ -322,7 +308,9 @@ fn switch_between(zone: &Zone, mut from: i64, mut to: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::url::SelfUrl;
     use crate::rules::load;
+    use crate::rules::RuleSet;
 
     fn rules(json: &str) -> RuleSet {
         load(json).expect("a valid document").rules
@@ -330,6 +318,11 @@ mod tests {
 
     fn base() -> SelfUrl {
         SelfUrl::from_request_url("https://router.example.com/").expect("a URL")
+    }
+
+    /// Charts `input` against a document alone.
+    fn chart(rules: &RuleSet, input: &ScheduleInput, now: i64) -> Result<Schedule, InputError> {
+        schedule(&Against::document(rules, &base()), input, now)
     }
 
     fn utc(text: &str) -> i64 {
@@ -350,7 +343,7 @@ mod tests {
 
     /// What a call in each minute gets, evaluated one minute at a time.
     fn minute_by_minute(rules: &RuleSet, input: &ScheduleInput) -> Vec<(i64, Option<String>)> {
-        let chart = schedule(Some(rules), None, None, input, &base(), None, 0).expect("charted");
+        let chart = chart(rules, input, 0).expect("charted");
         let start = utc(chart.slices[0].start_utc.trim_end_matches('Z'));
         let minutes: i64 = chart.slices.iter().map(|slice| slice.minutes).sum();
         let call = input.call();
@@ -362,11 +355,8 @@ mod tests {
                     call: &call.call,
                     utc: at,
                 };
-                let found = Found {
-                    rules: Some(rules),
-                    ..Found::default()
-                };
-                let decision = decide(&question, found, &base(), None);
+                let base = base();
+                let decision = Against::document(rules, &base).decide(&question);
                 (at, decision.rule().map(str::to_owned))
             })
             .collect()
@@ -374,7 +364,7 @@ mod tests {
 
     /// The slices, expanded to one entry per minute.
     fn expanded(rules: &RuleSet, input: &ScheduleInput) -> Vec<(i64, Option<String>)> {
-        let chart = schedule(Some(rules), None, None, input, &base(), None, 0).expect("charted");
+        let chart = chart(rules, input, 0).expect("charted");
         chart
             .slices
             .iter()
@@ -391,16 +381,7 @@ mod tests {
 
     #[test]
     fn a_week_of_the_office_is_its_hours_lunch_and_evenings() {
-        let chart = schedule(
-            Some(&office()),
-            None,
-            Some(7),
-            &input("2026-12-14", 7),
-            &base(),
-            None,
-            0,
-        )
-        .expect("charted");
+        let chart = chart(&office(), &input("2026-12-14", 7), 0).expect("charted");
         assert_eq!(chart.timezone, "Europe/Berlin");
         assert_eq!(chart.since, "2026-12-14T00:00:00");
         assert_eq!(chart.until, "2026-12-21T00:00:00");
@@ -460,16 +441,7 @@ mod tests {
 
     #[test]
     fn holidays_are_one_slice() {
-        let chart = schedule(
-            Some(&office()),
-            None,
-            None,
-            &input("2026-12-23", 10),
-            &base(),
-            None,
-            0,
-        )
-        .expect("charted");
+        let chart = chart(&office(), &input("2026-12-23", 10), 0).expect("charted");
         let holidays: Vec<_> = chart
             .slices
             .iter()
@@ -513,16 +485,7 @@ mod tests {
                 "{since}"
             );
         }
-        let twice = schedule(
-            Some(&night),
-            None,
-            None,
-            &input("2026-10-25", 1),
-            &base(),
-            None,
-            0,
-        )
-        .expect("charted");
+        let twice = chart(&night, &input("2026-10-25", 1), 0).expect("charted");
         let repeated: Vec<&str> = twice
             .slices
             .iter()
@@ -547,16 +510,14 @@ mod tests {
         let spec =
             serde_json::from_str(r#"{"dial": {"numbers": ["4915790000099"]}}"#).expect("JSON");
         let kill = crate::rules::compile_action(&spec, "kill").expect("an action");
-        let chart = schedule(
-            Some(&office()),
-            Some(&kill),
-            Some(3),
-            &input("2026-12-14", 2),
-            &base(),
-            None,
-            0,
-        )
-        .expect("charted");
+        let office = office();
+        let base = base();
+        let against = Against {
+            kill: Some(&kill),
+            version: Some(3),
+            ..Against::document(&office, &base)
+        };
+        let chart = schedule(&against, &input("2026-12-14", 2), 0).expect("charted");
         assert_eq!(chart.slices.len(), 1);
         assert!(chart.slices[0].kill && chart.slices[0].rule.is_none());
         assert_eq!(chart.slices[0].minutes, 2 * 24 * 60);
@@ -568,8 +529,7 @@ mod tests {
         input.since = None;
         input.days = None;
         let now = utc("2026-12-16T15:04:05");
-        let chart =
-            schedule(Some(&office()), None, None, &input, &base(), None, now).expect("charted");
+        let chart = chart(&office(), &input, now).expect("charted");
         assert_eq!(
             (chart.since.as_str(), chart.until.as_str()),
             ("2026-12-16T00:00:00", "2026-12-23T00:00:00")
@@ -579,11 +539,7 @@ mod tests {
     #[test]
     fn bad_ranges_are_refused_with_what_is_accepted() {
         let office = office();
-        let refused = |input: &ScheduleInput| {
-            schedule(Some(&office), None, None, input, &base(), None, 0)
-                .expect_err("refused")
-                .0
-        };
+        let refused = |input: &ScheduleInput| chart(&office, input, 0).expect_err("refused").0;
         assert_eq!(
             refused(&input("2026-12-14", 0)),
             "days takes 1 to 31, not 0"

@@ -211,23 +211,61 @@ fn parse_at(text: &str, zone: &Zone) -> Result<(i64, Option<String>), InputError
     Ok((utc, note))
 }
 
-/// Simulates `input` against `rules` (or the kill switch): the same
-/// decision a push would get, with its trace; `watch` as the push gets it
-/// (the journal's callbacks), so the XML is the push's byte for byte.
+/// What a dry run is decided against, as a push would be: the rules (none:
+/// nothing is published), the kill switch, the version, where sipgate
+/// reaches the router (`base`, for menus) and, with the journal on, where
+/// it reports answers and hangups (`watch`) — so the XML is the push's
+/// byte for byte.
+#[derive(Clone, Copy)]
+pub struct Against<'r> {
+    pub rules: Option<&'r RuleSet>,
+    pub kill: Option<&'r Outcome>,
+    pub version: Option<u64>,
+    pub base: &'r SelfUrl,
+    pub watch: Option<&'r HttpUrl>,
+}
+
+impl<'r> Against<'r> {
+    /// A document alone, as the CLI simulates a file.
+    pub fn document(rules: &'r RuleSet, base: &'r SelfUrl) -> Against<'r> {
+        Against {
+            rules: Some(rules),
+            kill: None,
+            version: None,
+            base,
+            watch: None,
+        }
+    }
+
+    /// The zone wall-clock times are read in: the document's, or the
+    /// default when there is none.
+    pub fn zone(&self) -> Zone {
+        self.rules.map_or_else(
+            || Zone::find(DEFAULT_TIMEZONE).unwrap_or_else(Zone::utc),
+            |rules| rules.zone.clone(),
+        )
+    }
+
+    /// Decides `question` as a push is decided.
+    pub fn decide(&self, question: &Question<'_>) -> Decision<'r> {
+        let found = Found {
+            version: self.version.or(Some(0)),
+            rules: self.rules,
+            kill: self.kill,
+            ..Found::default()
+        };
+        decide(question, found, self.base, self.watch)
+    }
+}
+
+/// Simulates `input` against `against`: the same decision a push would
+/// get, with its trace.
 pub fn simulate(
-    rules: Option<&RuleSet>,
-    kill: Option<&Outcome>,
-    version: Option<u64>,
+    against: &Against<'_>,
     input: &CallInput,
-    base: &SelfUrl,
-    watch: Option<&HttpUrl>,
     now_utc: i64,
 ) -> Result<Trace, InputError> {
-    let zone = rules.map_or_else(
-        || Zone::find(DEFAULT_TIMEZONE).unwrap_or_else(Zone::utc),
-        |rules| rules.zone.clone(),
-    );
-    let call = Call::parse(input, &zone, now_utc)?;
+    let call = Call::parse(input, &against.zone(), now_utc)?;
     let digits = input.dtmf.clone().unwrap_or_default();
     let question = match &input.menu {
         Some(menu) => Question::Digits {
@@ -242,14 +280,8 @@ pub fn simulate(
             utc: call.utc,
         },
     };
-    let found = Found {
-        version: version.or(Some(0)),
-        rules,
-        kill,
-        ..Found::default()
-    };
-    let decision = decide(&question, found, base, watch);
-    Ok(Trace::of(&decision, &call, version))
+    let decision = against.decide(&question);
+    Ok(Trace::of(&decision, &call, against.version))
 }
 
 impl Trace {

@@ -10,7 +10,9 @@
 //
 // Screenshots of every page go to build/screenshots/ (git-ignored).
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ADMIN_TOKEN, example, localStore, root, startWorker } from "../e2e/harness.mjs";
@@ -21,6 +23,21 @@ const NOW = Date.parse("2026-11-24T10:00:00+01:00");
 const OFFICE = "4921100000";
 const CALLER = "492111234567";
 const SCREENSHOTS = join(root, "build", "screenshots");
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * The page's accessibility problems that axe-core (WCAG 2 A and AA: labels,
+ * names, contrast, structure) rates serious or critical, one line each.
+ * Evaluated through the DevTools protocol: the page's own CSP stays on.
+ */
+async function accessibilityProblems(page) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
+    return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, targets: violation.nodes.map((node) => node.target.join(" ")) }));
+  });
+  return found.filter((violation) => ["serious", "critical"].includes(violation.impact)).map((violation) => `${violation.id}: ${violation.targets.slice(0, 3).join(", ")}`);
+}
 
 describe("the console", () => {
   let store;
@@ -82,6 +99,11 @@ describe("the console", () => {
     assert.match(script.headers.get("content-type"), /javascript/);
     assert.match(await push(`from=${CALLER}&to=${OFFICE}&direction=in&callId=webhook`), /<Dial callerId="4921100000"><Number>4921100001<\/Number>/);
     assert.equal((await worker.request("/", { method: "GET" })).status, 405, "GET / is the worker's, not a page");
+    // The door without its slash leads in; a push there is still a push.
+    const door = await worker.request("/admin", { redirect: "manual" });
+    assert.deepEqual([door.status, door.headers.get("location")], [308, "/admin/"]);
+    const posted = await worker.post(`from=${CALLER}&to=${OFFICE}&direction=in&callId=door`, { path: "/admin", headers: { "x-test-now": String(NOW) } });
+    assert.match(posted.body, /<Dial callerId="4921100000">/);
     // Signed out, the API does not exist; the page says so and asks for the token.
     assert.equal((await worker.request("/admin/api/status")).status, 404);
   });
@@ -252,7 +274,90 @@ describe("the console", () => {
     await shot("call");
   });
 
+  test("every page: labels, names, contrast (axe-core, WCAG 2 AA), and the keyboard with a visible focus", async () => {
+    for (const hash of ["#/status", "#/rules", "#/week", "#/simulate", "#/calls"]) {
+      await open(hash);
+      await page.locator("main h1").waitFor();
+      await page.waitForTimeout(200);
+      assert.deepEqual(await accessibilityProblems(page), [], hash);
+    }
+    // Keyboard only: from the page's start to the Week link, then a slot.
+    await open("#/status");
+    await page.locator("main h1").waitFor();
+    for (let tries = 0; tries < 10; tries++) {
+      await page.keyboard.press("Tab");
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === "Week") break;
+    }
+    const focus = await page.evaluate(() => ({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle }));
+    assert.deepEqual(focus, { text: "Week", outline: "solid" }, "the focused link is not visibly focused");
+    await page.keyboard.press("Enter");
+    await page.getByLabel("Number").fill(OFFICE);
+    await page.getByLabel("From", { exact: true }).fill("2026-11-23");
+    await page.getByLabel("Days").press("Enter");
+    await page.locator('.day[data-date="2026-11-25"] .slot[data-from="08:00"]').focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await page.locator('[data-field="slot-rule"]').textContent(), "business-hours");
+    assert.deepEqual(await accessibilityProblems(page), [], "the week with a chart");
+  });
+
   test("no page threw", () => {
     assert.deepEqual(errors, []);
+  });
+});
+
+describe("the console behind Cloudflare Access, before anything is published", () => {
+  const TEAM = "team.cloudflareaccess.com";
+  const AUD = "aud-0123456789abcdef";
+  const team = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  /** What Access's edge adds to every request of a signed-in user: an RS256 JWT of the team's key. */
+  const assertion = () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: `https://${TEAM}`, aud: [AUD], exp: now + 600, iat: now, email: "office@example.com" };
+    const signed = `${Buffer.from(JSON.stringify({ alg: "RS256", kid: "team-key", typ: "JWT" })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+    return `${signed}.${sign("sha256", Buffer.from(signed), team.privateKey).toString("base64url")}`;
+  };
+  let store;
+  let worker;
+  let browser;
+  let page;
+  before(async () => {
+    store = localStore();
+    const jwks = { keys: [{ ...team.publicKey.export({ format: "jwk" }), kid: "team-key", alg: "RS256", use: "sig" }] };
+    worker = await startWorker({
+      store,
+      listen: true,
+      // No token: Access alone opens the API. A user without a password: a configuration error.
+      vars: { ADMIN_TOKEN: "", ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD, BASIC_AUTH_USER: "sipgate" },
+      outbound: () => new Response(JSON.stringify(jwks), { headers: { "content-type": "application/json" } }),
+    });
+    browser = await launch();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
+    await context.route("**/admin/api/**", (route) =>
+      route.continue({ headers: { ...route.request().headers(), "cf-access-jwt-assertion": assertion() } }),
+    );
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+    store?.dispose();
+  });
+
+  test("no token asked; no rules and the configuration problem shown first; a first publish is recorded under the e-mail", async () => {
+    await page.goto(new URL("/admin/", worker.url).toString());
+    await page.getByText("signed in by Cloudflare Access").waitFor();
+    assert.equal(await page.getByLabel("Admin token").count(), 0);
+    await page.getByText("No rules published.").waitFor();
+    assert.match(await page.locator("ul.problems li.error").first().textContent(), /BASIC_AUTH_USER/);
+    await page.locator('a[href="#/rules"]').first().click();
+    await page.getByText("No rules published yet").waitFor();
+    const editor = page.getByLabel("Rules document (JSON)");
+    await editor.fill(JSON.stringify(example("hotline"), null, 2));
+    await page.locator('[data-check="ok"]').waitFor();
+    await page.locator('[data-action="publish"]').click();
+    await page.locator('[data-action="publish-confirm"]').click();
+    await page.getByText("Published version 1").waitFor();
+    assert.match(await page.locator('tr[data-version="1"]').textContent(), /office@example\.com/);
   });
 });

@@ -17,6 +17,20 @@ const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
 const compatibilityDate = wranglerToml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const namespaceId = wranglerToml.match(/^id\s*=\s*"([^"]+)"/m)[1];
 const journalId = wranglerToml.match(/^database_id\s*=\s*"([^"]+)"/m)[1];
+/**
+ * [assets] run_worker_first of wrangler.toml as wrangler hands it to the
+ * asset router: `!/…` rules to the assets, the others to the worker.
+ */
+const assetRouting = (() => {
+  const rules = JSON.parse(wranglerToml.match(/^run_worker_first\s*=\s*(\[.*\])$/m)[1]);
+  return {
+    has_user_worker: true,
+    static_routing: {
+      user_worker: rules.filter((rule) => !rule.startsWith("!")),
+      asset_worker: rules.filter((rule) => rule.startsWith("!")).map((rule) => rule.slice(1)),
+    },
+  };
+})();
 const wranglerPath = join(root, "node_modules", ".bin", "wrangler");
 const cliPath = join(root, "target", "debug", "sipgate-rules");
 
@@ -219,7 +233,7 @@ export async function startWorker({ store, fault, vars = {}, journal = false, li
     ],
     compatibilityDate,
     // The console's pages, as wrangler.toml's [assets] serves them.
-    assets: { directory: join(root, "build", "console"), routerConfig: { has_user_worker: true } },
+    assets: { directory: join(root, "build", "console"), routerConfig: assetRouting },
     kvNamespaces: { ROUTES: namespaceId },
     kvPersist: store ? join(store.dir, "v3", "kv") : false,
     ...(journal ? { d1Databases: { JOURNAL: journalId }, d1Persist: join(store.dir, "v3", "d1") } : {}),

@@ -172,7 +172,9 @@ export function RulesPage() {
     const area = editor.current;
     const at = area.selectionStart;
     const before = text.slice(0, at);
-    const needsComma = /[}\]"\d el]\s*$/.test(before) && !/[{,]\s*$/.test(before);
+    // After a value (a string, number, literal, object or list) a comma
+    // first; after `{` or `,` none.
+    const needsComma = /[}\]"\del]\s*$/.test(before) && !/[{,]\s*$/.test(before);
     const insertion = `${needsComma ? "," : ""}\n"${name}": `;
     const next = before + insertion + text.slice(area.selectionEnd);
     setText(next);

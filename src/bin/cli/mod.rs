@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use sipgate_router::protocol::url::SelfUrl;
 use sipgate_router::rules::load;
-use sipgate_router::rules::simulate::{simulate, CallInput};
+use sipgate_router::rules::simulate::{simulate, Against, CallInput};
 use sipgate_router::rules::spec::{ActionSpec, RejectReasonSpec};
 use sipgate_router::store::{self, AdminError};
 
@@ -394,12 +394,8 @@ fn simulate_call(args: &SimulateArgs, out: &Output) -> Result<ExitCode, Failure>
     let base = SelfUrl::from_request_url("https://router.example/")
         .ok_or_else(|| Failure::Failed("the example base URL is invalid".to_owned()))?;
     let trace = simulate(
-        Some(&checked.rules),
-        None,
-        None,
+        &Against::document(&checked.rules, &base),
         &input,
-        &base,
-        None,
         now_seconds(),
     )
     .map_err(|error| Failure::Usage(error.0))?;
