@@ -119,17 +119,22 @@ step("2. core cost, native (cargo bench --bench core)");
   const output = execFileSync("cargo", args, { cwd: root, env: quietEnv, encoding: "utf8", maxBuffer: 16 << 20 });
   console.log(output);
   results.core = [];
-  let group = "";
+  // divan's tree: the module (`benchmarks`) at the root, then benchmarks;
+  // one with arguments is a line without figures, its rows indented below.
+  const groups = []; // {name, depth} of the lines without figures above this one
   for (const line of output.split("\n")) {
     const row = line.match(/^([│\s]*)[├╰]─\s(.*)$/);
     if (!row) continue;
+    const depth = row[1].length;
+    while (groups.length && groups.at(-1).depth >= depth) groups.pop();
     const cells = row[2].split("│").map((cell) => cell.trim());
     const [name, fastest] = cells[0].split(/\s{2,}/);
     if (!fastest) {
-      group = name; // a benchmark with arguments: its rows follow
+      groups.push({ name, depth });
       continue;
     }
-    results.core.push({ name: row[1].length > 0 ? `${group} ${name}` : name, fastest, median: cells[2] });
+    const path = [...groups.slice(1).map((group) => group.name), name].join(" ");
+    results.core.push({ name: path, fastest, median: cells[2] });
   }
 }
 
@@ -473,7 +478,10 @@ ${results.core.map((row) => `| ${row.name} | ${row.median} |`).join("\n")}
 
 \`push_end_to_end\`: form in, XML out, rules in memory; \`evaluate\`: the rules alone;
 \`load_shard\`: parse and compile the shard a cold isolate needs (the 100,000-number table
-has 782 shards of 128 numbers; the 1,000-number table has 8).
+has 782 shards of 128 numbers; the 1,000-number table has 8). \`schedule_week\`: the console's
+week view of one number (POST /admin/api/schedule), decided only at the instants a time
+window can change, beside \`schedule_week_every_minute\`: the same week decided at each of
+its 10,080 minutes.
 
 ## 3. Throughput and latency: Rust worker against JavaScript worker
 

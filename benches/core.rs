@@ -25,7 +25,8 @@ mod benchmarks {
     use sipgate_router::protocol::url::{HttpUrl, SelfUrl};
     use sipgate_router::rules::decision::{decide, Found, Question};
     use sipgate_router::rules::menu::MenuState;
-    use sipgate_router::rules::simulate::{Call, CallInput};
+    use sipgate_router::rules::schedule::{schedule, ScheduleInput};
+    use sipgate_router::rules::simulate::{Against, Call, CallInput};
     use sipgate_router::rules::{load, RuleSet};
     use sipgate_router::store::shard_of;
     use sipgate_router::store::shards::Sharded;
@@ -117,6 +118,43 @@ mod benchmarks {
         bencher.bench_local(|| {
             let decision = rules.decide_call(black_box(&call.facts()), Some("49210000007"), &base);
             black_box(decision.matched.map(|(rule, _)| rule.id.len()))
+        });
+    }
+
+    /// The week view's chart of a number (1,000-number shard): decided only
+    /// where a time window can change …
+    #[divan::bench(sample_count = 20)]
+    fn schedule_week(bencher: divan::Bencher) {
+        let (_, rules) = shard(1_000);
+        let base = base();
+        let input = ScheduleInput {
+            from: "492111234567".into(),
+            to: "49210000007".into(),
+            since: Some("2026-11-23".into()),
+            days: Some(7),
+            ..ScheduleInput::default()
+        };
+        bencher.bench(|| schedule(&Against::document(rules, &base), black_box(&input), 0).unwrap());
+    }
+
+    /// … against deciding every minute of the week, the obvious way.
+    #[divan::bench(sample_count = 20)]
+    fn schedule_week_every_minute(bencher: divan::Bencher) {
+        let (_, rules) = shard(1_000);
+        let base = base();
+        let call = office_call(rules);
+        let monday = 1_795_388_400; // 2026-11-23T00:00 in Berlin
+        bencher.bench(|| {
+            let against = Against::document(rules, &base);
+            (0..7 * 24 * 60)
+                .filter(|minute| {
+                    let question = Question::Call {
+                        call: &call.call,
+                        utc: monday + minute * 60,
+                    };
+                    against.decide(&question).rule().is_some()
+                })
+                .count()
         });
     }
 
