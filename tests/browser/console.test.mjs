@@ -146,6 +146,16 @@ describe("the console", () => {
     const selected = await editor.evaluate((area) => area.value.slice(area.selectionStart, area.selectionEnd));
     assert.equal(selected, '"13:00-17:99"', "the path did not jump to the value");
 
+    // A key the reader does not know: the check names its line and column, the click goes there.
+    await editor.fill(live.replace('"id": "lunch-break",', '"id": "lunch-break", "thne": 1,'));
+    const shape = page.locator(".check .problems.error li", { hasText: "unknown field `thne`" });
+    await shape.waitFor();
+    assert.match(await shape.locator("button.path").textContent(), /^line \d+, column \d+$/);
+    await shape.locator("button.path").click();
+    const line = await editor.evaluate((area) => area.value.slice(0, area.selectionStart).split("\n").length);
+    assert.equal(line, live.split("\n").findIndex((text) => text.includes('"id": "lunch-break"')) + 1, "the line of the unknown key");
+    await page.locator(".problems.error button.path", { hasText: "numbers.4921100000[1]" }).first().waitFor(); // the schema's, as you typed
+
     // Completion: inside a time window, the keys it may still have.
     await editor.evaluate((area) => {
       const at = area.value.indexOf('"weekdays"');

@@ -12,12 +12,19 @@ import { ConfirmButton, ErrorNotice, html, Notice, when } from "../ui.js";
 const LIVE_ANALYSIS_BYTES = 2 * 1024 * 1024;
 const CHECK_DELAY_MS = 600;
 
+/** A problem's place for people: its JSON path, or the line and column its message names. */
+function where(problem) {
+  if (problem.path) return problem.path;
+  const place = /line (\d+),? column (\d+)/.exec(problem.message ?? "");
+  return place ? `line ${place[1]}, column ${place[2]}` : "(document)";
+}
+
 function Problems({ title, problems, onJump, kind }) {
   if (!problems?.length) return null;
   return html`<div class=${`problems ${kind}`}>
     <h3>${title}</h3>
     <ul>${problems.map((problem) => html`<li>
-      <button type="button" class="path" onClick=${() => onJump(problem)} title="Show in the editor">${problem.path || "(document)"}</button>
+      <button type="button" class="path" onClick=${() => onJump(problem)} title="Show in the editor">${where(problem)}</button>
       <span class="message">${problem.message}</span></li>`)}</ul>
   </div>`;
 }
