@@ -174,6 +174,8 @@ describe("the console", () => {
     const change = page.locator(".diff li", { hasText: "numbers.4921100000[2].then.dial.numbers[0]" });
     await change.waitFor();
     assert.match(await change.textContent(), /"4921100001".*"4921100009"/);
+    await change.locator("button.path").click();
+    assert.equal(await editor.evaluate((area) => area.value.slice(area.selectionStart, area.selectionEnd)), '"4921100009"');
     await shot("rules");
 
     await confirm("publish");
