@@ -10,12 +10,11 @@
 //
 // Screenshots of every page go to build/screenshots/ (git-ignored).
 import assert from "node:assert/strict";
-import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_TOKEN, example, localStore, root, startWorker } from "../e2e/harness.mjs";
+import { accessTeam, ADMIN_TOKEN, example, localStore, root, startWorker } from "../e2e/harness.mjs";
 import { launch } from "./chromium.mjs";
 
 /** Tuesday 24 November 2026, 10:00 in Berlin: office hours. */
@@ -318,34 +317,24 @@ describe("the console", () => {
 });
 
 describe("the console behind Cloudflare Access, before anything is published", () => {
-  const TEAM = "team.cloudflareaccess.com";
-  const AUD = "aud-0123456789abcdef";
-  const team = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  /** What Access's edge adds to every request of a signed-in user: an RS256 JWT of the team's key. */
-  const assertion = () => {
-    const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: `https://${TEAM}`, aud: [AUD], exp: now + 600, iat: now, email: "office@example.com" };
-    const signed = `${Buffer.from(JSON.stringify({ alg: "RS256", kid: "team-key", typ: "JWT" })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
-    return `${signed}.${sign("sha256", Buffer.from(signed), team.privateKey).toString("base64url")}`;
-  };
+  const team = accessTeam();
   let store;
   let worker;
   let browser;
   let page;
   before(async () => {
     store = localStore();
-    const jwks = { keys: [{ ...team.publicKey.export({ format: "jwk" }), kid: "team-key", alg: "RS256", use: "sig" }] };
     worker = await startWorker({
       store,
       listen: true,
       // No token: Access alone opens the API. A user without a password: a configuration error.
-      vars: { ADMIN_TOKEN: "", ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD, BASIC_AUTH_USER: "sipgate" },
-      outbound: () => new Response(JSON.stringify(jwks), { headers: { "content-type": "application/json" } }),
+      vars: { ADMIN_TOKEN: "", ...team.vars, BASIC_AUTH_USER: "sipgate" },
+      outbound: () => new Response(JSON.stringify(team.jwks), { headers: { "content-type": "application/json" } }),
     });
     browser = await launch();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
     await context.route("**/admin/api/**", (route) =>
-      route.continue({ headers: { ...route.request().headers(), "cf-access-jwt-assertion": assertion() } }),
+      route.continue({ headers: { ...route.request().headers(), "cf-access-jwt-assertion": team.jwt(team.claims()) } }),
     );
     page = await context.newPage();
     page.setDefaultTimeout(10_000);

@@ -4,11 +4,11 @@
 // the CLI's --url against the running worker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_TOKEN, example, localStore, root, runCli, startWorker } from "./harness.mjs";
+import { accessTeam, ADMIN_TOKEN, example, localStore, root, runCli, startWorker } from "./harness.mjs";
 
 const TARGET = "4921177777";
 const dialing = (number) => ({ numbers: { [TARGET]: [{ id: `dial-${number}`, then: { dial: { numbers: [number] } } }] } });
@@ -307,32 +307,23 @@ describe("the admin API and the CLI write the same KV contents", () => {
 });
 
 describe("Cloudflare Access sign-in", () => {
-  const TEAM = "team.cloudflareaccess.com";
-  const AUD = "aud-0123456789abcdef";
+  const team = accessTeam();
+  const { jwt, claims } = team;
   const now = () => Math.floor(Date.now() / 1000);
-  const team = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const base64url = (value) => Buffer.from(value).toString("base64url");
-  /** An RS256 JWT signed with `key` (the team's by default). */
-  const jwt = (claims, { key = team.privateKey, kid = "team-key", alg = "RS256" } = {}) => {
-    const signed = `${base64url(JSON.stringify({ alg, kid, typ: "JWT" }))}.${base64url(JSON.stringify(claims))}`;
-    return `${signed}.${sign("sha256", Buffer.from(signed), key).toString("base64url")}`;
-  };
-  const claims = (extra = {}) => ({ iss: `https://${TEAM}`, aud: [AUD], exp: now() + 600, iat: now(), email: "office@example.com", ...extra });
   let store;
   let worker;
   let certRequests = 0;
   before(async () => {
     store = localStore();
-    const jwks = { keys: [{ ...team.publicKey.export({ format: "jwk" }), kid: "team-key", alg: "RS256", use: "sig" }] };
     worker = await startWorker({
       store,
       // No ADMIN_TOKEN: Access alone opens the admin API.
-      vars: { ADMIN_TOKEN: "", ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD },
+      vars: { ADMIN_TOKEN: "", ...team.vars },
       outbound: (request) => {
-        if (request.url !== `https://${TEAM}/cdn-cgi/access/certs`) return new Response("unexpected fetch", { status: 500 });
+        if (request.url !== team.certsUrl) return new Response("unexpected fetch", { status: 500 });
         certRequests++;
-        return new Response(JSON.stringify(jwks), { headers: { "content-type": "application/json" } });
+        return new Response(JSON.stringify(team.jwks), { headers: { "content-type": "application/json" } });
       },
     });
   });

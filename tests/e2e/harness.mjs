@@ -143,6 +143,34 @@ export async function deployment({ password }) {
   };
 }
 
+/**
+ * A Cloudflare Access team as the tests play it: `vars` that make the
+ * worker trust it, its keys as the certs URL serves them (`jwks`, and
+ * `outbound`, answering the worker's fetch of them), and `jwt(claims)`,
+ * the RS256 assertion Access's edge adds to a signed-in user's requests
+ * (`claims()`: valid for ten minutes, e-mail office@example.com).
+ */
+export function accessTeam() {
+  const domain = "team.cloudflareaccess.com";
+  const audience = "aud-0123456789abcdef";
+  const team = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const now = () => Math.floor(Date.now() / 1000);
+  const base64url = (value) => Buffer.from(value).toString("base64url");
+  const jwks = { keys: [{ ...team.publicKey.export({ format: "jwk" }), kid: "team-key", alg: "RS256", use: "sig" }] };
+  return {
+    domain,
+    vars: { ACCESS_TEAM_DOMAIN: domain, ACCESS_AUD: audience },
+    jwks,
+    certsUrl: `https://${domain}/cdn-cgi/access/certs`,
+    claims: (extra = {}) => ({ iss: `https://${domain}`, aud: [audience], exp: now() + 600, iat: now(), email: "office@example.com", ...extra }),
+    /** An RS256 JWT of `claims`, signed with `key` (the team's by default). */
+    jwt(claims, { key = team.privateKey, kid = "team-key", alg = "RS256" } = {}) {
+      const signed = `${base64url(JSON.stringify({ alg, kid, typ: "JWT" }))}.${base64url(JSON.stringify(claims))}`;
+      return `${signed}.${sign("sha256", Buffer.from(signed), key).toString("base64url")}`;
+    },
+  };
+}
+
 /** A push body from tests/fixtures/pushes/. */
 export function fixture(name) {
   return readFileSync(join(root, "tests", "fixtures", "pushes", `${name}.form`), "utf8");
