@@ -54,8 +54,13 @@ const wasmFeatures = [
  * 270.3), after sharing the shard read with simulate (one state machine,
  * -3.9 KiB) and the shards' sort (-1.4 KiB). The console's pages are
  * static assets and cost the wasm nothing.
+ * Raised to 281 KiB by expectations (tests inside the rules document,
+ * which the admin API's check and publish run): reading them, simulating
+ * each call against its number's shard, and answering each outcome with its
+ * trace: +8.4 KiB (270.5 → 278.9). They are kept out of the shards, so the
+ * shard reader on the push path carries no code for them.
  */
-export const SIZE_BUDGET = { wasmGzip: 272 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 281 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

@@ -10,6 +10,7 @@
 //! GET    /admin/api/status            live version, who/when, kill switch, configuration problems
 //! GET    /admin/api/rules             the live document             (ETag: "7")
 //! PUT    /admin/api/rules             publish a document            (If-Match: "7", X-Rules-Source: office.json)
+//!        /admin/api/rules?force=expectations   … even if its expectations fail (recorded)
 //! GET    /admin/api/rules/versions    the kept versions
 //! GET    /admin/api/rules/{version}   a kept version's document
 //! POST   /admin/api/rules/check       {"errors":[…],"warnings":[…],"complete":true}
@@ -68,7 +69,10 @@ const DAY_MS: i64 = 86_400_000;
 pub enum Route {
     Status,
     LiveRules,
-    Publish,
+    /// `force_expectations`: `?force=expectations`.
+    Publish {
+        force_expectations: bool,
+    },
     Versions,
     Version(u64),
     Check,
@@ -142,7 +146,7 @@ impl AdminRequest {
     /// The media type of the body, if the route takes one.
     pub fn body_type(&self) -> Option<&'static str> {
         match self.route {
-            Route::Publish
+            Route::Publish { .. }
             | Route::Check
             | Route::Diff { .. }
             | Route::Rollback
@@ -200,7 +204,18 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
     Ok(match (method, path) {
         ("GET", "status") => Route::Status,
         ("GET", "rules") => Route::LiveRules,
-        ("PUT", "rules") => Route::Publish,
+        ("PUT", "rules") => Route::Publish {
+            force_expectations: match query.get("force") {
+                None => false,
+                Some("expectations") => true,
+                Some(other) => {
+                    return Err(Box::new(refuse(
+                        400,
+                        format!("force={} is not known: force=expectations publishes a document whose expectations fail", clip(other)),
+                    )))
+                }
+            },
+        },
         ("GET", "rules/versions") => Route::Versions,
         (_, "rules/check") => Route::Check,
         (_, "rules/diff") => Route::Diff {
@@ -398,6 +413,9 @@ fn failed(error: &AdminError) -> Reply {
         AdminError::Conflict { expected, live } => {
             json!({ "error": error.to_string(), "expected": expected, "live": live })
         }
+        AdminError::ExpectationsFailed(outcomes) => {
+            json!({ "error": error.to_string(), "expectations": outcomes })
+        }
         other => json!({ "error": other.to_string() }),
     };
     let mut log = LogLine::new(
@@ -538,13 +556,14 @@ async fn respond<R: Runtime>(
                 "admin_read",
             )
         }
-        Route::Publish => {
+        Route::Publish { force_expectations } => {
             let publication = Publication {
                 source: text(body).map_err(|reply| *reply)?,
                 name: request.source_name.clone(),
                 by: request.by.clone(),
                 at: store_admin::published_at(services.now_ms.div_euclid(1000)),
                 if_match: request.if_match,
+                force_expectations: *force_expectations,
             };
             let published = store_admin::publish(
                 store,
@@ -555,9 +574,15 @@ async fn respond<R: Runtime>(
             .await
             .map_err(fail)?;
             let version = published.version;
+            // A forced publish says so in the line every write logs.
+            let action = if published.expectations_failed.is_some() {
+                "publish_forced"
+            } else {
+                "publish"
+            };
             written(
                 serde_json::to_value(published).unwrap_or_default(),
-                "publish",
+                action,
                 &request.by,
                 version,
             )

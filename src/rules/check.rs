@@ -30,13 +30,27 @@ pub struct Checked {
 /// What a check found, as `sipgate-rules check --json` and the admin API's
 /// `POST rules/check` answer it:
 /// `{"errors":[{"path":…,"message":…}],"warnings":[…],"complete":true}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
     pub errors: Vec<Problem>,
     pub warnings: Vec<Problem>,
     /// False when a shape error (unknown field, wrong type) stopped the
     /// reading: the checks after it could not run.
     pub complete: bool,
+    /// How each of the document's expectations went (run only when it has
+    /// no errors): `[{"path","name","passed","expected","got","trace"}]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<super::expect::Outcome>,
+}
+
+impl Report {
+    /// The expectations that failed.
+    pub fn failed_expectations(&self) -> usize {
+        self.expectations
+            .iter()
+            .filter(|outcome| !outcome.passed)
+            .count()
+    }
 }
 
 impl Report {
@@ -46,11 +60,13 @@ impl Report {
                 errors: Vec::new(),
                 warnings: checked.warnings.clone(),
                 complete: true,
+                expectations: Vec::new(),
             },
             Err(error) => Report {
                 errors: error.problems().to_vec(),
                 warnings: Vec::new(),
                 complete: !matches!(error, DocumentError::Syntax(_)),
+                expectations: Vec::new(),
             },
         }
     }
@@ -108,6 +124,7 @@ fn compile_with(spec: &DocumentSpec, ids: UniqueIds) -> Result<Checked, Vec<Prob
     }
     let menus = context.menus(spec);
     check_ways_out(&menus, &mut context.checker);
+    super::expect::check_spec(&spec.expectations, &mut context.checker);
     warn_after_catch_all(&global, &numbers, &default, &mut context.checker);
 
     let Checker {

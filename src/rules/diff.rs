@@ -126,10 +126,11 @@ pub fn diff_at_most(left: &Document<'_>, right: &Document<'_>, max: usize) -> Ch
 }
 
 /// Every key a rules document may have, sorted.
-const TOP_LEVEL_KEYS: [&str; 8] = [
+const TOP_LEVEL_KEYS: [&str; 9] = [
     "$schema",
     "calendars",
     "default",
+    "expectations",
     "global",
     "lists",
     "menus",

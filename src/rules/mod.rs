@@ -11,6 +11,7 @@
 //! * [`decision`] — the decision on a push, which log, journal and trace are read from.
 //! * [`raw`] — a document as slices of its source, for the parts-at-a-time work on large tables.
 //! * [`diff`] — what changed between two documents, path by path.
+//! * [`expect`] — expectations: calls and what they must get, checked with the document.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
 //! * [`schedule`] — a number's outcomes slice by slice over days, for the console's week view.
 
@@ -19,6 +20,7 @@ pub mod condition;
 pub mod decision;
 pub mod diff;
 pub mod evaluate;
+pub mod expect;
 pub mod menu;
 pub mod model;
 pub mod path;

@@ -265,6 +265,18 @@ pub fn simulate(
     input: &CallInput,
     now_utc: i64,
 ) -> Result<Trace, InputError> {
+    simulate_with(against, input, now_utc, |decision, call| {
+        Trace::of(decision, call, against.version)
+    })
+}
+
+/// Simulates `input` and reads the decision with `read`.
+pub fn simulate_with<T>(
+    against: &Against<'_>,
+    input: &CallInput,
+    now_utc: i64,
+    read: impl FnOnce(&Decision<'_>, &Call) -> T,
+) -> Result<T, InputError> {
     let call = Call::parse(input, &against.zone(), now_utc)?;
     let digits = input.dtmf.clone().unwrap_or_default();
     let question = match &input.menu {
@@ -281,12 +293,12 @@ pub fn simulate(
         },
     };
     let decision = against.decide(&question);
-    Ok(Trace::of(&decision, &call, against.version))
+    Ok(read(&decision, &call))
 }
 
 impl Trace {
     /// What `decision` on the simulated `call` was, and why.
-    fn of(decision: &Decision<'_>, call: &Call, version: Option<u64>) -> Trace {
+    pub fn of(decision: &Decision<'_>, call: &Call, version: Option<u64>) -> Trace {
         let facts = call.facts();
         Trace {
             version,

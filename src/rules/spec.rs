@@ -52,6 +52,11 @@ pub struct DocumentSpec {
     /// Evaluated last, when no earlier rule matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub default: Vec<RuleSpec>,
+    /// Calls and what they must get ([`super::expect`]): checked here, run
+    /// by the check a publish runs (`store::shards`). No shard carries
+    /// them: a push never reads them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<super::expect::ExpectationSpec>,
 }
 
 /// One rule: when all conditions hold, do `then`.

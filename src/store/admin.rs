@@ -17,6 +17,7 @@ use super::layout::{
 };
 use super::shards::{check_source, Sharded, ShardedReport};
 use crate::rules::check::compile_action;
+use crate::rules::expect;
 use crate::rules::problem::{parse_json, Problem};
 use crate::rules::raw::RawDocument;
 use crate::rules::spec::ActionSpec;
@@ -45,7 +46,7 @@ pub trait KvWrite: Kv {
 }
 
 /// Why a change was not made; nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AdminError {
     /// The document (or the kill switch's action) has errors: all of them.
     Invalid(Vec<Problem>),
@@ -57,6 +58,8 @@ pub enum AdminError {
     /// The change cannot be made as asked (a version not kept, nothing to
     /// roll back to, a version too large for the worker).
     Refused(String),
+    /// Expectations of the document fail: how each went.
+    ExpectationsFailed(Vec<expect::Outcome>),
     /// A key of the store holds something this router did not write.
     Corrupt(String),
     Store(StoreError),
@@ -66,7 +69,7 @@ impl AdminError {
     /// The HTTP status the admin API answers with.
     pub fn status(&self) -> u16 {
         match self {
-            AdminError::Invalid(_) => 422,
+            AdminError::Invalid(_) | AdminError::ExpectationsFailed(_) => 422,
             AdminError::Conflict { .. } => 409,
             AdminError::Refused(_) => 400,
             AdminError::Corrupt(_) => 500,
@@ -84,6 +87,24 @@ impl std::fmt::Display for AdminError {
                     write!(f, "; {problem}")?;
                 }
                 Ok(())
+            }
+            AdminError::ExpectationsFailed(outcomes) => {
+                let failed: Vec<&expect::Outcome> =
+                    outcomes.iter().filter(|outcome| !outcome.passed).collect();
+                write!(
+                    f,
+                    "{} of the document's {} expectations fail",
+                    failed.len(),
+                    outcomes.len()
+                )?;
+                for outcome in failed.iter().take(3) {
+                    write!(
+                        f,
+                        "; {:?}: expected {}, got {}",
+                        outcome.name, outcome.expected, outcome.got
+                    )?;
+                }
+                f.write_str(" (to publish it anyway, force it: it is recorded)")
             }
             AdminError::Conflict { expected, live } => write!(
                 f,
@@ -222,6 +243,9 @@ pub struct Publication<'a> {
     pub at: String,
     /// Publish only if this version is live (`If-Match`); 0: nothing is.
     pub if_match: Option<u64>,
+    /// Publish even if expectations of the document fail (recorded in the
+    /// index with how many did).
+    pub force_expectations: bool,
 }
 
 /// A publish that happened:
@@ -237,6 +261,9 @@ pub struct Published {
     /// Keys of versions beyond the kept ones, deleted.
     pub removed_keys: usize,
     pub warnings: Vec<Problem>,
+    /// Published although this many expectations failed (forced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectations_failed: Option<usize>,
 }
 
 /// How many KV operations a publish may make, its two reads included:
@@ -272,6 +299,10 @@ pub async fn publish<S: KvWrite>(
     if !report.errors.is_empty() {
         return Err(AdminError::Invalid(report.errors));
     }
+    let failed = report.failed_expectations();
+    if failed > 0 && !publication.force_expectations {
+        return Err(AdminError::ExpectationsFailed(report.expectations));
+    }
     if let Some(problem) = too_large(largest.0, largest.1) {
         return Err(AdminError::Refused(problem));
     }
@@ -301,6 +332,7 @@ pub async fn publish<S: KvWrite>(
         published_at: publication.at,
         source: publication.name,
         published_by: Some(publication.by),
+        expectations_failed: (failed > 0).then_some(failed),
     };
     let plan = plan_publish(
         publication.source,
@@ -340,6 +372,7 @@ pub async fn publish<S: KvWrite>(
             .filter(|version| *version > 0),
         removed_keys: plan.deletes.len(),
         warnings: report.warnings,
+        expectations_failed: (failed > 0).then_some(failed),
     })
 }
 
@@ -428,6 +461,7 @@ mod tests {
             by: "test".to_owned(),
             at: "2026-11-30T10:00:00Z".to_owned(),
             if_match,
+            force_expectations: false,
         }
     }
 
@@ -476,6 +510,41 @@ mod tests {
         assert_eq!(run(source(&kv, 1)).unwrap(), OFFICE);
         let second = api_publish(&kv, SMALL, Some(1)).unwrap();
         assert_eq!((second.version, second.previous), (2, Some(1)));
+    }
+
+    #[test]
+    fn failing_expectations_refuse_a_publish_unless_forced_and_a_forced_one_is_recorded() {
+        let kv = MemoryKv::default();
+        let failing = OFFICE.replace("\"dial 4921100001\"", "\"dial 4921100009\"");
+        assert_ne!(
+            failing, OFFICE,
+            "the office example expects dial 4921100001"
+        );
+        let Err(AdminError::ExpectationsFailed(outcomes)) = api_publish(&kv, &failing, None) else {
+            panic!("a document whose expectation fails was published");
+        };
+        assert_eq!(outcomes.iter().filter(|outcome| !outcome.passed).count(), 1);
+        let failed = outcomes.iter().find(|outcome| !outcome.passed).unwrap();
+        assert_eq!(failed.path, "expectations[0]");
+        assert!(failed.got.contains("dial 4921100001"), "{}", failed.got);
+        assert!(failed
+            .trace
+            .as_ref()
+            .unwrap()
+            .to_text()
+            .contains("✓ business-hours"));
+        assert!(snapshot(&kv).is_empty(), "a refused publish wrote");
+        let forced = Publication {
+            force_expectations: true,
+            ..publication(&failing, None)
+        };
+        let published = run(publish(&kv, forced, Budget::WORKER_REQUEST, |_, _| {})).unwrap();
+        assert_eq!(published.expectations_failed, Some(1));
+        assert_eq!(run(version(&kv, 1)).unwrap().expectations_failed, Some(1));
+        // A document whose expectations pass records nothing.
+        let passing = api_publish(&kv, OFFICE, Some(1)).unwrap();
+        assert_eq!(passing.expectations_failed, None);
+        assert_eq!(run(version(&kv, 2)).unwrap().expectations_failed, None);
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub struct IndexEntry {
     /// the e-mail of a Cloudflare Access identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_by: Option<String>,
+    /// Published although this many of its expectations failed: forced,
+    /// and recorded so (`--force-expectations`, `?force=expectations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectations_failed: Option<usize>,
     /// How many `rules:vN:source:K` keys hold the document.
     #[serde(default = "one")]
     pub source_chunks: u32,
@@ -160,6 +164,8 @@ pub struct About {
     pub source: Option<String>,
     /// Who or what published it.
     pub published_by: Option<String>,
+    /// Published although this many of its expectations failed (forced).
+    pub expectations_failed: Option<usize>,
 }
 
 /// The KV writes of one publish, in the order they must happen: the
@@ -213,6 +219,7 @@ pub fn plan_publish<'s>(
         numbers: sharded.numbers(),
         source: about.source,
         published_by: about.published_by,
+        expectations_failed: about.expectations_failed,
         source_chunks: source.len() as u32,
         bytes: Some(bytes),
     }];
@@ -377,6 +384,7 @@ mod tests {
             numbers: 300,
             source: None,
             published_by: None,
+            expectations_failed: None,
             source_chunks: 1,
             bytes: None,
         };

@@ -26,9 +26,12 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde_json::value::RawValue;
 
 use super::layout::{shard_count, shard_of};
+use crate::protocol::url::SelfUrl;
 use crate::rules::check::{duplicate_id, load_shard, Place, Report};
+use crate::rules::expect::{self, ExpectationSpec};
 use crate::rules::problem::{Checker, DocumentError, Problem};
 use crate::rules::raw::{push_key, push_minified, rule_ids, RawDocument};
+use crate::rules::RuleSet;
 
 /// A document's parts, borrowed from its source, grouped by shard.
 pub struct Sharded<'s> {
@@ -46,7 +49,7 @@ pub struct Sharded<'s> {
 }
 
 /// What checking a document shard by shard found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShardedReport {
     pub report: Report,
     /// The largest shard: its number and size in bytes.
@@ -60,7 +63,9 @@ impl<'s> Sharded<'s> {
     pub fn parse(source: &'s str) -> Option<Sharded<'s>> {
         let raw = RawDocument::parse(source)?;
         let mut shared = String::new();
-        for (key, value) in raw.entries.iter().filter(|(key, _)| key != "$schema") {
+        // `$schema` and the expectations: a push has no use for them.
+        let pushes_need = |key: &str| key != "$schema" && key != "expectations";
+        for (key, value) in raw.entries.iter().filter(|(key, _)| pushes_need(key)) {
             if !shared.is_empty() {
                 shared.push(',');
             }
@@ -185,22 +190,87 @@ impl<'s> Sharded<'s> {
                 shape = vec![problem];
             }
         }
+        let expectations = self.expectations(&mut shape);
         errors.extend(shape);
         let mut checker = Checker::default();
         self.check_unique_ids(&mut checker, hash);
+        expect::check_spec(&expectations, &mut checker);
         errors.extend(checker.errors);
         for problems in [&mut errors, &mut warnings] {
             problems.sort();
             problems.dedup();
         }
+        // Run only on a document without errors: they are about its rules.
+        let expectations = if errors.is_empty() {
+            self.run_expectations(&expectations)
+        } else {
+            Vec::new()
+        };
         ShardedReport {
             report: Report {
                 errors,
                 warnings,
                 complete,
+                expectations,
             },
             largest,
         }
+    }
+
+    /// The document's expectations, read; a shape problem of theirs goes
+    /// to `shape` (they are not in the shards, which checked the rest).
+    fn expectations(&self, shape: &mut Vec<Problem>) -> Vec<ExpectationSpec> {
+        let Some(raw) = self.raw.get("expectations") else {
+            return Vec::new();
+        };
+        match crate::rules::problem::parse_json::<Vec<ExpectationSpec>>(raw.get()) {
+            Ok(specs) => specs,
+            Err(error) => {
+                shape.extend(error.problems().iter().map(|problem| Problem {
+                    path: if problem.path.is_empty() {
+                        "expectations".to_owned()
+                    } else {
+                        format!("expectations{}", in_list(&problem.path))
+                    },
+                    message: without_position(&problem.message).to_owned(),
+                }));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Runs each expectation against the shard of its call's number,
+    /// compiling each shard needed once.
+    fn run_expectations(&self, specs: &[ExpectationSpec]) -> Vec<expect::Outcome> {
+        let Some(base) = SelfUrl::from_request_url("https://router.invalid/") else {
+            return Vec::new();
+        };
+        let mut compiled: Vec<(u32, Option<RuleSet>)> = Vec::new();
+        specs
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                let number = spec.call.sipgate_number().unwrap_or_default();
+                let shard = shard_of(&number, self.shards());
+                if !compiled.iter().any(|(known, _)| *known == shard) {
+                    let rules = load_shard(&self.shard(shard))
+                        .ok()
+                        .map(|checked| checked.rules);
+                    compiled.push((shard, rules));
+                }
+                match compiled.iter().find(|(known, _)| *known == shard) {
+                    Some((_, Some(rules))) => expect::run(index, spec, rules, &base),
+                    _ => expect::Outcome {
+                        path: format!("expectations[{index}]"),
+                        name: spec.name.clone(),
+                        passed: false,
+                        expected: String::new(),
+                        got: "its number's rules cannot be read".to_owned(),
+                        trace: None,
+                    },
+                }
+            })
+            .collect()
     }
 
     /// Rule ids are unique in the whole document (a trace names rules by
@@ -286,6 +356,15 @@ pub fn check_source(source: &str) -> ShardedReport {
     ShardedReport {
         report,
         largest: (0, source.len()),
+    }
+}
+
+/// A path inside the expectations list as a continuation of `expectations`.
+fn in_list(path: &str) -> String {
+    if path.starts_with('[') {
+        path.to_owned()
+    } else {
+        format!(".{path}")
     }
 }
 
@@ -415,9 +494,17 @@ mod tests {
 
     #[test]
     fn a_valid_document_checks_as_its_whole_check_does() {
-        let report = check_source(OFFICE).report;
+        let mut report = check_source(OFFICE).report;
+        // The expectations are run by this check only (they need the
+        // compiled shard of each call's number).
+        let expectations = std::mem::take(&mut report.expectations);
         assert_eq!(report, Report::of(&load(OFFICE)));
         assert!(report.errors.is_empty());
+        assert_eq!(expectations.len(), 13);
+        assert!(expectations.iter().all(|outcome| outcome.passed));
+        // No shard carries them: a push has no use for them.
+        let sharded = Sharded::parse(OFFICE).unwrap();
+        assert!((0..sharded.shards()).all(|shard| !sharded.shard(shard).contains("expectations")));
     }
 
     #[test]

@@ -55,7 +55,9 @@ describe("the console", () => {
     return response.text();
   };
   const call = (callId, at = NOW) => push(`event=newCall&from=${CALLER}&to=${OFFICE}&direction=in&callId=${callId}`, at);
+  /** Opens a page of the console afresh (a hash change alone would keep the page's state). */
   const open = async (hash) => {
+    await page.goto("about:blank");
     await page.goto(new URL(`/admin/${hash}`, worker.url).toString());
   };
   const shot = (name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -166,13 +168,14 @@ describe("the console", () => {
     const keys = await page.locator(".completions button.key").allTextContents();
     assert.deepEqual(keys.sort(), ["dates", "timezone"]);
 
-    // Fixed, and the business-hours call goes to another phone.
-    await editor.fill(live.replace('"4921100001"', '"4921100009"'));
+    // Fixed, and the business-hours call rings another second phone.
+    await editor.fill(live.replace('"4921100002"', '"4921100009"'));
     await page.locator('[data-check="ok"]').waitFor();
+    await page.locator('[data-expectations="ok"]').waitFor();
     await page.getByRole("button", { name: "Diff against live" }).click();
-    const change = page.locator(".diff li", { hasText: "numbers.4921100000[2].then.dial.numbers[0]" });
+    const change = page.locator(".diff li", { hasText: "numbers.4921100000[2].then.dial.numbers[1]" });
     await change.waitFor();
-    assert.match(await change.textContent(), /"4921100001".*"4921100009"/);
+    assert.match(await change.textContent(), /"4921100002".*"4921100009"/);
     await change.locator("button.path").click();
     assert.equal(await editor.evaluate((area) => area.value.slice(area.selectionStart, area.selectionEnd)), '"4921100009"');
     await shot("rules");
@@ -188,9 +191,9 @@ describe("the console", () => {
     await page.getByText("Editing version 2").waitFor();
     // Someone publishes version 3 with the CLI while the page is open.
     const elsewhere = example("office");
-    elsewhere.numbers[OFFICE][2].then.dial.numbers[0] = "4921100007";
+    elsewhere.numbers[OFFICE][2].then.dial.numbers[2] = "4921100007";
     store.publish(elsewhere);
-    await editor.fill((await editor.inputValue()).replace('"4921100002"', '"4921100008"'));
+    await editor.fill((await editor.inputValue()).replace('"4921100003"', '"4921100008"'));
     await page.locator('[data-check="ok"]').waitFor();
     await confirm("publish");
     await page.getByText("Version 3 was published meanwhile").waitFor();
@@ -208,6 +211,33 @@ describe("the console", () => {
     const answer = await call("rolled-back");
     assert.match(answer, /<Number>4921100001<\/Number>/);
     assert.doesNotMatch(answer, /4921100008/);
+  });
+
+  test("expectations: a failing one is shown with what happened, blocks publish until forced, and the forced version is marked", async () => {
+    await open("#/rules");
+    const editor = page.getByLabel("Rules document (JSON)");
+    await page.getByText("Editing version 1").waitFor();
+    await editor.fill((await editor.inputValue()).replace('"4921100001"', '"4921100009"'));
+    await page.locator('[data-check="ok"]').waitFor(); // no errors: the rules are valid
+    const failing = page.locator('[data-expectations="failing"]');
+    await failing.waitFor();
+    assert.equal(await failing.textContent(), "1 of 13 fail");
+    const failure = page.locator('li[data-expectation="a weekday morning rings the office"]');
+    assert.equal(await failure.locator('[data-field="got"]').textContent(), "rule business-hours, dial 4921100009 4921100002 4921100003");
+    await failure.getByText("What happened instead").click();
+    assert.equal(await failure.locator('[data-field="decision"]').textContent(), "Decided by business-hours: dial");
+    assert.equal(await page.locator('[data-action="publish"]').isDisabled(), true, "a failing expectation does not block publish");
+    await shot("rules-expectations");
+    await page.getByLabel(/Publish although 1 expectation fails/).check();
+    await confirm("publish");
+    const published = page.getByText(/Published version \d+ .*Forced past 1 failing expectation\(s\)/);
+    await published.waitFor();
+    const version = /Published version (\d+)/.exec(await published.textContent())[1];
+    await page.locator(`tr[data-version="${version}"] .badge.forced`).waitFor();
+    assert.match(await call("forced"), /<Number>4921100009<\/Number>/);
+    // Back to version 1 for what follows.
+    await confirm("rollback-1");
+    await page.getByText(`Rolled back from version ${version} to 1`).waitFor();
   });
 
   test("the kill switch: every call to one number, confirmed; then off", async () => {

@@ -136,7 +136,9 @@ describe("the admin API", () => {
     const check = json(await api("rules/check", { method: "POST", body: { numbers: { [TARGET]: [{ then: { dail: {} } }] } } }));
     assert.equal(check.complete, false);
     assert.match(check.errors[0].message, /unknown variant `dail`/);
-    assert.deepEqual(json(await api("rules/check", { method: "POST", body: example("office") })), { errors: [], warnings: [], complete: true });
+    const { expectations, ...officeCheck } = json(await api("rules/check", { method: "POST", body: example("office") }));
+    assert.deepEqual(officeCheck, { errors: [], warnings: [], complete: true });
+    assert.deepEqual(expectations.map((outcome) => outcome.passed), Array(13).fill(true));
 
     const diff = json(await api("rules/diff", { method: "POST", body: dialing("4915790000003") }));
     assert.equal(diff.from, 2);
@@ -181,6 +183,38 @@ describe("the admin API", () => {
       assert.equal(reply.status, 200, reply.body);
       assert.equal(JSON.parse(reply.body).xml, real, path);
     }
+  });
+
+  test("expectations: check runs them, a publish refuses a failing one unless forced, and a forced one is logged and recorded", async () => {
+    const failing = example("office");
+    failing.numbers["4921100000"][2].then.dial.numbers[0] = "4921100009";
+    const check = json(await api("rules/check", { method: "POST", body: failing }));
+    assert.deepEqual(check.errors, []);
+    const failed = check.expectations.filter((outcome) => !outcome.passed);
+    assert.deepEqual(failed.map((outcome) => [outcome.path, outcome.name]), [["expectations[0]", "a weekday morning rings the office"]]);
+    assert.equal(failed[0].got, "rule business-hours, dial 4921100009 4921100002 4921100003");
+    assert.equal(failed[0].trace.matched, "business-hours");
+    assert.match(failed[0].trace.xml, /<Number>4921100009<\/Number>/);
+
+    const live = json(await api("status")).liveVersion;
+    const refused = await api("rules", { method: "PUT", body: failing });
+    assert.equal(refused.status, 422, refused.body);
+    assert.match(json(refused).error, /^1 of the document's 13 expectations fail; "a weekday morning rings the office": expected rule business-hours, dial 4921100001/);
+    assert.equal(json(refused).expectations.length, 13);
+    assert.equal(json(await api("status")).liveVersion, live, "a refused publish changed what is live");
+    assert.equal((await api("rules?force=everything", { method: "PUT", body: failing })).status, 400);
+
+    const forced = await api("rules?force=expectations", { method: "PUT", body: failing });
+    assert.equal(forced.status, 200, forced.body);
+    assert.equal(json(forced).expectationsFailed, 1);
+    const [line] = await worker.logLines((entry) => entry.msg === "admin" && entry.step === "publish_forced");
+    assert.equal(line?.version, json(forced).version, "the forced publish is not logged as one");
+    const versions = json(await api("rules/versions")).versions;
+    assert.equal(versions.find((entry) => entry.version === json(forced).version).expectationsFailed, 1);
+    assert.match((await push(call("492111234567", "4921100000"), berlin("2026-12-07T10:00"))).body, /<Number>4921100009<\/Number>/);
+    const restored = await api("rules", { method: "PUT", body: example("office") });
+    assert.equal(restored.status, 200, restored.body);
+    assert.equal(json(restored).expectationsFailed, undefined);
   });
 
   test("schedule charts a number's week slice by slice, each slice the XML a real push in it gets", async () => {
@@ -413,16 +447,28 @@ describe("a table of 100,000 numbers through the admin API", () => {
       assert.ok(document.length > 40 * 1024 * 1024, `${document.length} bytes`);
 
       // Streamed without a length, a large body would be held twice while its buffer grows.
+      // Just past 1 MiB is sent, and the rest held back until the answer
+      // came: bytes still in flight to a server that answered early and
+      // closed would reset the connection, and the answer with it.
+      let answered;
+      const held = new Promise((resolve) => (answered = resolve));
+      let sent = false;
       const streamed = await api("rules", {
         method: "PUT",
         duplex: "half",
         body: new ReadableStream({
-          start(controller) {
-            controller.enqueue(new TextEncoder().encode(document.slice(0, 2 * 1024 * 1024)));
+          async pull(controller) {
+            if (!sent) {
+              sent = true;
+              controller.enqueue(new TextEncoder().encode(document.slice(0, 1024 * 1024 + 100 * 1024)));
+              return;
+            }
+            await held;
             controller.close();
           },
         }),
       });
+      answered();
       assert.equal(streamed.status, 411, streamed.body);
       assert.match(JSON.parse(streamed.body).error, /needs a Content-Length \(curl --data-binary @FILE sends one\)/);
       assert.equal((await worker.kv.list({ prefix: "rules:" })).keys.length, 0);

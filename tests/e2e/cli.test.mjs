@@ -155,6 +155,35 @@ describe("sipgate-rules", () => {
     assert.equal(report.errors.length, 2);
   });
 
+  test("expectations: check shows a failure with its trace, publish refuses it, --force-expectations publishes it and the index says so", () => {
+    const failing = example("office");
+    failing.numbers["4921100000"][2].then.dial.numbers[0] = "4921100009";
+    const path = join(store.dir, "failing.json");
+    writeFileSync(path, JSON.stringify(failing));
+    const checked = store.cli("check", path);
+    assert.equal(checked.status, 1, checked.stderr);
+    assert.match(checked.stdout, /rules ok — 1 numbers, 8 rules, 2 menus, 0 warnings, 1 of 13 expectations FAIL/);
+    assert.match(checked.stderr, /expectation failed: expectations\[0\] "a weekday morning rings the office": expected rule business-hours, dial 4921100001, got rule business-hours, dial 4921100009 4921100002 4921100003/);
+    assert.match(checked.stderr, /\n {4}at mon 2026-12-07T10:00:00 Europe\/Berlin/);
+    assert.match(checked.stderr, /✓ business-hours \[numbers\.4921100000\] matched/);
+    assert.match(store.cli("check", file).stdout, /ok — .*, 13 expectations pass$/m);
+
+    const before = fingerprint(store.dir);
+    const refused = store.cli("publish", path);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /expectations\[0\]: "a weekday morning rings the office" expected rule business-hours, dial 4921100001/);
+    assert.match(refused.stderr, /--force-expectations publishes it anyway/);
+    assert.equal(fingerprint(store.dir), before, "a refused publish wrote");
+
+    const forced = store.cli("publish", path, "--force-expectations");
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.match(forced.stderr, /published although 1 of its expectations fail \(--force-expectations; the index records it\)/);
+    const versions = JSON.parse(store.cli("versions", "--json").stdout);
+    assert.equal(versions.versions[0].expectationsFailed, 1);
+    assert.match(store.cli("versions").stdout, /forced past 1 failing expectation/);
+    assert.equal(store.cli("rollback").status, 0);
+  });
+
   test("works from any directory of the project, and says so outside it", () => {
     const fromExamples = runCli(["status", "--persist-to", relative(join(root, "examples"), store.dir)], { cwd: join(root, "examples") });
     assert.equal(fromExamples.status, 0, fromExamples.stderr);

@@ -29,10 +29,13 @@ function check(document, name) {
 
 describe("the examples", () => {
   for (const file of readdirSync(join(root, "examples")).filter((name) => name.endsWith(".json"))) {
-    test(`${file} is valid for both, without warnings`, () => {
+    test(`${file} is valid for both, without warnings, and its expectations pass`, () => {
       const document = JSON.parse(readFileSync(join(root, "examples", file), "utf8"));
       assert.ok(validate(document), JSON.stringify(validate.errors));
-      assert.deepEqual(check(document, file), { errors: [], warnings: [], complete: true });
+      const { expectations, ...report } = check(document, file);
+      assert.deepEqual(report, { errors: [], warnings: [], complete: true });
+      assert.ok(expectations.length >= 5, `${file} has ${expectations.length} expectations`);
+      assert.deepEqual(expectations.filter((outcome) => !outcome.passed), []);
     });
   }
 });

@@ -7,6 +7,7 @@ import { api } from "../api.js";
 import { analyse, lineColumn, pathText, placeOf } from "../json-text.js";
 import { keysAt, schemaProblems } from "../schema-help.js";
 import { ConfirmButton, ErrorNotice, html, Notice, when } from "../ui.js";
+import { Trace } from "./simulate.js";
 
 /** Larger documents are edited without analysis on every keystroke. */
 const LIVE_ANALYSIS_BYTES = 2 * 1024 * 1024;
@@ -64,14 +65,34 @@ function Diff({ diff, onJump }) {
   </section>`;
 }
 
+/** How the document's expectations went (the check runs them): failures first, each with its trace. */
+function Expectations({ outcomes }) {
+  if (!outcomes?.length) return null;
+  const failed = outcomes.filter((outcome) => !outcome.passed);
+  return html`<section class=${`expectations${failed.length ? " failing" : ""}`} aria-labelledby="expectations-title">
+    <h3 id="expectations-title">Expectations</h3>
+    ${failed.length
+      ? html`<p class="fail" data-expectations="failing">${failed.length} of ${outcomes.length} fail</p>`
+      : html`<p class="ok" data-expectations="ok">All ${outcomes.length} pass.</p>`}
+    <ul>${failed.map((outcome, index) => html`<li data-expectation=${outcome.name}>
+      <strong>${outcome.name}</strong> <code>${outcome.path}</code>
+      <div>expected <code>${outcome.expected}</code>, got <code data-field="got">${outcome.got}</code></div>
+      ${outcome.trace ? html`<details><summary>What happened instead</summary><${Trace} trace=${outcome.trace} id=${`expectation-trace-${index}`} /></details>` : null}
+    </li>`)}</ul>
+    ${failed.length ? null : html`<details><summary>The ${outcomes.length} expectations</summary><ul>${outcomes.map((outcome) => html`<li>✓ ${outcome.name}</li>`)}</ul></details>`}
+  </section>`;
+}
+
 function Versions({ versions, onRollback, onLoad }) {
   if (!versions) return null;
   return html`<section aria-labelledby="versions-title">
     <h2 id="versions-title">Versions</h2>
     <table class="versions">
       <thead><tr><th scope="col">Version</th><th scope="col">Published</th><th scope="col">By</th><th scope="col">From</th><th scope="col">Numbers</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-      <tbody>${[...versions.versions].reverse().map((entry) => html`<tr data-version=${entry.version}>
-        <td>${entry.version}${entry.version === versions.live ? html` <span class="badge">live</span>` : null}</td>
+      <tbody>${versions.versions.map((entry) => html`<tr data-version=${entry.version}>
+        <td>${entry.version}${entry.version === versions.live ? html` <span class="badge">live</span>` : null}${entry.expectationsFailed
+          ? html` <span class="badge forced" title=${`published although ${entry.expectationsFailed} of its expectations failed`}>forced</span>`
+          : null}</td>
         <td>${when(entry.publishedAt)}</td><td>${entry.publishedBy ?? "–"}</td><td>${entry.source ?? "–"}</td><td>${entry.numbers}</td>
         <td class="actions">
           <button type="button" class="quiet" onClick=${() => onLoad(entry.version)}>Open</button>
@@ -97,6 +118,7 @@ export function RulesPage() {
   const [error, setError] = useState(null);
   const [versions, setVersions] = useState(null);
   const [live, setLive] = useState(null);
+  const [forceExpectations, setForceExpectations] = useState(false);
 
   const loadVersions = async () => {
     const { data } = await api("rules/versions");
@@ -211,12 +233,14 @@ export function RulesPage() {
     setOutcome(null);
     setConflict(null);
     try {
-      const { data } = await api("rules", {
+      const { data } = await api(forceExpectations ? "rules?force=expectations" : "rules", {
         method: "PUT",
         body: text,
         headers: { "if-match": `"${expected ?? 0}"`, "x-rules-source": "console" },
       });
-      setOutcome({ kind: "ok", message: `Published version ${data.version} (${data.numbers} numbers): it is live.`, warnings: data.warnings });
+      const forced = data.expectationsFailed ? ` Forced past ${data.expectationsFailed} failing expectation(s): the versions list records it.` : "";
+      setOutcome({ kind: "ok", message: `Published version ${data.version} (${data.numbers} numbers): it is live.${forced}`, warnings: data.warnings });
+      setForceExpectations(false);
       setBase({ version: data.version, text, expected: data.version });
       setDiff(null);
       await loadVersions();
@@ -238,11 +262,12 @@ export function RulesPage() {
   };
 
   const changed = text !== base.text;
-  const blocking = Boolean(typed.syntax) || (check?.errors?.length ?? 0) > 0;
+  const failing = (check?.expectations ?? []).filter((outcome) => !outcome.passed).length;
+  const blocking = Boolean(typed.syntax) || (check?.errors?.length ?? 0) > 0 || (failing > 0 && !forceExpectations);
   return html`<div class="rules">
     <div class="editor-pane">
       <div class="toolbar">
-        <span>${base.version ? `Editing version ${base.version}` : "No rules published yet"}${changed ? " · changed" : ""}${live !== null && base.version && live !== base.version ? html` · <strong>version ${live} is live</strong>` : null}</span>
+        <span>${base.version === null ? "Loading…" : base.version ? `Editing version ${base.version}` : "No rules published yet"}${changed ? " · changed" : ""}${live !== null && base.version && live !== base.version ? html` · <strong>version ${live} is live</strong>` : null}</span>
         <button type="button" class="quiet" onClick=${() => load()} disabled=${!changed && base.version === live}>Revert to live</button>
       </div>
       <label for="document" class="visually-hidden">Rules document (JSON)</label>
@@ -273,6 +298,11 @@ export function RulesPage() {
             : null}
         <${Problems} kind="error" title="Errors" problems=${check?.errors} onJump=${jump} />
         <${Problems} kind="warning" title="Warnings" problems=${check?.warnings} onJump=${jump} />
+        <${Expectations} outcomes=${check?.expectations} />
+        ${failing
+          ? html`<label class="force"><input type="checkbox" checked=${forceExpectations} onChange=${(event) => setForceExpectations(event.target.checked)} />
+              Publish although ${failing} expectation${failing > 1 ? "s" : ""} fail${failing > 1 ? "" : "s"} (the versions list records it)</label>`
+          : null}
       </section>
       <div class="actions">
         <button type="button" onClick=${compare} disabled=${Boolean(typed.syntax) || !live}>Diff against live</button>

@@ -6,9 +6,10 @@ import { ErrorNotice, html } from "../ui.js";
 
 const list = (text) => text.split(",").map((item) => item.trim()).filter(Boolean);
 
-function Trace({ trace }) {
-  return html`<section class="trace" aria-labelledby="trace-title">
-    <h2 id="trace-title" data-field="decision">${trace.matched ? `Decided by ${trace.matched}: ${trace.answer}` : trace.kill ? `Kill switch: ${trace.answer}` : `No rule matched: ${trace.answer}`}</h2>
+/** A simulation's trace: the decision, each rule looked at and why, the XML. */
+export function Trace({ trace, id = "trace" }) {
+  return html`<section class="trace" aria-labelledby=${`${id}-title`}>
+    <h2 id=${`${id}-title`} data-field="decision">${trace.matched ? `Decided by ${trace.matched}: ${trace.answer}` : trace.kill ? `Kill switch: ${trace.answer}` : `No rule matched: ${trace.answer}`}</h2>
     <p class="hint">Rules version ${trace.version ?? "–"}, ${trace.at.weekday} ${trace.at.local.replace("T", " ")} ${trace.at.timezone} (${trace.at.utc})${trace.at.note ? ` — ${trace.at.note}` : ""}</p>
     ${trace.kill ? html`<p>${trace.kill}</p>` : null}
     ${trace.rules.length

@@ -151,6 +151,9 @@ impl Api {
 
     fn admin_error(&self, refusal: Refusal) -> AdminError {
         match refusal.status {
+            422 if refusal.body.get("expectations").is_some() => AdminError::ExpectationsFailed(
+                serde_json::from_value(refusal.body["expectations"].clone()).unwrap_or_default(),
+            ),
             422 => AdminError::Invalid(
                 serde_json::from_value::<Vec<Problem>>(refusal.body["errors"].clone())
                     .unwrap_or_default(),
@@ -169,9 +172,15 @@ impl Api {
         source: &str,
         name: &str,
         if_match: Option<u64>,
+        force_expectations: bool,
     ) -> Result<Published, AdminError> {
+        let path = if force_expectations {
+            "rules?force=expectations"
+        } else {
+            "rules"
+        };
         let mut request = self
-            .request("PUT", "rules")
+            .request("PUT", path)
             .set("Content-Type", "application/json")
             .set("X-Rules-Source", name);
         if let Some(version) = if_match {

@@ -16,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use sipgate_router::protocol::url::SelfUrl;
+use sipgate_router::rules::expect;
 use sipgate_router::rules::load;
 use sipgate_router::rules::simulate::{simulate, Against, CallInput};
 use sipgate_router::rules::spec::{ActionSpec, RejectReasonSpec};
@@ -63,6 +64,9 @@ enum Command {
         /// Publish only if this version is live now (0: nothing is); refused otherwise
         #[arg(long, value_name = "VERSION")]
         if_match: Option<u64>,
+        /// Publish even if expectations of the document fail (the index records how many did)
+        #[arg(long)]
+        force_expectations: bool,
         #[command(flatten)]
         place: PlaceArgs,
         #[command(flatten)]
@@ -285,9 +289,10 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
         Command::Publish {
             file,
             if_match,
+            force_expectations,
             place,
             ..
-        } => publish(&file, if_match, &place.open()?, out),
+        } => publish(&file, if_match, force_expectations, &place.open()?, out),
         Command::Status { place, .. } => place.open()?.status(out),
         Command::Versions { place, .. } => versions(&place.open()?, out),
         Command::Rollback { to, place, .. } => rollback(to, &place.open()?, out),
@@ -410,6 +415,7 @@ fn simulate_call(args: &SimulateArgs, out: &Output) -> Result<ExitCode, Failure>
 fn publish(
     file: &std::path::Path,
     if_match: Option<u64>,
+    force_expectations: bool,
     place: &Place,
     out: &Output,
 ) -> Result<ExitCode, Failure> {
@@ -419,7 +425,7 @@ fn publish(
         .unwrap_or_else(|| file.display().to_string());
     let source = read(file)?;
     let published = place
-        .publish(&source, &name, if_match, out)
+        .publish(&source, &name, if_match, force_expectations, out)
         .map_err(|error| Failure::admin(error, &name, "not published; nothing was written"))?;
     if out.json {
         out.json_line(&published);
@@ -427,6 +433,12 @@ fn publish(
     }
     for warning in &published.warnings {
         eprintln!("{name}: warning: {warning}");
+    }
+    if let Some(failed) = published.expectations_failed {
+        eprintln!(
+            "{name}: warning: published although {failed} of its expectations fail \
+             (--force-expectations; the index records it)"
+        );
     }
     println!(
         "published {name} as version {} ({} numbers, {} shard{}) to {}; it is live",
@@ -464,7 +476,7 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
     }
     for entry in &index.versions {
         println!(
-            "{} {:>4}  {}  {:>7} numbers  {:>4} shards  {}{}",
+            "{} {:>4}  {}  {:>7} numbers  {:>4} shards  {}{}{}",
             if entry.version == live.version {
                 "live"
             } else {
@@ -479,6 +491,13 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
                 .published_by
                 .as_deref()
                 .map(|by| format!("  by {by}"))
+                .unwrap_or_default(),
+            entry
+                .expectations_failed
+                .map(|failed| format!(
+                    "  forced past {failed} failing expectation{}",
+                    if failed == 1 { "" } else { "s" }
+                ))
                 .unwrap_or_default(),
         );
     }
@@ -565,6 +584,14 @@ impl Failure {
                     .map(|problem| (what.to_owned(), problem))
                     .collect(),
                 consequence,
+            ),
+            AdminError::ExpectationsFailed(outcomes) => Failure::Invalid(
+                expect::failures(&outcomes)
+                    .into_iter()
+                    .map(|problem| (what.to_owned(), problem))
+                    .collect(),
+                "not published; nothing was written (`check` shows each failure's trace; \
+                 --force-expectations publishes it anyway, and the index records that)",
             ),
             AdminError::Store(error) => Failure::Unreachable(error.0),
             other => Failure::Failed(format!("{other}: {consequence}")),

@@ -124,7 +124,7 @@ impl CheckReport {
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        if self.report.errors.is_empty() {
+        if self.report.errors.is_empty() && self.report.failed_expectations() == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -153,14 +153,43 @@ impl CheckReport {
                  it and check again"
             );
         }
+        for outcome in self
+            .report
+            .expectations
+            .iter()
+            .filter(|outcome| !outcome.passed)
+        {
+            eprintln!(
+                "{name}: expectation failed: {} {:?}: expected {}, got {}",
+                outcome.path, outcome.name, outcome.expected, outcome.got
+            );
+            if let Some(trace) = &outcome.trace {
+                for line in trace.to_text().lines() {
+                    eprintln!("    {line}");
+                }
+            }
+        }
         match &self.checked {
             Some(checked) => {
                 let rules = &checked.rules;
                 let count = rules.global.len()
                     + rules.default.len()
                     + rules.numbers.values().map(Vec::len).sum::<usize>();
+                let expectations = match (
+                    self.report.expectations.len(),
+                    self.report.failed_expectations(),
+                ) {
+                    (0, _) => String::new(),
+                    (all, 0) => format!(", {all} expectations pass"),
+                    (all, failed) => format!(", {failed} of {all} expectations FAIL"),
+                };
+                let verdict = if self.report.failed_expectations() == 0 {
+                    "ok"
+                } else {
+                    "rules ok"
+                };
                 println!(
-                    "{name}: ok — {} numbers, {count} rules, {} menus, {} warnings",
+                    "{name}: {verdict} — {} numbers, {count} rules, {} menus, {} warnings{expectations}",
                     rules.numbers.len(),
                     rules.menus.len(),
                     self.report.warnings.len()

@@ -113,6 +113,7 @@ impl Place {
         source: &str,
         name: &str,
         if_match: Option<u64>,
+        force_expectations: bool,
         out: &Output,
     ) -> Result<Published, AdminError> {
         match self {
@@ -124,6 +125,7 @@ impl Place {
                     by: publisher(),
                     at: admin::published_at(super::now_seconds()),
                     if_match,
+                    force_expectations,
                 };
                 let published = block_on(admin::publish(
                     kv,
@@ -141,7 +143,7 @@ impl Place {
                 }
                 published
             }
-            Place::Api(api) => api.publish(source, name, if_match),
+            Place::Api(api) => api.publish(source, name, if_match, force_expectations),
         }
     }
 
