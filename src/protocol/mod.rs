@@ -6,10 +6,12 @@
 //! * [`push`] — the pushes sipgate sends: `newCall`, `answer`, `hangup`, `dtmf`.
 //! * [`response`] — the typed answer: `Dial`, `Play`, `Gather`, `Reject`, `Hangup`.
 //! * [`xml`] — writes a [`response::Response`] as sipgate's XML.
+//! * [`wav`] — the sound files sipgate plays (16-bit PCM, 8,000 Hz, mono), read from their first bytes.
 
 pub mod form;
 pub mod number;
 pub mod push;
 pub mod response;
 pub mod url;
+pub mod wav;
 pub mod xml;

@@ -284,7 +284,10 @@ mod tests {
             ]}"#;
         let problems = load(document).expect_err("refused").problems().to_vec();
         let sharded = crate::store::shards::check_source(document).report.errors;
-        assert_eq!(problems, sharded, "the whole check and the shard-by-shard check agree");
+        assert_eq!(
+            problems, sharded,
+            "the whole check and the shard-by-shard check agree"
+        );
         let paths: Vec<&str> = problems
             .iter()
             .map(|problem| problem.path.as_str())

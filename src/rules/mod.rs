@@ -12,6 +12,7 @@
 //! * [`raw`] — a document as slices of its source, for the parts-at-a-time work on large tables.
 //! * [`diff`] — what changed between two documents, path by path.
 //! * [`expect`] — expectations: calls and what they must get, checked with the document.
+//! * [`sounds`] — every sound a document makes sipgate play, for `check --sounds`.
 //! * [`simulate`] — dry runs with a trace, for the CLI and `POST /simulate`.
 //! * [`schedule`] — a number's outcomes slice by slice over days, for the console's week view.
 
@@ -29,6 +30,7 @@ pub mod problem;
 pub mod raw;
 pub mod schedule;
 pub mod simulate;
+pub mod sounds;
 pub mod spec;
 
 pub use check::{compile, compile_action, load, Checked};

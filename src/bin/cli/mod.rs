@@ -8,6 +8,7 @@ mod diff;
 mod journal;
 mod output;
 mod place;
+mod sounds;
 mod wrangler;
 
 use std::path::PathBuf;
@@ -18,8 +19,9 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 use sipgate_router::protocol::url::SelfUrl;
 use sipgate_router::rules::expect;
 use sipgate_router::rules::load;
+use sipgate_router::rules::problem::parse_json;
 use sipgate_router::rules::simulate::{simulate, Against, CallInput};
-use sipgate_router::rules::spec::{ActionSpec, RejectReasonSpec};
+use sipgate_router::rules::spec::{ActionSpec, DocumentSpec, RejectReasonSpec};
 use sipgate_router::store::{self, AdminError};
 
 use output::{Failure, Output};
@@ -52,6 +54,10 @@ enum Command {
     Check {
         /// The rules document (JSON)
         file: PathBuf,
+        /// Also fetch every prompt and play URL (the first bytes, 4 at a time) and check that
+        /// sipgate can play it: WAV, 16-bit PCM, 8,000 Hz, mono (unreachable is a warning)
+        #[arg(long)]
+        sounds: bool,
         #[command(flatten)]
         output: JsonFlag,
     },
@@ -284,7 +290,7 @@ impl Command {
 
 fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
     match command {
-        Command::Check { file, .. } => check(&file, out),
+        Command::Check { file, sounds, .. } => check(&file, sounds, out),
         Command::Simulate(args) => simulate_call(&args, out),
         Command::Publish {
             file,
@@ -356,16 +362,47 @@ fn read(path: &std::path::Path) -> Result<String, Failure> {
         .map_err(|error| Failure::Usage(format!("cannot read {}: {error}", path.display())))
 }
 
-fn check(file: &std::path::Path, out: &Output) -> Result<ExitCode, Failure> {
+fn check(file: &std::path::Path, with_sounds: bool, out: &Output) -> Result<ExitCode, Failure> {
     let name = file.display().to_string();
     let source = read(file)?;
     let report = output::CheckReport::check(&source);
+    // A document that cannot be read has no sounds to name; its errors say why.
+    let sounds = with_sounds
+        .then(|| parse_json::<DocumentSpec>(&source).ok())
+        .flatten()
+        .map(|spec| sounds::check_sounds(&spec));
     if out.json {
-        out.json_line(&report.report);
+        let mut json = serde_json::to_value(&report.report).unwrap_or_default();
+        if let (Some(sounds), Some(object)) = (&sounds, json.as_object_mut()) {
+            object.insert(
+                "sounds".to_owned(),
+                serde_json::to_value(sounds).unwrap_or_default(),
+            );
+        }
+        out.json_line(&json);
     } else {
         report.print(&name);
+        for sound in sounds.iter().flatten() {
+            match (sound.status, &sound.message) {
+                ("ok", _) => println!("{name}: sound ok: {} {}", sound.path, sound.url),
+                ("unplayable", Some(message)) => {
+                    eprintln!("{name}: error: {}: {} {message}", sound.path, sound.url)
+                }
+                (_, message) => eprintln!(
+                    "{name}: warning: {}: {} cannot be fetched here: {}",
+                    sound.path,
+                    sound.url,
+                    message.as_deref().unwrap_or("")
+                ),
+            }
+        }
     }
-    Ok(report.exit_code())
+    let unplayable = sounds.iter().flatten().any(sounds::Sound::is_error);
+    Ok(if unplayable {
+        ExitCode::FAILURE
+    } else {
+        report.exit_code()
+    })
 }
 
 pub(crate) fn now_seconds() -> i64 {
