@@ -40,6 +40,7 @@ function localAdminToken() {
 }
 
 const USAGE = `npm start [-- OPTIONS]: build, publish examples/office.json into a local KV, serve on 127.0.0.1
+(the console at /admin/, its local token from .dev.vars, printed)
 
   --port N             the port (default 8787)
   --persist-to DIR     another local store (default .wrangler/state)
