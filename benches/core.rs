@@ -28,7 +28,7 @@ mod benchmarks {
     use sipgate_router::rules::schedule::{schedule, ScheduleInput};
     use sipgate_router::rules::simulate::{Against, Call, CallInput};
     use sipgate_router::rules::{load, RuleSet};
-    use sipgate_router::store::shard_of;
+    use sipgate_router::store::{shard_of, Kv, RulesCache, StoreError};
     use sipgate_router::store::shards::Sharded;
 
     /// A document like the office example, with `numbers` numbers.
@@ -210,6 +210,7 @@ mod benchmarks {
         let state = MenuState {
             menu: "after-hours".into(),
             attempt: 0,
+            draft: None,
         };
         let base = base();
         bencher.bench_local(|| {
@@ -253,5 +254,75 @@ mod benchmarks {
                 .numbers
                 .len()
         });
+    }
+
+    /// KV as a map: every read answers at once.
+    struct MapKv(std::collections::HashMap<String, String>);
+
+    impl Kv for MapKv {
+        async fn get(&self, key: &str, _cache_ttl: u32) -> Result<Option<String>, StoreError> {
+            Ok(self.0.get(key).cloned())
+        }
+    }
+
+    /// Runs a future that never waits (the map answers at once).
+    fn ready<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => unreachable!("the map KV never waits"),
+        }
+    }
+
+    /// What a draft costs a caller who is not one of its test callers, on
+    /// a warm isolate (pointer and shard cached): the draft's callers are
+    /// matched (a hash lookup per prefix length) before the live shard is
+    /// taken from the cache. The largest draft: 100 test callers.
+    #[divan::bench(args = ["no draft", "a draft of 100 test callers"])]
+    fn warm_rules_of_a_caller_not_testing(bencher: divan::Bencher, draft: &str) {
+        let (json, _) = shard(1_000);
+        let callers: Vec<String> = (0..100)
+            .map(|n| match n % 2 {
+                0 => format!("49157900{n:05}"),
+                _ => format!("4930777{n:03}*"),
+            })
+            .collect();
+        let pointer = match draft {
+            "no draft" => json!({"version": 1, "shards": 1, "kill": null}),
+            _ => json!({"version": 1, "shards": 1, "kill": null,
+                        "draft": {"version": 2, "shards": 1, "callers": callers, "base": 1}}),
+        };
+        let kv = MapKv(
+            [
+                ("rules:live".to_owned(), pointer.to_string()),
+                ("rules:v1:s0".to_owned(), json.clone()),
+                ("rules:v2:s0".to_owned(), json.clone()),
+            ]
+            .into(),
+        );
+        let cache = std::cell::RefCell::new(RulesCache::default());
+        let push = Push::parse(PUSH.as_bytes()).unwrap();
+        let Push::NewCall(call) = &push else {
+            unreachable!()
+        };
+        let wanted = Question::Call {
+            call,
+            utc: MONDAY_10,
+        }
+        .rules_needed()
+        .unwrap();
+        let load = || {
+            ready(sipgate_router::load_live(
+                &cache,
+                &kv,
+                black_box(wanted),
+                0,
+                i64::MAX,
+            ))
+            .unwrap()
+        };
+        assert_eq!((load().version, load().reads), (1, 0));
+        bencher.bench_local(|| load().version);
     }
 }

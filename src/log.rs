@@ -73,6 +73,9 @@ pub struct LogLine {
     /// The rules version that decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
+    /// The version is a draft, answering one of its test callers.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
     /// KV reads this request made (0 when the isolate's cache served it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reads: Option<u32>,
@@ -110,6 +113,7 @@ impl LogLine {
             event: None,
             call_id: None,
             version: None,
+            draft: false,
             reads: None,
             key: None,
             rule: None,

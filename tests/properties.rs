@@ -485,6 +485,7 @@ fn digits_valid(rules: &RuleSet, menu: &str, digits: &str, attempt: u32) {
     let state = MenuState {
         menu: menu.to_owned(),
         attempt,
+        draft: None,
     };
     let xml = rules
         .decide_digits(&state, digits, &base())

@@ -16,6 +16,11 @@
 //! POST   /admin/api/rules/check       {"errors":[…],"warnings":[…],"complete":true}
 //! POST   /admin/api/rules/diff        a document against ?against=live|{version}
 //! POST   /admin/api/rules/rollback    {"to": 6} or {} (the newest older than live)
+//! PUT    /admin/api/draft?callers=4915790000123,49301*   publish a document as the draft:
+//!                                     live for these test callers only (If-Match, force=expectations)
+//! GET    /admin/api/draft             the draft and its test callers
+//! POST   /admin/api/draft/promote     make the draft live: {} or {"force": true} (when live changed since)
+//! DELETE /admin/api/draft             drop the draft
 //! PUT    /admin/api/kill              an action: {"dial":{"numbers":["4915…"]}}
 //! DELETE /admin/api/kill
 //! POST   /admin/api/simulate          as POST /simulate (an alias)
@@ -69,10 +74,15 @@ const DAY_MS: i64 = 86_400_000;
 pub enum Route {
     Status,
     LiveRules,
-    /// `force_expectations`: `?force=expectations`.
+    /// `force_expectations`: `?force=expectations`; `draft`: the test
+    /// callers of `PUT draft?callers=…`.
     Publish {
         force_expectations: bool,
+        draft: Option<Vec<String>>,
     },
+    Draft,
+    Promote,
+    Discard,
     Versions,
     Version(u64),
     Check,
@@ -150,6 +160,7 @@ impl AdminRequest {
             | Route::Check
             | Route::Diff { .. }
             | Route::Rollback
+            | Route::Promote
             | Route::SetKill
             | Route::Simulate
             | Route::Schedule => Some(super::JSON),
@@ -173,6 +184,8 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
         "rules" => &["GET", "PUT"],
         "rules/check" | "rules/diff" | "rules/rollback" | "simulate" | "schedule" => &["POST"],
         "kill" => &["PUT", "DELETE"],
+        "draft" => &["GET", "PUT", "DELETE"],
+        "draft/promote" => &["POST"],
         _ if path.starts_with("calls/") => &["GET"],
         _ if path
             .strip_prefix("rules/")
@@ -205,17 +218,28 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
         ("GET", "status") => Route::Status,
         ("GET", "rules") => Route::LiveRules,
         ("PUT", "rules") => Route::Publish {
-            force_expectations: match query.get("force") {
-                None => false,
-                Some("expectations") => true,
-                Some(other) => {
-                    return Err(Box::new(refuse(
-                        400,
-                        format!("force={} is not known: force=expectations publishes a document whose expectations fail", clip(other)),
-                    )))
-                }
-            },
+            force_expectations: query.force_expectations()?,
+            draft: None,
         },
+        ("PUT", "draft") => {
+            Route::Publish {
+                force_expectations: query.force_expectations()?,
+                draft: Some(match query.get("callers") {
+                    Some(callers) => callers
+                        .split(',')
+                        .map(|caller| caller.trim().to_owned())
+                        .filter(|caller| !caller.is_empty())
+                        .collect(),
+                    None => return Err(Box::new(refuse(
+                        400,
+                        "a draft needs its test callers: PUT draft?callers=4915790000123,49301*",
+                    ))),
+                }),
+            }
+        }
+        ("GET", "draft") => Route::Draft,
+        ("DELETE", "draft") => Route::Discard,
+        (_, "draft/promote") => Route::Promote,
         ("GET", "rules/versions") => Route::Versions,
         (_, "rules/check") => Route::Check,
         (_, "rules/diff") => Route::Diff {
@@ -303,6 +327,18 @@ impl Query {
                 .map(|(key, value)| (key.into_owned(), value.into_owned()))
                 .collect(),
         ))
+    }
+
+    /// `force=expectations`: publish although expectations fail.
+    fn force_expectations(&self) -> Result<bool, Box<Reply>> {
+        match self.get("force") {
+            None => Ok(false),
+            Some("expectations") => Ok(true),
+            Some(other) => Err(Box::new(refuse(
+                400,
+                format!("force={} is not known: force=expectations publishes a document whose expectations fail", clip(other)),
+            ))),
+        }
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -413,6 +449,9 @@ fn failed(error: &AdminError) -> Reply {
         AdminError::Conflict { expected, live } => {
             json!({ "error": error.to_string(), "expected": expected, "live": live })
         }
+        AdminError::DraftBehind { draft, base, live } => {
+            json!({ "error": error.to_string(), "draft": draft, "base": base, "live": live })
+        }
         AdminError::ExpectationsFailed(outcomes) => {
             json!({ "error": error.to_string(), "expectations": outcomes })
         }
@@ -504,7 +543,7 @@ async fn respond<R: Runtime>(
                 .unwrap_or_default();
             let index = store_admin::index(store).await.map_err(fail)?;
             ok(
-                json!({ "live": live.version, "kill": live.kill, "versions": index.versions }),
+                json!({ "live": live.version, "kill": live.kill, "draft": live.draft, "versions": index.versions }),
                 "admin_read",
             )
         }
@@ -556,7 +595,10 @@ async fn respond<R: Runtime>(
                 "admin_read",
             )
         }
-        Route::Publish { force_expectations } => {
+        Route::Publish {
+            force_expectations,
+            draft,
+        } => {
             let publication = Publication {
                 source: text(body).map_err(|reply| *reply)?,
                 name: request.source_name.clone(),
@@ -564,6 +606,7 @@ async fn respond<R: Runtime>(
                 at: store_admin::published_at(services.now_ms.div_euclid(1000)),
                 if_match: request.if_match,
                 force_expectations: *force_expectations,
+                draft: draft.clone(),
             };
             let published = store_admin::publish(
                 store,
@@ -575,10 +618,11 @@ async fn respond<R: Runtime>(
             .map_err(fail)?;
             let version = published.version;
             // A forced publish says so in the line every write logs.
-            let action = if published.expectations_failed.is_some() {
-                "publish_forced"
-            } else {
-                "publish"
+            let action = match (draft.is_some(), published.expectations_failed.is_some()) {
+                (false, false) => "publish",
+                (false, true) => "publish_forced",
+                (true, false) => "draft",
+                (true, true) => "draft_forced",
             };
             written(
                 serde_json::to_value(published).unwrap_or_default(),
@@ -604,6 +648,55 @@ async fn respond<R: Runtime>(
             written(
                 serde_json::to_value(done).unwrap_or_default(),
                 "rollback",
+                &request.by,
+                version,
+            )
+        }
+        Route::Draft => {
+            let status = store_admin::status(store).await.map_err(fail)?;
+            match status.draft {
+                None => return Err(refuse(404, "there is no draft")),
+                Some(draft) => ok(
+                    json!({ "live": status.live_version, "draft": draft, "entry": status.draft_entry }),
+                    "admin_read",
+                ),
+            }
+        }
+        Route::Promote => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Promote {
+                #[serde(default)]
+                force: bool,
+            }
+            let text = text(body).map_err(|reply| *reply)?;
+            let asked: Promote = if text.trim().is_empty() {
+                Promote { force: false }
+            } else {
+                parse_json(text).map_err(|error| refuse(400, error.to_string()))?
+            };
+            let done = store_admin::promote(store, asked.force)
+                .await
+                .map_err(fail)?;
+            let version = done.to.version;
+            let step = if done.replaced.is_some() {
+                "promote_forced"
+            } else {
+                "promote"
+            };
+            written(
+                serde_json::to_value(done).unwrap_or_default(),
+                step,
+                &request.by,
+                version,
+            )
+        }
+        Route::Discard => {
+            let draft = store_admin::discard(store).await.map_err(fail)?;
+            let version = draft.version;
+            written(
+                json!({ "discarded": draft }),
+                "discard",
                 &request.by,
                 version,
             )

@@ -117,3 +117,79 @@ fn any_number_of_ms_in_since_and_until_is_answered_without_a_panic() {
         }
     }
 }
+
+#[test]
+fn drafts_are_published_shown_promoted_and_discarded_through_the_api() {
+    let kv = published();
+    let config = Config {
+        admin_token: crate::testing::admin_token("s3cret-token-for-tests-0123456789"),
+        ..Config::default()
+    };
+    let call = |method: &str, route: &str, body: &str| {
+        let url = format!("https://r.example/admin/api/{route}");
+        let mut request = head(method, &url, (!body.is_empty()).then_some(JSON));
+        request.authorization = Some("Bearer s3cret-token-for-tests-0123456789");
+        crate::testing::request(&kv, &config, MONDAY_10, request, body)
+    };
+    let office = include_str!("../../examples/office.json");
+    let missing = call("PUT", "draft", office);
+    assert_eq!(missing.status, 400);
+    assert!(
+        missing.body.contains("a draft needs its test callers"),
+        "{}",
+        missing.body
+    );
+    let everyone = call("PUT", "draft?callers=*", office);
+    assert_eq!(everyone.status, 422, "{}", everyone.body);
+    assert!(
+        everyone.body.contains(r#""path":"callers[0]""#),
+        "{}",
+        everyone.body
+    );
+    assert_eq!(call("GET", "draft", "").status, 404);
+    // `+` percent-encoded, as the CLI sends it; a plain `+` would be a space.
+    let drafted = call("PUT", "draft?callers=%2B4915790000123,4930*", office);
+    assert_eq!(drafted.status, 200, "{}", drafted.body);
+    assert_eq!(
+        (drafted.log.step, drafted.log.version),
+        (Some("draft"), Some(2))
+    );
+    let shown = call("GET", "draft", "");
+    assert!(shown.body.contains(r#""callers": ["#), "{}", shown.body);
+    assert!(shown.body.contains(r#""+4915790000123""#), "{}", shown.body);
+    let status = call("GET", "status", "");
+    assert!(
+        status.body.contains(r#""liveVersion": 1"#),
+        "{}",
+        status.body
+    );
+    assert!(status.body.contains(r#""base": 1"#), "{}", status.body);
+    let versions = call("GET", "rules/versions", "");
+    assert!(versions.body.contains(r#""draft": {"#), "{}", versions.body);
+    // Someone publishes: promote is refused, then forced.
+    assert_eq!(call("PUT", "rules", office).status, 200);
+    let behind = call("POST", "draft/promote", "{}");
+    assert_eq!(behind.status, 409, "{}", behind.body);
+    assert!(behind.body.contains(r#""base":1"#), "{}", behind.body);
+    assert_eq!(
+        call("POST", "draft/promote", r#"{"sure":true}"#).status,
+        400
+    );
+    let forced = call("POST", "draft/promote", r#"{"force":true}"#);
+    assert_eq!(forced.status, 200, "{}", forced.body);
+    assert_eq!(
+        (forced.log.step, forced.log.version),
+        (Some("promote_forced"), Some(2))
+    );
+    assert_eq!(call("DELETE", "draft", "").status, 400, "no draft left");
+    assert_eq!(
+        call("PUT", "draft?callers=4915790000123", office).status,
+        200
+    );
+    let discarded = call("DELETE", "draft", "");
+    assert_eq!(
+        (discarded.status, discarded.log.step),
+        (200, Some("discard"))
+    );
+    assert_eq!(call("GET", "draft", "").status, 404);
+}

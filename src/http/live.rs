@@ -10,7 +10,7 @@ use futures_util::future::{select, Either};
 
 use super::{Runtime, Services};
 use crate::log::Level;
-use crate::rules::decision::{Found, Note};
+use crate::rules::decision::{Found, Note, Wanted};
 use crate::store::{last_known_good, load_live, Live, LoadError};
 
 /// The rules as loaded for one request.
@@ -28,11 +28,20 @@ impl Loaded {
         Loaded::default()
     }
 
+    /// The draft answering, if one is: its menus name it in their URLs.
+    pub fn draft(&self) -> Option<u64> {
+        self.live
+            .as_ref()
+            .filter(|live| live.draft)
+            .map(|live| live.version)
+    }
+
     /// What was found, for the decision.
     pub fn found(&self) -> Found<'_> {
         let live = self.live.as_ref();
         Found {
             version: live.map(|live| live.version),
+            draft: live.is_some_and(|live| live.draft),
             rules: live.and_then(|live| live.rules.as_deref()),
             kill: live.and_then(|live| live.kill.as_ref()),
             reads: live.filter(|_| self.fresh).map(|live| live.reads),
@@ -41,9 +50,10 @@ impl Loaded {
     }
 }
 
-/// Loads the rules for `number` (its shard; `None`: any shard).
-pub(super) async fn load<R: Runtime>(services: &Services<'_, R>, number: Option<&str>) -> Loaded {
-    match within_budget(services, number).await {
+/// Loads the rules a push wants: its number's shard, of the live version
+/// or of the draft.
+pub(super) async fn load<R: Runtime>(services: &Services<'_, R>, wanted: Wanted<'_>) -> Loaded {
+    match within_budget(services, wanted).await {
         Ok(live) => Loaded {
             note: live.warning.clone().map(|message| Note {
                 level: Level::Error,
@@ -54,7 +64,7 @@ pub(super) async fn load<R: Runtime>(services: &Services<'_, R>, number: Option<
             fresh: true,
         },
         Err(error) => {
-            let live = last_known_good(services.cache, number);
+            let live = last_known_good(services.cache, wanted);
             let message = match &live {
                 Some(live) => format!(
                     "{error}; answered from the last-known-good rules (version {})",
@@ -79,13 +89,13 @@ pub(super) async fn load<R: Runtime>(services: &Services<'_, R>, number: Option<
 /// waiting: no timer for it.
 async fn within_budget<R: Runtime>(
     services: &Services<'_, R>,
-    number: Option<&str>,
+    wanted: Wanted<'_>,
 ) -> Result<Live, LoadError> {
     let budget_ms = services.config.kv_budget_ms;
     let mut loading = pin!(load_live(
         services.cache,
         services.runtime,
-        number,
+        wanted,
         services.now_ms,
         services.config.cache_ms,
     ));

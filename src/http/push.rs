@@ -32,10 +32,12 @@ pub(super) async fn answer_push<R: Runtime>(
     };
     let question = Question::of(&push, query, services.now_ms.div_euclid(1000));
     let loaded = match question.rules_needed() {
-        Some(number) => load(services, number).await,
+        Some(wanted) => load(services, wanted).await,
         None => Loaded::not_needed(),
     };
     let watch = watch_url(services, base);
+    let draft_base = loaded.draft().map(|version| base.for_draft(version));
+    let base = draft_base.as_ref().unwrap_or(base);
     let decision = decide(&question, loaded.found(), base, watch.as_ref());
     let xml = decision.answer.xml();
     let log = decision.log_line(&push);

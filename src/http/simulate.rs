@@ -64,7 +64,7 @@ pub(super) async fn answer_dry_run<R: Runtime>(
     };
     let now_utc = services.now_ms.div_euclid(1000);
     // The shard of the number the call would be routed on.
-    let loaded = load(services, number.as_deref()).await;
+    let loaded = load(services, number.as_deref().into()).await;
     let msg = match asked {
         DryRun::Call => "simulated",
         DryRun::Schedule => "admin_read",

@@ -389,3 +389,102 @@ fn echoed_values_are_clipped() {
     let reply = admit(&head(&long, "https://r.example/", FORM_UTF8), &config()).unwrap_err();
     assert!(reply.body.len() < 200);
 }
+
+/// Version 1 the office, version 2 its draft for one test caller: the
+/// draft rings 4921100009 instead of 4921100001, and its menu's 2 dials
+/// 4915790000098 instead of going to voicemail.
+fn with_draft() -> MemoryKv {
+    let kv = published();
+    let draft = OFFICE.replace("4921100001", "4921100009").replace(
+        r#""2": { "voicemail": {} }"#,
+        r#""2": { "dial": { "numbers": ["4915790000098"] } }"#,
+    );
+    crate::testing::publish_source(&kv, &draft, "t");
+    kv.put(
+        LIVE_KEY,
+        r#"{"version":1,"shards":1,"kill":null,"draft":{"version":2,"shards":1,"callers":["4915790000123"],"base":1}}"#,
+    );
+    kv.take_reads();
+    kv
+}
+
+#[test]
+fn a_test_caller_is_answered_by_the_draft_and_logged_so_everyone_else_by_live() {
+    let kv = with_draft();
+    let tester = push(
+        &kv,
+        MONDAY_10,
+        "https://r.example/",
+        "from=4915790000123&to=4921100000&direction=in&callId=t1",
+    );
+    assert!(
+        tester.body.contains("<Number>4921100009</Number>"),
+        "{}",
+        tester.body
+    );
+    assert_eq!(
+        tester.log.to_json(),
+        r#"{"level":"info","msg":"routed","status":200,"event":"newCall","callId":"t1","version":2,"draft":true,"reads":2,"rule":"business-hours","answer":"dial"}"#
+    );
+    assert_eq!(kv.take_reads(), ["rules:live", "rules:v2:s0"]);
+    let other = push(
+        &kv,
+        MONDAY_10,
+        "https://r.example/",
+        "from=492111234567&to=4921100000&direction=in&callId=o1",
+    );
+    assert!(
+        other.body.contains("<Number>4921100001</Number>"),
+        "{}",
+        other.body
+    );
+    assert_eq!(other.log.version, Some(1));
+    assert!(!other.log.draft);
+    assert!(!other.log.to_json().contains("draft"));
+    // Each request here meets a cold isolate: two reads either way.
+    assert_eq!(kv.take_reads(), ["rules:live", "rules:v1:s0"]);
+}
+
+#[test]
+fn the_menu_of_a_call_the_draft_began_is_answered_by_the_draft() {
+    let kv = with_draft();
+    let tester = push(
+        &kv,
+        SATURDAY_10,
+        "https://r.example/sipgate",
+        "from=4915790000123&to=4921100000&direction=in",
+    );
+    assert!(
+        tester.body.contains(
+            "onData=\"https://r.example/sipgate?menu=after-hours&amp;try=0&amp;draft=2\""
+        ),
+        "{}",
+        tester.body
+    );
+    let digits = push(
+        &kv,
+        SATURDAY_10,
+        "https://r.example/sipgate?menu=after-hours&try=0&draft=2",
+        "event=dtmf&dtmf=2&callId=t1",
+    );
+    assert!(
+        digits.body.contains("<Number>4915790000098</Number>"),
+        "{}",
+        digits.body
+    );
+    assert_eq!((digits.log.version, digits.log.draft), (Some(2), true));
+    // The live version's menu, and a draft's once discarded, answer as live.
+    for url in [
+        "https://r.example/sipgate?menu=after-hours&try=0",
+        "https://r.example/sipgate?menu=after-hours&try=0&draft=7",
+    ] {
+        let digits = push(&kv, SATURDAY_10, url, "event=dtmf&dtmf=2&callId=o1");
+        assert!(
+            digits
+                .body
+                .ends_with("<Response><Dial><Voicemail/></Dial></Response>"),
+            "{url}"
+        );
+        assert_eq!((digits.log.version, digits.log.draft), (Some(1), false));
+    }
+}

@@ -292,6 +292,7 @@ mod tests {
             trace: Vec::new(),
             answer: Answer::new(response),
             version: Some(7),
+            draft: false,
             reads: None,
             note: None,
         }

@@ -155,9 +155,10 @@ pub fn is_loopback(authority: &str) -> bool {
 }
 
 /// Where sipgate reaches the router: the push's URL without its query
-/// (`https://router.example.workers.dev/sipgate`).
+/// (`https://router.example.workers.dev/sipgate`), and the draft version
+/// answering, if one is: the menus it plays name it in their URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelfUrl(String);
+pub struct SelfUrl(String, Option<u64>);
 
 impl SelfUrl {
     /// From the URL a push was sent to; the query and fragment are dropped.
@@ -165,7 +166,13 @@ impl SelfUrl {
         let base = url.split(['?', '#']).next().unwrap_or_default();
         HttpUrl::parse(base)
             .ok()
-            .map(|url| SelfUrl(url.as_str().to_owned()))
+            .map(|url| SelfUrl(url.as_str().to_owned(), None))
+    }
+
+    /// The same URL, for the answers of draft `version`: a menu's digits
+    /// come back with `&draft=8`, and are answered by the draft too.
+    pub fn for_draft(&self, version: u64) -> SelfUrl {
+        SelfUrl(self.0.clone(), Some(version))
     }
 
     /// The same URL with basic-auth credentials in it
@@ -188,7 +195,7 @@ impl SelfUrl {
         );
         HttpUrl::parse(&url)
             .ok()
-            .map(|url| SelfUrl(url.as_str().to_owned()))
+            .map(|url| SelfUrl(url.as_str().to_owned(), self.1))
     }
 
     pub fn as_str(&self) -> &str {
@@ -200,9 +207,14 @@ impl SelfUrl {
         HttpUrl::parse(&self.0).ok()
     }
 
-    /// The URL a menu's digits are posted to.
+    /// The URL a menu's digits are posted to:
+    /// `…/sipgate?menu=after-hours&try=0` (`&draft=8` for a draft's).
     pub fn for_menu(&self, menu: &str, attempt: u32) -> Option<HttpUrl> {
-        HttpUrl::parse(&format!("{}?menu={menu}&try={attempt}", self.0)).ok()
+        let url = match self.1 {
+            None => format!("{}?menu={menu}&try={attempt}", self.0),
+            Some(draft) => format!("{}?menu={menu}&try={attempt}&draft={draft}", self.0),
+        };
+        HttpUrl::parse(&url).ok()
     }
 }
 

@@ -14,6 +14,7 @@ use super::evaluate::{Answer, Considered, Scope};
 use super::menu::{MenuState, MenuStep};
 use super::model::{Outcome, Rule, RuleSet};
 use crate::log::{clip, Level, LogLine};
+use crate::protocol::number::Party;
 use crate::protocol::push::{NewCall, Push};
 use crate::protocol::response::Response;
 use crate::protocol::url::{HttpUrl, SelfUrl};
@@ -45,15 +46,47 @@ impl<'a> Question<'a> {
         }
     }
 
-    /// Whether the rules are needed to answer, and if so the sipgate number
-    /// whose shard holds them (`Some(None)`: any shard, as for menus).
-    pub fn rules_needed(&self) -> Option<Option<&'a str>> {
+    /// Whether the rules are needed to answer, and if so which.
+    pub fn rules_needed(&self) -> Option<Wanted<'a>> {
         match self {
-            Question::Call { call, .. } => {
-                Some(call.sipgate_number().number().map(|number| number.as_str()))
-            }
-            Question::Digits { state: Some(_), .. } => Some(None),
+            Question::Call { call, .. } => Some(Wanted {
+                number: call.sipgate_number().number().map(|number| number.as_str()),
+                caller: Some(&call.from),
+                draft: None,
+            }),
+            Question::Digits {
+                state: Some(state), ..
+            } => Some(Wanted {
+                number: None,
+                caller: None,
+                draft: state.draft,
+            }),
             Question::Digits { state: None, .. } | Question::Nothing => None,
+        }
+    }
+}
+
+/// The rules a push needs: the shard of its sipgate number, from the live
+/// version — or from the draft, for a test caller or a menu of a call the
+/// draft began.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// The sipgate number whose shard holds the rules (`None`: any shard
+    /// will do, as for menus).
+    pub number: Option<&'a str>,
+    /// The caller (`from`), matched against a draft's test callers.
+    pub caller: Option<&'a Party>,
+    /// The draft a menu's URL names (`…&draft=8`): the digits of a call the
+    /// draft began are answered by it while it is the draft.
+    pub draft: Option<u64>,
+}
+
+/// Any caller's rules for `number` (tests, and callers that are no test caller).
+impl<'a> From<Option<&'a str>> for Wanted<'a> {
+    fn from(number: Option<&'a str>) -> Wanted<'a> {
+        Wanted {
+            number,
+            ..Wanted::default()
         }
     }
 }
@@ -63,6 +96,8 @@ impl<'a> Question<'a> {
 pub struct Found<'r> {
     /// The version answered from; `None` when none could be had.
     pub version: Option<u64>,
+    /// The version is the draft, answering one of its test callers.
+    pub draft: bool,
     /// `None` when nothing is published, or none could be had.
     pub rules: Option<&'r RuleSet>,
     /// The kill switch's outcome, when it is set.
@@ -78,6 +113,7 @@ impl Found<'_> {
     /// went wrong on the way to them (level, key, error).
     pub fn annotate(&self, log: &mut LogLine) {
         log.version = self.version;
+        log.draft = self.draft;
         log.reads = self.reads;
         if let Some(note) = &self.note {
             log.level = note.level;
@@ -145,6 +181,8 @@ pub struct Decision<'r> {
     pub answer: Answer<'r>,
     /// The version decided by, and what happened on the way to it.
     pub version: Option<u64>,
+    /// The version is the draft, answering one of its test callers.
+    pub draft: bool,
     pub reads: Option<u32>,
     pub note: Option<Note>,
 }
@@ -193,6 +231,7 @@ pub fn decide<'r>(
         trace,
         answer,
         version: found.version,
+        draft: found.draft,
         reads: found.reads,
         note: found.note,
     }
@@ -289,6 +328,7 @@ impl Decision<'_> {
         log.event = Some(clip(push.event_name()));
         log.call_id = push.leg().call_id.as_deref().map(clip);
         log.version = self.version;
+        log.draft = self.draft;
         log.reads = self.reads;
         log.rule = self.rule().map(str::to_owned);
         log.menu = self.menu.as_ref().map(|(state, _)| state.menu.clone());

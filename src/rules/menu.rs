@@ -25,10 +25,13 @@ pub struct MenuState {
     pub menu: String,
     /// 0 the first time the menu is played, then 1, 2, … on retries.
     pub attempt: u32,
+    /// The draft version that played the menu (`&draft=8`), when the call
+    /// is a draft's test caller's.
+    pub draft: Option<u64>,
 }
 
 impl MenuState {
-    /// `menu=after-hours&try=1`; `None` when the query names no (valid) menu.
+    /// `menu=after-hours&try=1` (`&draft=8`); `None` when the query names no (valid) menu.
     pub fn from_query(query: &str) -> Option<MenuState> {
         let pairs = form::decode(query.as_bytes()).ok()?;
         let menu = pairs
@@ -40,9 +43,14 @@ impl MenuState {
             .find(|(key, _)| key == "try")
             .and_then(|(_, value)| value.parse().ok())
             .unwrap_or(0);
+        let draft = pairs
+            .iter()
+            .find(|(key, _)| key == "draft")
+            .and_then(|(_, value)| value.parse().ok());
         is_name(menu).then(|| MenuState {
             menu: menu.to_string(),
             attempt,
+            draft,
         })
     }
 }
@@ -128,8 +136,15 @@ mod tests {
             MenuState::from_query("menu=after-hours&try=2"),
             Some(MenuState {
                 menu: "after-hours".into(),
-                attempt: 2
+                attempt: 2,
+                draft: None,
             })
+        );
+        assert_eq!(
+            MenuState::from_query("menu=main&try=1&draft=8")
+                .unwrap()
+                .draft,
+            Some(8)
         );
         assert_eq!(MenuState::from_query("menu=main").unwrap().attempt, 0);
         assert_eq!(

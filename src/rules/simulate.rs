@@ -284,6 +284,7 @@ pub fn simulate_with<T>(
             state: Some(MenuState {
                 menu: menu.clone(),
                 attempt: input.attempt.unwrap_or(0),
+                draft: None,
             }),
             digits: &digits,
         },

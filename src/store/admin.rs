@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kv::{Kv, StoreError};
 use super::layout::{
-    plan_publish, shard_key, source_chunks, source_key, too_large, About, Index, IndexEntry,
+    plan_publish, shard_key, source_chunks, source_key, too_large, About, Draft, Index, IndexEntry,
     Pointer, INDEX_KEY, KV_OPERATIONS_PER_REQUEST, LIVE_KEY, POINTER_CACHE_TTL,
 };
 use super::shards::{check_source, Sharded, ShardedReport};
@@ -55,6 +55,13 @@ pub enum AdminError {
         expected: u64,
         live: u64,
     },
+    /// Another version went live after the draft was published: promoting
+    /// it would silently drop that version's changes.
+    DraftBehind {
+        draft: u64,
+        base: u64,
+        live: u64,
+    },
     /// The change cannot be made as asked (a version not kept, nothing to
     /// roll back to, a version too large for the worker).
     Refused(String),
@@ -70,7 +77,7 @@ impl AdminError {
     pub fn status(&self) -> u16 {
         match self {
             AdminError::Invalid(_) | AdminError::ExpectationsFailed(_) => 422,
-            AdminError::Conflict { .. } => 409,
+            AdminError::Conflict { .. } | AdminError::DraftBehind { .. } => 409,
             AdminError::Refused(_) => 400,
             AdminError::Corrupt(_) => 500,
             AdminError::Store(_) => 503,
@@ -109,6 +116,12 @@ impl std::fmt::Display for AdminError {
             AdminError::Conflict { expected, live } => write!(
                 f,
                 "version {live} is live, not {expected}: someone published meanwhile (look at it, then try again)"
+            ),
+            AdminError::DraftBehind { draft, base, live } => write!(
+                f,
+                "version {live} went live after draft {draft} was published on version {base}: \
+                 promoting the draft would drop what version {live} changed (compare them, \
+                 publish a new draft, or force the promotion)"
             ),
             AdminError::Refused(reason) | AdminError::Corrupt(reason) => f.write_str(reason),
             AdminError::Store(error) => write!(f, "the store cannot be reached: {}", error.0),
@@ -196,6 +209,11 @@ pub struct StoreStatus {
     pub live: Option<IndexEntry>,
     /// When set, every call gets this action and the rules are not read.
     pub kill: Option<ActionSpec>,
+    /// The draft, when there is one: its version, test callers, and the
+    /// version live when it was published.
+    pub draft: Option<Draft>,
+    /// The draft's index entry.
+    pub draft_entry: Option<IndexEntry>,
     pub versions_kept: usize,
 }
 
@@ -211,6 +229,14 @@ pub async fn status<S: Kv>(store: &S) -> Result<StoreStatus, AdminError> {
             .find(|entry| entry.version == pointer.version && pointer.version > 0)
             .cloned(),
         kill: pointer.kill,
+        draft_entry: pointer.draft.as_ref().and_then(|draft| {
+            index
+                .versions
+                .iter()
+                .find(|entry| entry.version == draft.version)
+                .cloned()
+        }),
+        draft: pointer.draft,
         versions_kept: index.versions.len(),
     })
 }
@@ -246,10 +272,15 @@ pub struct Publication<'a> {
     /// Publish even if expectations of the document fail (recorded in the
     /// index with how many did).
     pub force_expectations: bool,
+    /// Publish as a draft for these test callers: stored like any version,
+    /// live only for them. `None`: live for everyone.
+    pub draft: Option<Vec<String>>,
 }
 
 /// A publish that happened:
-/// `{"version":8,"numbers":12,"shards":1,"previous":7,"removedKeys":0,"warnings":[]}`.
+/// `{"version":8,"numbers":12,"shards":1,"previous":7,"removedKeys":0,"warnings":[]}`
+/// (a draft's: `"draft":["4915790000123"]`, and `previous` is the version
+/// that stays live).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Published {
@@ -264,6 +295,9 @@ pub struct Published {
     /// Published although this many expectations failed (forced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectations_failed: Option<usize>,
+    /// Published as a draft for these test callers; not live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<Vec<String>>,
 }
 
 /// How many KV operations a publish may make, its two reads included:
@@ -291,6 +325,12 @@ pub async fn publish<S: KvWrite>(
     budget: Budget,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Published, AdminError> {
+    if let Some(callers) = &publication.draft {
+        let problems = Draft::check_callers(callers);
+        if !problems.is_empty() {
+            return Err(AdminError::Invalid(problems));
+        }
+    }
     let Some(sharded) = Sharded::parse(publication.source) else {
         let report = check_source(publication.source).report;
         return Err(AdminError::Invalid(report.errors));
@@ -333,6 +373,7 @@ pub async fn publish<S: KvWrite>(
         source: publication.name,
         published_by: Some(publication.by),
         expectations_failed: (failed > 0).then_some(failed),
+        draft: publication.draft.clone(),
     };
     let plan = plan_publish(
         publication.source,
@@ -373,6 +414,7 @@ pub async fn publish<S: KvWrite>(
         removed_keys: plan.deletes.len(),
         warnings: report.warnings,
         expectations_failed: (failed > 0).then_some(failed),
+        draft: publication.draft,
     })
 }
 
@@ -422,13 +464,70 @@ pub async fn rollback<S: KvWrite>(store: &S, to: Option<u64>) -> Result<RolledBa
     let pointer = Pointer {
         version: target.version,
         shards: target.shards,
-        kill: live.kill.clone(),
+        ..live.clone()
     };
     store.put(LIVE_KEY, &pointer.to_json()).await?;
     Ok(RolledBack {
         from: live.version,
         to: target,
     })
+}
+
+/// A draft made live: `{"from":7,"to":{"version":8,…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promoted {
+    pub from: u64,
+    pub to: IndexEntry,
+    /// Promoted although this version had gone live after the draft was
+    /// published (`force`): the draft replaced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<u64>,
+}
+
+/// Makes the draft live for everyone — one write of the pointer, as a
+/// publish switches. Refused when another version went live after the
+/// draft was published (the draft was tested against what was live then)
+/// unless `force`. The kill switch stays as it is.
+pub async fn promote<S: KvWrite>(store: &S, force: bool) -> Result<Promoted, AdminError> {
+    let live = pointer(store).await?.unwrap_or_default();
+    let Some(draft) = live.draft.clone() else {
+        return Err(AdminError::Refused(
+            "there is no draft to promote".to_owned(),
+        ));
+    };
+    if live.version != draft.base && !force {
+        return Err(AdminError::DraftBehind {
+            draft: draft.version,
+            base: draft.base,
+            live: live.version,
+        });
+    }
+    let entry = version(store, draft.version).await?;
+    let pointer = Pointer {
+        version: draft.version,
+        shards: draft.shards,
+        kill: live.kill.clone(),
+        draft: None,
+    };
+    store.put(LIVE_KEY, &pointer.to_json()).await?;
+    Ok(Promoted {
+        from: live.version,
+        to: entry,
+        replaced: (live.version != draft.base).then_some(live.version),
+    })
+}
+
+/// Drops the draft: its test callers get the live version again. Its
+/// version stays among the kept ones (to look at, or publish again).
+pub async fn discard<S: KvWrite>(store: &S) -> Result<Draft, AdminError> {
+    let mut live = pointer(store).await?.unwrap_or_default();
+    let Some(draft) = live.draft.take() else {
+        return Err(AdminError::Refused(
+            "there is no draft to discard".to_owned(),
+        ));
+    };
+    store.put(LIVE_KEY, &live.to_json()).await?;
+    Ok(draft)
 }
 
 /// Sets (`Some`) or clears (`None`) the kill switch; the new pointer.
@@ -462,6 +561,7 @@ mod tests {
             at: "2026-11-30T10:00:00Z".to_owned(),
             if_match,
             force_expectations: false,
+            draft: None,
         }
     }
 
@@ -702,5 +802,213 @@ mod tests {
         };
         let error = api_publish(&kv, SMALL, Some(0)).unwrap_err();
         assert_eq!(error.status(), 503);
+    }
+
+    fn draft_publication<'a>(source: &'a str, callers: &[&str]) -> Publication<'a> {
+        Publication {
+            draft: Some(callers.iter().map(|caller| (*caller).to_owned()).collect()),
+            ..publication(source, None)
+        }
+    }
+
+    fn live_pointer(kv: &MemoryKv) -> Pointer {
+        Pointer::parse(&kv.values.borrow()[LIVE_KEY]).unwrap()
+    }
+
+    #[test]
+    fn a_draft_is_stored_like_a_version_but_only_named_in_the_pointer() {
+        let kv = MemoryKv::default();
+        api_publish(&kv, SMALL, None).unwrap();
+        let drafted = run(publish(
+            &kv,
+            draft_publication(OFFICE, &["4915790000123", "+49301*"]),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        assert_eq!((drafted.version, drafted.previous), (2, Some(1)));
+        assert_eq!(drafted.draft.as_ref().unwrap().len(), 2);
+        let pointer = live_pointer(&kv);
+        assert_eq!(pointer.version, 1, "the live version stays");
+        assert_eq!(
+            pointer.draft,
+            Some(Draft {
+                version: 2,
+                shards: 1,
+                callers: vec!["4915790000123".into(), "+49301*".into()],
+                base: 1
+            })
+        );
+        assert!(kv.values.borrow().contains_key("rules:v2:s0"));
+        assert!(run(version(&kv, 2)).unwrap().draft);
+        assert!(!run(version(&kv, 1)).unwrap().draft);
+        let status = run(status(&kv)).unwrap();
+        assert_eq!(status.live_version, 1);
+        assert_eq!(status.draft.as_ref().map(|draft| draft.version), Some(2));
+        assert_eq!(status.draft_entry.map(|entry| entry.version), Some(2));
+        // The kill switch and a rollback leave the draft as it is.
+        run(set_kill(&kv, Some(ActionSpec::Voicemail {}))).unwrap();
+        run(set_kill(&kv, None)).unwrap();
+        assert_eq!(live_pointer(&kv).draft, pointer.draft);
+        // A second draft replaces the first.
+        run(publish(
+            &kv,
+            draft_publication(SMALL, &["4915790000999"]),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        let draft = live_pointer(&kv).draft.unwrap();
+        assert_eq!((draft.version, draft.callers.len()), (3, 1));
+        assert_eq!(live_pointer(&kv).version, 1);
+    }
+
+    #[test]
+    fn promote_switches_to_the_draft_unless_live_changed_since_and_discard_drops_it() {
+        let kv = MemoryKv::default();
+        assert_eq!(
+            run(promote(&kv, false)),
+            Err(AdminError::Refused("there is no draft to promote".into()))
+        );
+        api_publish(&kv, SMALL, None).unwrap();
+        run(publish(
+            &kv,
+            draft_publication(OFFICE, &["4915790000123"]),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        // Someone publishes meanwhile: the draft was tested against version 1.
+        let published = api_publish(&kv, SMALL, None).unwrap();
+        assert_eq!(published.version, 3);
+        assert_eq!(
+            live_pointer(&kv).draft.map(|draft| draft.version),
+            Some(2),
+            "a publish keeps the draft"
+        );
+        let before = snapshot(&kv);
+        let refused = run(promote(&kv, false)).unwrap_err();
+        assert_eq!(
+            refused,
+            AdminError::DraftBehind {
+                draft: 2,
+                base: 1,
+                live: 3
+            }
+        );
+        assert_eq!(refused.status(), 409);
+        assert!(refused
+            .to_string()
+            .starts_with("version 3 went live after draft 2 was published on version 1"));
+        assert_eq!(snapshot(&kv), before, "a refused promote writes nothing");
+        let promoted = run(promote(&kv, true)).unwrap();
+        assert_eq!(
+            (promoted.from, promoted.to.version, promoted.replaced),
+            (3, 2, Some(3))
+        );
+        let pointer = live_pointer(&kv);
+        assert_eq!((pointer.version, pointer.draft), (2, None));
+        // A draft on the live version promotes without force; discard drops one.
+        run(publish(
+            &kv,
+            draft_publication(SMALL, &["4915790000123"]),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        let discarded = run(discard(&kv)).unwrap();
+        assert_eq!(discarded.version, 4);
+        assert_eq!(live_pointer(&kv).draft, None);
+        assert_eq!(live_pointer(&kv).version, 2);
+        assert!(run(version(&kv, 4)).is_ok(), "a discarded draft stays kept");
+        assert_eq!(
+            run(discard(&kv)),
+            Err(AdminError::Refused("there is no draft to discard".into()))
+        );
+        run(publish(
+            &kv,
+            draft_publication(OFFICE, &["4915790000123"]),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        let promoted = run(promote(&kv, false)).unwrap();
+        assert_eq!(
+            (promoted.from, promoted.to.version, promoted.replaced),
+            (2, 5, None)
+        );
+    }
+
+    #[test]
+    fn a_draft_without_usable_test_callers_writes_nothing() {
+        let kv = MemoryKv::default();
+        api_publish(&kv, SMALL, None).unwrap();
+        let before = snapshot(&kv);
+        for (callers, path, message) in [
+            (&[][..], "callers", "a draft needs at least one test caller"),
+            (&["*"][..], "callers[0]", "\"*\" is everyone"),
+            (
+                &["4915790000123", "@team"][..],
+                "callers[1]",
+                "\"@team\" is not a number or a prefix",
+            ),
+            (
+                &["anonymous"][..],
+                "callers[0]",
+                "\"anonymous\" is not a number",
+            ),
+        ] {
+            let Err(AdminError::Invalid(problems)) = run(publish(
+                &kv,
+                draft_publication(OFFICE, callers),
+                Budget::WORKER_REQUEST,
+                |_, _| {},
+            )) else {
+                panic!("{callers:?} made a draft");
+            };
+            assert_eq!(problems[0].path, path, "{callers:?}");
+            assert!(problems[0].message.starts_with(message), "{problems:?}");
+        }
+        assert_eq!(snapshot(&kv), before);
+    }
+
+    #[test]
+    fn the_draft_and_the_live_version_are_kept_whatever_their_age() {
+        let kv = MemoryKv::default();
+        api_publish(&kv, SMALL, None).unwrap();
+        run(publish(
+            &kv,
+            draft_publication(SMALL, &["4915790000123"]),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+        .unwrap();
+        for _ in 0..KEEP_VERSIONS + 2 {
+            api_publish(&kv, SMALL, None).unwrap();
+        }
+        let kept: Vec<u64> = run(index(&kv))
+            .unwrap()
+            .versions
+            .iter()
+            .map(|entry| entry.version)
+            .collect();
+        assert!(kept.contains(&2), "the draft was dropped: {kept:?}");
+        assert!(!kept.contains(&1), "{kept:?}");
+        assert!(kv.values.borrow().contains_key("rules:v2:s0"));
+        // Rolled back to an old version, a draft published: the live one stays.
+        run(rollback(&kv, Some(5))).unwrap();
+        run(discard(&kv)).unwrap();
+        for _ in 0..KEEP_VERSIONS + 2 {
+            run(publish(
+                &kv,
+                draft_publication(SMALL, &["4915790000123"]),
+                Budget::WORKER_REQUEST,
+                |_, _| {},
+            ))
+            .unwrap();
+        }
+        assert_eq!(live_pointer(&kv).version, 5);
+        assert!(run(version(&kv, 5)).is_ok(), "the live version was dropped");
+        assert!(kv.values.borrow().contains_key("rules:v5:s0"));
     }
 }

@@ -8,16 +8,20 @@ use std::sync::Arc;
 
 use super::kv::{Kv, StoreError};
 use super::layout::{
-    shard_key, Pointer, LIVE_KEY, MAX_POINTER_BYTES, MAX_SHARD_BYTES, POINTER_CACHE_TTL,
-    SHARD_CACHE_TTL,
+    shard_key, shard_of, Draft, Pointer, LIVE_KEY, MAX_POINTER_BYTES, MAX_SHARD_BYTES,
+    POINTER_CACHE_TTL, SHARD_CACHE_TTL,
 };
-use crate::rules::problem::DocumentError;
+use crate::rules::decision::Wanted;
+use crate::rules::pattern::PatternSet;
+use crate::rules::problem::{Checker, DocumentError};
 use crate::rules::{compile_action, Outcome};
 use crate::rules::{load, RuleSet};
 
 #[derive(Debug, Clone)]
 pub struct Live {
     pub version: u64,
+    /// The version is the draft, answering one of its test callers.
+    pub draft: bool,
     /// The kill switch's outcome, when set (and valid).
     pub kill: Option<Outcome>,
     /// `None` when nothing is published (or the kill switch is set).
@@ -93,11 +97,16 @@ pub struct RulesCache {
     announced_unpublished: bool,
 }
 
+/// Cloned on every push (the cache is not borrowed across awaits): what
+/// can be large — a draft's test callers — is shared, not copied.
 #[derive(Debug, Clone)]
 struct CachedPointer {
-    pointer: Pointer,
+    pointer: Arc<Pointer>,
     kill: Option<Outcome>,
+    /// A kill switch or draft that could not be used, and why (for the log).
     kill_problem: Option<String>,
+    /// The draft's test callers, compiled once; `None` without a (usable) draft.
+    test_callers: Option<Arc<PatternSet>>,
     /// `rules:live` was missing: nothing is published.
     unpublished: bool,
     fetched_at_ms: i64,
@@ -106,15 +115,18 @@ struct CachedPointer {
 /// At most this many shards stay in an isolate (a few MB at most).
 const MAX_CACHED_SHARDS: usize = 64;
 
-/// The rules for a push on `number`, from the cache or KV. The cache is
-/// borrowed only between awaits: requests interleave in one isolate.
-pub async fn load_live(
+/// The rules for a push, from the cache or KV: the shard of its number in
+/// the live version, or in the draft for a test caller — the pointer and
+/// one shard either way, at most two reads. The cache is borrowed only
+/// between awaits: requests interleave in one isolate.
+pub async fn load_live<'a>(
     cache: &RefCell<RulesCache>,
     kv: &impl Kv,
-    number: Option<&str>,
+    wanted: impl Into<Wanted<'a>>,
     now_ms: i64,
     ttl_ms: i64,
 ) -> Result<Live, LoadError> {
+    let wanted = wanted.into();
     let mut reads = 0;
     // Each borrow of the cache ends before the next await.
     let fresh = cache.borrow().fresh_pointer(now_ms, ttl_ms)?;
@@ -126,17 +138,17 @@ pub async fn load_live(
             cache.borrow_mut().take_pointer(read, now_ms)?
         }
     };
-    let pointer = &cached.pointer;
-    if cached.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
+    let target = cached.target(&wanted);
+    if cached.kill.is_some() || target.version == 0 || target.shards == 0 {
         return Ok(cache.borrow_mut().without_rules(cached, reads));
     }
-    let shard = pointer.shard_of(number);
-    let slot = (pointer.version, shard);
+    let shard = shard_of(wanted.number.unwrap_or_default(), target.shards);
+    let slot = (target.version, shard);
     let existing = cache.borrow().shards.get(&slot).cloned();
     let rules = match existing {
         Some(known) => known?,
         None => {
-            let key = shard_key(pointer.version, shard);
+            let key = shard_key(target.version, shard);
             reads += 1;
             let json = match kv.get(&key, SHARD_CACHE_TTL).await {
                 Err(error) => return Err(LoadError::Store { key, error }),
@@ -150,7 +162,8 @@ pub async fn load_live(
     };
     cache.borrow_mut().good = Some(cached.clone());
     Ok(Live {
-        version: cached.pointer.version,
+        version: target.version,
+        draft: target.draft,
         kill: None,
         rules: Some(rules),
         reads,
@@ -224,6 +237,7 @@ impl RulesCache {
         self.good = Some(cached.clone());
         Live {
             version: cached.pointer.version,
+            draft: false,
             kill: cached.kill,
             rules: None,
             reads,
@@ -251,12 +265,63 @@ impl RulesCache {
     }
 }
 
+/// The version (and its shard count) a push is answered from.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    version: u64,
+    shards: u32,
+    draft: bool,
+}
+
 impl CachedPointer {
-    /// The pointer read (`None`: nothing published) and its kill switch,
-    /// compiled once.
+    /// The draft's version for its test callers and the menus of their
+    /// calls (one hash lookup per prefix length of the callers); the live
+    /// version for everyone else.
+    fn target(&self, wanted: &Wanted<'_>) -> Target {
+        let live = Target {
+            version: self.pointer.version,
+            shards: self.pointer.shards,
+            draft: false,
+        };
+        let (Some(draft), Some(callers)) = (&self.pointer.draft, &self.test_callers) else {
+            return live;
+        };
+        let tests = wanted.draft == Some(draft.version)
+            || wanted.caller.is_some_and(|caller| callers.matches(caller));
+        if tests && draft.version != self.pointer.version {
+            Target {
+                version: draft.version,
+                shards: draft.shards,
+                draft: true,
+            }
+        } else {
+            live
+        }
+    }
+
+    /// The pointer read (`None`: nothing published), its kill switch and
+    /// its draft's test callers, compiled once.
     fn new(pointer: Option<Pointer>, now_ms: i64) -> CachedPointer {
         let unpublished = pointer.is_none();
         let pointer = pointer.unwrap_or_default();
+        let (test_callers, draft_problem) = match &pointer.draft {
+            None => (None, None),
+            Some(draft) => {
+                let mut checker = Checker::default();
+                let problems = Draft::check_callers(&draft.callers);
+                let set = PatternSet::compile(&draft.callers, false, &mut checker, &"callers");
+                match problems.is_empty() && checker.errors.is_empty() {
+                    true => (Some(Arc::new(set)), None),
+                    false => (
+                        None,
+                        Some(format!(
+                            "draft {} ignored: its test callers are not usable",
+                            draft.version
+                        )),
+                    ),
+                }
+            }
+        };
         let (kill, kill_problem) = match &pointer.kill {
             None => (None, None),
             Some(action) => match compile_action(action, "kill") {
@@ -271,9 +336,10 @@ impl CachedPointer {
             },
         };
         CachedPointer {
-            pointer,
+            pointer: Arc::new(pointer),
             kill,
-            kill_problem,
+            kill_problem: kill_problem.or(draft_problem),
+            test_callers,
             unpublished,
             fetched_at_ms: now_ms,
         }
@@ -316,27 +382,42 @@ fn parse_shard(key: &str, json: &str) -> Result<RuleSet, LoadError> {
         .map_err(|error| corrupt(crate::log::cap(&error.to_string())))
 }
 
-/// The rules of the last-known-good pointer for `number`, if the isolate
-/// still holds its shard; used when KV fails or answers too late, or a new
-/// version is broken.
-pub fn last_known_good(cache: &RefCell<RulesCache>, number: Option<&str>) -> Option<Live> {
+/// The rules of the last-known-good pointer for a push, if the isolate
+/// still holds its shard — the draft's for a test caller, else (or when
+/// the draft's is not held) the live version's; used when KV fails or
+/// answers too late, or a new version is broken.
+pub fn last_known_good<'a>(
+    cache: &RefCell<RulesCache>,
+    wanted: impl Into<Wanted<'a>>,
+) -> Option<Live> {
+    let wanted = wanted.into();
     let cache = cache.borrow();
     let good = cache.good.as_ref()?;
     let pointer = &good.pointer;
-    let rules = if good.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
-        None
+    let held = |target: Target| {
+        cache
+            .shards
+            .get(&(
+                target.version,
+                shard_of(wanted.number.unwrap_or_default(), target.shards),
+            ))
+            .and_then(|shard| shard.as_ref().ok())
+            .map(|rules| (target, rules.clone()))
+    };
+    let (target, rules) = if good.kill.is_some() || pointer.version == 0 || pointer.shards == 0 {
+        (good.target(&Wanted::default()), None)
     } else {
-        Some(
-            cache
-                .shards
-                .get(&(pointer.version, pointer.shard_of(number)))?
-                .as_ref()
-                .ok()?
-                .clone(),
-        )
+        let (target, rules) = held(good.target(&wanted)).or_else(|| {
+            held(good.target(&Wanted {
+                number: wanted.number,
+                ..Wanted::default()
+            }))
+        })?;
+        (target, Some(rules))
     };
     Some(Live {
-        version: pointer.version,
+        version: target.version,
+        draft: target.draft,
         kill: good.kill.clone(),
         rules,
         reads: 0,
@@ -347,6 +428,7 @@ pub fn last_known_good(cache: &RefCell<RulesCache>, number: Option<&str>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::number::Party;
     use crate::rules::problem::parse_json;
     use crate::rules::spec::{DocumentSpec, RuleSpec};
     use crate::store::layout::shard_of;
@@ -585,5 +667,107 @@ mod tests {
                 "shared parts are in every shard"
             );
         }
+    }
+
+    /// Version 1 live, version 2 the draft of `callers`.
+    fn with_draft(callers: &str) -> MemoryKv {
+        let kv = MemoryKv::default();
+        publish(&kv, OFFICE, "t");
+        publish(&kv, OFFICE, "t");
+        kv.put(
+            LIVE_KEY,
+            &format!(
+                r#"{{"version":1,"shards":1,"kill":null,"draft":{{"version":2,"shards":1,"callers":{callers},"base":1}}}}"#
+            ),
+        );
+        kv.take_reads();
+        kv
+    }
+
+    fn load_for(kv: &MemoryKv, cache: &RefCell<RulesCache>, wanted: Wanted<'_>) -> Live {
+        run(load_live(cache, kv, wanted, 0, 10_000)).unwrap()
+    }
+
+    #[test]
+    fn a_test_caller_gets_the_draft_in_two_reads_everyone_else_the_live_version() {
+        let kv = with_draft(r#"["4915790000123","4930*"]"#);
+        let tester = Party::parse("4915790000123");
+        let prefixed = Party::parse("+493012345678");
+        let other = Party::parse("4915790000124");
+        let call = |caller| Wanted {
+            number: Some("4921100000"),
+            caller: Some(caller),
+            draft: None,
+        };
+        let cache = RefCell::new(RulesCache::default());
+        let drafted = load_for(&kv, &cache, call(&tester));
+        assert_eq!(
+            (drafted.version, drafted.draft, drafted.reads),
+            (2, true, 2)
+        );
+        assert_eq!(kv.take_reads(), [LIVE_KEY, "rules:v2:s0"]);
+        assert_eq!(load_for(&kv, &cache, call(&prefixed)).version, 2);
+        assert!(kv.take_reads().is_empty(), "warm: no reads");
+        let cache = RefCell::new(RulesCache::default());
+        let live = load_for(&kv, &cache, call(&other));
+        assert_eq!((live.version, live.draft, live.reads), (1, false, 2));
+        assert_eq!(kv.take_reads(), [LIVE_KEY, "rules:v1:s0"]);
+        assert_eq!(load_for(&kv, &cache, call(&Party::Anonymous)).version, 1);
+        // A menu of a call the draft began names it; an old draft's does not count.
+        let menu = |draft| Wanted {
+            number: None,
+            caller: None,
+            draft: Some(draft),
+        };
+        assert_eq!(load_for(&kv, &cache, menu(2)).version, 2);
+        assert_eq!(load_for(&kv, &cache, menu(7)).version, 1);
+        assert_eq!(load_for(&kv, &cache, Wanted::default()).version, 1);
+    }
+
+    #[test]
+    fn a_draft_whose_callers_cannot_be_used_is_ignored_and_said_so() {
+        let kv = with_draft(r#"["*"]"#);
+        let cache = RefCell::new(RulesCache::default());
+        let tester = Party::parse("4915790000123");
+        let loaded = load_for(
+            &kv,
+            &cache,
+            Wanted {
+                number: Some("4921100000"),
+                caller: Some(&tester),
+                draft: None,
+            },
+        );
+        assert_eq!((loaded.version, loaded.draft), (1, false));
+        assert_eq!(
+            loaded.warning.as_deref(),
+            Some("draft 2 ignored: its test callers are not usable")
+        );
+    }
+
+    #[test]
+    fn when_kv_fails_a_test_caller_gets_the_draft_it_had_or_else_the_live_version() {
+        let kv = with_draft(r#"["4915790000123"]"#);
+        let cache = RefCell::new(RulesCache::default());
+        let tester = Party::parse("4915790000123");
+        let call = Wanted {
+            number: Some("4921100000"),
+            caller: Some(&tester),
+            draft: None,
+        };
+        load_for(&kv, &cache, Some("4921100000").into());
+        let fallback = last_known_good(&cache, call).unwrap();
+        assert_eq!(
+            (fallback.version, fallback.draft),
+            (1, false),
+            "the draft's shard is not held: the live version answers"
+        );
+        load_for(&kv, &cache, call);
+        let fallback = last_known_good(&cache, call).unwrap();
+        assert_eq!((fallback.version, fallback.draft), (2, true));
+        assert_eq!(
+            last_known_good(&cache, Some("4921100000")).unwrap().version,
+            1
+        );
     }
 }

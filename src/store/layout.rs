@@ -65,7 +65,12 @@ fn chunks(text: &str, max: usize) -> Vec<&str> {
     pieces
 }
 
-/// The live pointer (and kill switch).
+/// The live pointer (and kill switch, and the draft with its test callers):
+///
+/// ```text
+/// {"version":7,"shards":1,"kill":null}
+/// {"version":7,"shards":1,"kill":null,"draft":{"version":8,"shards":1,"callers":["4915790000123"],"base":7}}
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pointer {
@@ -75,6 +80,80 @@ pub struct Pointer {
     /// When set, every call gets this action and the rules are not read.
     #[serde(default)]
     pub kill: Option<ActionSpec>,
+    /// A version published as a draft: its test callers get its answers,
+    /// everyone else the live version's. In the pointer, not beside it, so
+    /// that a push still reads at most the pointer and one shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<Draft>,
+}
+
+/// A version stored like any other but live only for its test callers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    pub version: u64,
+    pub shards: u32,
+    /// The callers (`from`) who get the draft: numbers or prefixes
+    /// (`4915790000123`, `49157900001*`), as the rules' caller patterns.
+    pub callers: Vec<String>,
+    /// The version live when the draft was published: `promote` refuses
+    /// (unless forced) when another has gone live since.
+    pub base: u64,
+}
+
+/// The most test callers a draft may have: the pointer is read by every
+/// push and stays small.
+pub const MAX_TEST_CALLERS: usize = 100;
+
+impl Draft {
+    /// Problems of a list of test callers, each with its path
+    /// (`callers[1]`); none when it can be a draft's.
+    pub fn check_callers(callers: &[String]) -> Vec<crate::rules::problem::Problem> {
+        use crate::rules::problem::Problem;
+        let problem = |path: String, message: String| Problem { path, message };
+        if callers.is_empty() {
+            return vec![problem(
+                "callers".to_owned(),
+                "a draft needs at least one test caller (a number, or a prefix ending in *)"
+                    .to_owned(),
+            )];
+        }
+        if callers.len() > MAX_TEST_CALLERS {
+            return vec![problem(
+                "callers".to_owned(),
+                format!(
+                    "{} test callers, more than the {MAX_TEST_CALLERS} a draft may have",
+                    callers.len()
+                ),
+            )];
+        }
+        callers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, caller)| {
+                test_caller_problem(caller).map(|message| {
+                    problem(format!("callers[{index}]"), format!("{caller:?} {message}"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Why `caller` cannot be a test caller: only numbers and prefixes — a
+/// draft for everyone (`*`), for withheld numbers or for a list is a
+/// publish, not a test.
+fn test_caller_problem(caller: &str) -> Option<String> {
+    let digits = caller.strip_prefix('+').unwrap_or(caller);
+    let digits = digits.strip_suffix('*').unwrap_or(digits);
+    if digits.is_empty() {
+        return Some("is everyone: publish the version instead of drafting it".to_owned());
+    }
+    if !digits.bytes().all(|byte| byte.is_ascii_digit()) || digits.len() > 15 {
+        return Some(
+            "is not a number or a prefix (digits, up to 15, optionally ending in *)".to_owned(),
+        );
+    }
+    None
 }
 
 impl Pointer {
@@ -142,6 +221,10 @@ pub struct IndexEntry {
     /// and recorded so (`--force-expectations`, `?force=expectations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectations_failed: Option<usize>,
+    /// Published as a draft (for test callers), whether or not it was
+    /// promoted later.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
     /// How many `rules:vN:source:K` keys hold the document.
     #[serde(default = "one")]
     pub source_chunks: u32,
@@ -166,6 +249,8 @@ pub struct About {
     pub published_by: Option<String>,
     /// Published although this many of its expectations failed (forced).
     pub expectations_failed: Option<usize>,
+    /// Published as a draft for these test callers (checked), not live.
+    pub draft: Option<Vec<String>>,
 }
 
 /// The KV writes of one publish, in the order they must happen: the
@@ -220,11 +305,29 @@ pub fn plan_publish<'s>(
         source: about.source,
         published_by: about.published_by,
         expectations_failed: about.expectations_failed,
+        draft: about.draft.is_some(),
         source_chunks: source.len() as u32,
         bytes: Some(bytes),
     }];
     versions.extend(index.versions.iter().cloned());
-    let dropped = versions.split_off(KEEP_VERSIONS.min(versions.len()));
+    // What stays pointed at after this publish is kept whatever its age (a
+    // rollback makes an old version live): the live version when this is a
+    // draft, else the draft. The oldest others go.
+    let still_pointed_at = match &about.draft {
+        Some(_) => current.map(|pointer| pointer.version),
+        None => current
+            .and_then(|pointer| pointer.draft.as_ref())
+            .map(|draft| draft.version),
+    };
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    for entry in versions {
+        if kept.len() < KEEP_VERSIONS || Some(entry.version) == still_pointed_at {
+            kept.push(entry);
+        } else {
+            dropped.push(entry);
+        }
+    }
+    let versions = kept;
     let mut deletes: Vec<String> = index
         .retired
         .iter()
@@ -233,10 +336,26 @@ pub fn plan_publish<'s>(
         .collect();
     let retired = deletes.split_off(max_deletes.unwrap_or(usize::MAX).min(deletes.len()));
     let index = Index { versions, retired };
-    let pointer = Pointer {
-        version,
-        shards,
-        kill: current.and_then(|pointer| pointer.kill.clone()),
+    let kill = current.and_then(|pointer| pointer.kill.clone());
+    let pointer = match about.draft {
+        // A draft leaves the live version (and the kill switch) as it is.
+        Some(callers) => Pointer {
+            draft: Some(Draft {
+                version,
+                shards,
+                callers,
+                base: current.map_or(0, |pointer| pointer.version),
+            }),
+            ..current.cloned().unwrap_or_default()
+        },
+        // A publish keeps the draft: its test callers go on testing it, and
+        // `promote` then says that the live version changed under it.
+        None => Pointer {
+            version,
+            shards,
+            kill,
+            draft: current.and_then(|pointer| pointer.draft.clone()),
+        },
     };
     PublishPlan {
         version,
@@ -385,6 +504,7 @@ mod tests {
             source: None,
             published_by: None,
             expectations_failed: None,
+            draft: false,
             source_chunks: 1,
             bytes: None,
         };

@@ -9,9 +9,11 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use sipgate_router::protocol::url::userinfo;
 use sipgate_router::rules::problem::Problem;
 use sipgate_router::rules::spec::ActionSpec;
-use sipgate_router::store::admin::{AdminError, Published, RolledBack};
+use sipgate_router::store::admin::{AdminError, Promoted, Published, RolledBack};
+use sipgate_router::store::layout::Draft;
 use sipgate_router::store::{Pointer, StoreError};
 
 use super::output::Failure;
@@ -158,6 +160,11 @@ impl Api {
                 serde_json::from_value::<Vec<Problem>>(refusal.body["errors"].clone())
                     .unwrap_or_default(),
             ),
+            409 if refusal.body.get("draft").is_some() => AdminError::DraftBehind {
+                draft: refusal.body["draft"].as_u64().unwrap_or(0),
+                base: refusal.body["base"].as_u64().unwrap_or(0),
+                live: refusal.body["live"].as_u64().unwrap_or(0),
+            },
             409 => AdminError::Conflict {
                 expected: refusal.body["expected"].as_u64().unwrap_or(0),
                 live: refusal.body["live"].as_u64().unwrap_or(0),
@@ -173,14 +180,29 @@ impl Api {
         name: &str,
         if_match: Option<u64>,
         force_expectations: bool,
+        draft: Option<&[String]>,
     ) -> Result<Published, AdminError> {
-        let path = if force_expectations {
-            "rules?force=expectations"
-        } else {
-            "rules"
+        let mut path = match draft {
+            // `+` would be a space in a query: every caller percent-encoded.
+            Some(callers) => format!(
+                "draft?callers={}",
+                callers
+                    .iter()
+                    .map(|caller| userinfo(caller))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            None => "rules".to_owned(),
         };
+        if force_expectations {
+            path += if draft.is_some() {
+                "&force=expectations"
+            } else {
+                "?force=expectations"
+            };
+        }
         let mut request = self
-            .request("PUT", path)
+            .request("PUT", &path)
             .set("Content-Type", "application/json")
             .set("X-Rules-Source", name);
         if let Some(version) = if_match {
@@ -196,6 +218,21 @@ impl Api {
                 .set("Content-Type", "application/json"),
             Some(&body),
         )
+    }
+
+    pub fn promote(&self, force: bool) -> Result<Promoted, AdminError> {
+        let body = serde_json::json!({ "force": force }).to_string();
+        self.change(
+            self.request("POST", "draft/promote")
+                .set("Content-Type", "application/json"),
+            Some(&body),
+        )
+    }
+
+    pub fn discard(&self) -> Result<Draft, AdminError> {
+        let answer: Value = self.change(self.request("DELETE", "draft"), None)?;
+        serde_json::from_value(answer["discarded"].clone())
+            .map_err(|error| AdminError::Corrupt(format!("unexpected answer: {error}")))
     }
 
     pub fn kill(&self, action: Option<ActionSpec>) -> Result<Pointer, AdminError> {
@@ -214,6 +251,7 @@ impl Api {
             version: answer["version"].as_u64().unwrap_or(0),
             shards: 0,
             kill: serde_json::from_value(answer["kill"].clone()).unwrap_or(None),
+            draft: None,
         })
     }
 }

@@ -73,6 +73,33 @@ enum Command {
         /// Publish even if expectations of the document fail (the index records how many did)
         #[arg(long)]
         force_expectations: bool,
+        /// Publish as the draft: live only for the --test-caller numbers, everyone else keeps the
+        /// live version (replaces an earlier draft; `promote` or `discard` it later)
+        #[arg(long, requires = "test_caller")]
+        draft: bool,
+        /// A caller who gets the draft: a number (4915790000123) or a prefix (49157900001*);
+        /// repeatable
+        #[arg(long = "test-caller", value_name = "N", requires = "draft")]
+        test_caller: Vec<String>,
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Make the draft live for everyone (refused when another version went live after the draft
+    /// was published, unless --force)
+    Promote {
+        /// Promote even though another version went live after the draft was published (the
+        /// draft replaces it)
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
+    /// Drop the draft: its test callers get the live version again (the version stays kept)
+    Discard {
         #[command(flatten)]
         place: PlaceArgs,
         #[command(flatten)]
@@ -274,6 +301,8 @@ impl Command {
         let flag = match self {
             Command::Check { output, .. }
             | Command::Publish { output, .. }
+            | Command::Promote { output, .. }
+            | Command::Discard { output, .. }
             | Command::Status { output, .. }
             | Command::Versions { output, .. }
             | Command::Rollback { output, .. }
@@ -296,9 +325,22 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
             file,
             if_match,
             force_expectations,
+            draft,
+            test_caller,
             place,
             ..
-        } => publish(&file, if_match, force_expectations, &place.open()?, out),
+        } => publish(
+            &file,
+            Options {
+                if_match,
+                force_expectations,
+                draft: draft.then_some(test_caller),
+            },
+            &place.open()?,
+            out,
+        ),
+        Command::Promote { force, place, .. } => promote(force, &place.open()?, out),
+        Command::Discard { place, .. } => discard(&place.open()?, out),
         Command::Status { place, .. } => place.open()?.status(out),
         Command::Versions { place, .. } => versions(&place.open()?, out),
         Command::Rollback { to, place, .. } => rollback(to, &place.open()?, out),
@@ -449,10 +491,17 @@ fn simulate_call(args: &SimulateArgs, out: &Output) -> Result<ExitCode, Failure>
     Ok(ExitCode::SUCCESS)
 }
 
-fn publish(
-    file: &std::path::Path,
+/// How `publish` publishes.
+struct Options {
     if_match: Option<u64>,
     force_expectations: bool,
+    /// As the draft, for these test callers.
+    draft: Option<Vec<String>>,
+}
+
+fn publish(
+    file: &std::path::Path,
+    options: Options,
     place: &Place,
     out: &Output,
 ) -> Result<ExitCode, Failure> {
@@ -462,7 +511,14 @@ fn publish(
         .unwrap_or_else(|| file.display().to_string());
     let source = read(file)?;
     let published = place
-        .publish(&source, &name, if_match, force_expectations, out)
+        .publish(
+            &source,
+            &name,
+            options.if_match,
+            options.force_expectations,
+            options.draft.as_deref(),
+            out,
+        )
         .map_err(|error| Failure::admin(error, &name, "not published; nothing was written"))?;
     if out.json {
         out.json_line(&published);
@@ -477,16 +533,36 @@ fn publish(
              (--force-expectations; the index records it)"
         );
     }
-    println!(
-        "published {name} as version {} ({} numbers, {} shard{}) to {}; it is live",
-        published.version,
+    let shards = format!(
+        "{} numbers, {} shard{}",
         published.numbers,
         published.shards,
-        if published.shards == 1 { "" } else { "s" },
-        place.describe()
+        if published.shards == 1 { "" } else { "s" }
     );
-    if let Some(previous) = published.previous {
-        println!("previous version {previous} stays for rollback");
+    match &published.draft {
+        Some(callers) => {
+            println!(
+                "published {name} as draft version {} ({shards}) to {}: live only for the test callers {}",
+                published.version,
+                place.describe(),
+                callers.join(", ")
+            );
+            match published.previous {
+                Some(live) => println!("everyone else keeps version {live}"),
+                None => println!("everyone else: no rules published (calls proceed unrouted)"),
+            }
+            println!("next: call from a test caller, then `promote` (or `discard`) the draft");
+        }
+        None => {
+            println!(
+                "published {name} as version {} ({shards}) to {}; it is live",
+                published.version,
+                place.describe()
+            );
+            if let Some(previous) = published.previous {
+                println!("previous version {previous} stays for rollback");
+            }
+        }
     }
     if published.removed_keys > 0 {
         println!(
@@ -504,6 +580,7 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
         out.json_pretty(&serde_json::json!({
             "live": live.version,
             "kill": live.kill,
+            "draft": live.draft,
             "versions": index.versions,
         }));
         return Ok(ExitCode::SUCCESS);
@@ -515,9 +592,15 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
         println!(
             "{} {:>4}  {}  {:>7} numbers  {:>4} shards  {}{}{}",
             if entry.version == live.version {
-                "live"
+                "live "
+            } else if live
+                .draft
+                .as_ref()
+                .is_some_and(|draft| draft.version == entry.version)
+            {
+                "draft"
             } else {
-                "    "
+                "     "
             },
             entry.version,
             entry.published_at,
@@ -536,6 +619,14 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
                     if failed == 1 { "" } else { "s" }
                 ))
                 .unwrap_or_default(),
+        );
+    }
+    if let Some(draft) = &live.draft {
+        println!(
+            "draft {} is live for the test callers {} (published on version {})",
+            draft.version,
+            draft.callers.join(", "),
+            draft.base
         );
     }
     if let Some(kill) = &live.kill {
@@ -560,6 +651,44 @@ fn rollback(to: Option<u64>, place: &Place, out: &Output) -> Result<ExitCode, Fa
             done.from,
             done.to.version,
             done.to.published_at
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn promote(force: bool, place: &Place, out: &Output) -> Result<ExitCode, Failure> {
+    let done = place
+        .promote(force)
+        .map_err(|error| Failure::admin(error, "promote", "nothing was changed"))?;
+    if out.json {
+        out.json_line(&done);
+    } else {
+        println!(
+            "promoted draft version {} in {}: it is live for every caller (version {} stays for rollback)",
+            done.to.version,
+            place.describe(),
+            done.from
+        );
+        if let Some(replaced) = done.replaced {
+            println!("forced: it replaced version {replaced}, which went live after the draft was published");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn discard(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
+    let draft = place
+        .discard()
+        .map_err(|error| Failure::admin(error, "discard", "nothing was changed"))?;
+    if out.json {
+        out.json_line(&serde_json::json!({ "discarded": draft }));
+    } else {
+        println!(
+            "discarded draft version {} in {}: its test callers ({}) get the live version again; \
+             the version stays among the kept ones",
+            draft.version,
+            place.describe(),
+            draft.callers.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)

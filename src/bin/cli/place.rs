@@ -6,7 +6,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use sipgate_router::rules::spec::ActionSpec;
-use sipgate_router::store::admin::{self, AdminError, Publication, Published, RolledBack};
+use sipgate_router::store::admin::{
+    self, AdminError, Promoted, Publication, Published, RolledBack,
+};
+use sipgate_router::store::layout::Draft;
 use sipgate_router::store::{Index, Pointer};
 
 use super::api::Api;
@@ -85,6 +88,7 @@ impl Place {
                     version: json["live"].as_u64().unwrap_or(0),
                     shards: 0,
                     kill: serde_json::from_value(json["kill"].clone()).unwrap_or(None),
+                    draft: serde_json::from_value(json["draft"].clone()).unwrap_or(None),
                 };
                 let index = Index {
                     versions: serde_json::from_value(json["versions"].clone())
@@ -114,6 +118,7 @@ impl Place {
         name: &str,
         if_match: Option<u64>,
         force_expectations: bool,
+        draft: Option<&[String]>,
         out: &Output,
     ) -> Result<Published, AdminError> {
         match self {
@@ -126,6 +131,7 @@ impl Place {
                     at: admin::published_at(super::now_seconds()),
                     if_match,
                     force_expectations,
+                    draft: draft.map(<[String]>::to_vec),
                 };
                 let published = block_on(admin::publish(
                     kv,
@@ -143,7 +149,7 @@ impl Place {
                 }
                 published
             }
-            Place::Api(api) => api.publish(source, name, if_match, force_expectations),
+            Place::Api(api) => api.publish(source, name, if_match, force_expectations, draft),
         }
     }
 
@@ -151,6 +157,20 @@ impl Place {
         match self {
             Place::Kv(kv) => block_on(admin::rollback(kv, to)),
             Place::Api(api) => api.rollback(to),
+        }
+    }
+
+    pub fn promote(&self, force: bool) -> Result<Promoted, AdminError> {
+        match self {
+            Place::Kv(kv) => block_on(admin::promote(kv, force)),
+            Place::Api(api) => api.promote(force),
+        }
+    }
+
+    pub fn discard(&self) -> Result<Draft, AdminError> {
+        match self {
+            Place::Kv(kv) => block_on(admin::discard(kv)),
+            Place::Api(api) => api.discard(),
         }
     }
 
@@ -184,6 +204,37 @@ fn status_text(status: &serde_json::Value, place: &str) -> String {
                 .map(|source| format!(" from {source}"))
                 .unwrap_or_default(),
         );
+    }
+    if let Some(draft) = status["draft"].as_object() {
+        let callers: Vec<&str> = draft["callers"]
+            .as_array()
+            .map(|callers| {
+                callers
+                    .iter()
+                    .filter_map(|caller| caller.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        text += &format!(
+            "draft: version {} for test callers {} (published on version {}{}{})\n",
+            draft["version"],
+            callers.join(", "),
+            draft["base"],
+            status["draftEntry"]["publishedAt"]
+                .as_str()
+                .map(|at| format!(", {at}"))
+                .unwrap_or_default(),
+            status["draftEntry"]["publishedBy"]
+                .as_str()
+                .map(|by| format!(" by {by}"))
+                .unwrap_or_default(),
+        );
+        if draft["base"] != status["liveVersion"] {
+            text += &format!(
+                "  version {} went live since: `promote` is refused unless forced\n",
+                status["liveVersion"]
+            );
+        }
     }
     text += &match &status["kill"] {
         serde_json::Value::Null => "kill switch: off\n".to_owned(),
