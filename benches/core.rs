@@ -28,8 +28,8 @@ mod benchmarks {
     use sipgate_router::rules::schedule::{schedule, ScheduleInput};
     use sipgate_router::rules::simulate::{Against, Call, CallInput};
     use sipgate_router::rules::{load, RuleSet};
-    use sipgate_router::store::{shard_of, Kv, RulesCache, StoreError};
     use sipgate_router::store::shards::Sharded;
+    use sipgate_router::store::{shard_of, Kv, RulesCache, StoreError};
 
     /// A document like the office example, with `numbers` numbers.
     fn document(numbers: usize) -> String {

@@ -59,8 +59,13 @@ const wasmFeatures = [
  * each call against its number's shard, and answering each outcome with its
  * trace: +8.4 KiB (270.5 → 278.9). They are kept out of the shards, so the
  * shard reader on the push path carries no code for them.
+ * Raised to 289 KiB by drafts (a version live only for its test callers:
+ * the pointer names it and its callers, compiled once per pointer read;
+ * publish as draft, promote and discard in the admin API): +7.8 KiB
+ * (278.8 → 286.6). Answering the draft's routes from their own boxed
+ * future was measured and not kept (+0.4 KiB more).
  */
-export const SIZE_BUDGET = { wasmGzip: 281 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 289 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

@@ -435,14 +435,14 @@ pub async fn sign_in<R: Runtime>(
     Ok(())
 }
 
-fn ok(body: serde_json::Value, msg: &'static str) -> Reply {
+pub(super) fn ok(body: serde_json::Value, msg: &'static str) -> Reply {
     Reply::json(
         serde_json::to_string_pretty(&body).unwrap_or_default() + "\n",
         LogLine::new(Level::Info, msg, 200),
     )
 }
 
-fn failed(error: &AdminError) -> Reply {
+pub(super) fn failed(error: &AdminError) -> Reply {
     let status = error.status();
     let body = match error {
         AdminError::Invalid(problems) => json!({ "error": error.to_string(), "errors": problems }),
@@ -472,7 +472,12 @@ fn failed(error: &AdminError) -> Reply {
 
 /// The line every admin write logs: who, what, which version; never the
 /// document or a secret.
-fn written(body: serde_json::Value, action: &'static str, by: &str, version: u64) -> Reply {
+pub(super) fn written(
+    body: serde_json::Value,
+    action: &'static str,
+    by: &str,
+    version: u64,
+) -> Reply {
     let mut reply = ok(body, "admin");
     reply.log.step = Some(action);
     reply.log.by = Some(clip(by));
@@ -480,7 +485,7 @@ fn written(body: serde_json::Value, action: &'static str, by: &str, version: u64
     reply
 }
 
-fn text(body: &[u8]) -> Result<&str, Box<Reply>> {
+pub(super) fn text(body: &[u8]) -> Result<&str, Box<Reply>> {
     std::str::from_utf8(body).map_err(|_| Box::new(refuse(400, "the body is not UTF-8")))
 }
 
@@ -652,54 +657,8 @@ async fn respond<R: Runtime>(
                 version,
             )
         }
-        Route::Draft => {
-            let status = store_admin::status(store).await.map_err(fail)?;
-            match status.draft {
-                None => return Err(refuse(404, "there is no draft")),
-                Some(draft) => ok(
-                    json!({ "live": status.live_version, "draft": draft, "entry": status.draft_entry }),
-                    "admin_read",
-                ),
-            }
-        }
-        Route::Promote => {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Promote {
-                #[serde(default)]
-                force: bool,
-            }
-            let text = text(body).map_err(|reply| *reply)?;
-            let asked: Promote = if text.trim().is_empty() {
-                Promote { force: false }
-            } else {
-                parse_json(text).map_err(|error| refuse(400, error.to_string()))?
-            };
-            let done = store_admin::promote(store, asked.force)
-                .await
-                .map_err(fail)?;
-            let version = done.to.version;
-            let step = if done.replaced.is_some() {
-                "promote_forced"
-            } else {
-                "promote"
-            };
-            written(
-                serde_json::to_value(done).unwrap_or_default(),
-                step,
-                &request.by,
-                version,
-            )
-        }
-        Route::Discard => {
-            let draft = store_admin::discard(store).await.map_err(fail)?;
-            let version = draft.version;
-            written(
-                json!({ "discarded": draft }),
-                "discard",
-                &request.by,
-                version,
-            )
+        Route::Draft | Route::Promote | Route::Discard => {
+            super::draft::answer(request, body, services).await?
         }
         Route::SetKill | Route::ClearKill => {
             let action = if request.route == Route::SetKill {

@@ -32,6 +32,7 @@
 pub mod admin;
 mod calls;
 pub mod config;
+mod draft;
 mod live;
 mod push;
 mod runtime;
