@@ -240,6 +240,53 @@ describe("the console", () => {
     await page.getByText(`Rolled back from version ${version} to 1`).waitFor();
   });
 
+  test("drafts: published for a test caller, who alone gets it on real pushes; shown, promoted; another discarded", async () => {
+    const TESTER = "4915790000123";
+    const callFrom = (from, callId) => push(`event=newCall&from=${from}&to=${OFFICE}&direction=in&callId=${callId}`);
+    await open("#/rules");
+    const editor = page.getByLabel("Rules document (JSON)");
+    await page.getByText("Editing version 1").waitFor();
+    await editor.fill((await editor.inputValue()).replace('"4921100003"', '"4921100008"'));
+    await page.locator('[data-check="ok"]').waitFor();
+    const callers = page.getByLabel("Test callers");
+    await callers.fill("4915790000123, abc");
+    await page.getByText("abc is not a number or a prefix").waitFor();
+    assert.equal(await page.locator('[data-action="publish-draft"]').isDisabled(), true, "a wrong test caller does not block");
+    await callers.fill(TESTER);
+    await confirm("publish-draft");
+    const published = page.getByText(/Published draft version (\d+): live only for 4915790000123; everyone else keeps version 1/);
+    await published.waitFor();
+    const draft = /Published draft version (\d+)/.exec(await published.textContent())[1];
+    await page.locator(`tr[data-version="${draft}"] .badge.draft`).waitFor();
+    assert.match(await callFrom(TESTER, "draft-tester"), /<Number>4921100008<\/Number>/, "the test caller did not get the draft");
+    assert.match(await callFrom(CALLER, "draft-other"), /<Number>4921100003<\/Number>/, "another caller got the draft");
+    await shot("rules-draft");
+    // The status page shows it; promote makes it live for everyone.
+    await open("#/status");
+    assert.equal(await page.locator('[data-field="test-callers"]').textContent(), TESTER);
+    assert.deepEqual(await accessibilityProblems(page), [], "the status page with a draft");
+    await confirm("promote");
+    await page.getByText(`Promoted draft version ${draft}: it is live for every caller (version 1 stays for rollback).`).waitFor();
+    assert.equal(await page.locator('[data-field="live-version"]').textContent(), draft);
+    assert.match(await callFrom(CALLER, "promoted"), /<Number>4921100008<\/Number>/);
+    // Another draft, discarded from the rules page: its test caller gets live again.
+    await open("#/rules");
+    await page.getByText(`Editing version ${draft}`).waitFor();
+    await editor.fill((await editor.inputValue()).replace('"4921100008"', '"4921100005"'));
+    await page.locator('[data-check="ok"]').waitFor();
+    await callers.fill(`+${TESTER}`);
+    await confirm("publish-draft");
+    await page.getByText(/Published draft version \d+: live only for \+4915790000123/).waitFor();
+    assert.match(await callFrom(TESTER, "second-draft"), /<Number>4921100005<\/Number>/);
+    await page.locator("section.draft").waitFor();
+    await confirm("discard");
+    await page.getByText(`its test callers get version ${draft} again`).waitFor();
+    assert.match(await callFrom(TESTER, "discarded"), /<Number>4921100008<\/Number>/);
+    // Back to version 1 for what follows.
+    await confirm("rollback-1");
+    await page.getByText(/Rolled back from version \d+ to 1/).waitFor();
+  });
+
   test("the kill switch: every call to one number, confirmed; then off", async () => {
     await open("#/status");
     await page.getByLabel("Send every call to").fill("4915790000099");

@@ -1,12 +1,15 @@
 // Rules: the live document in an editor that validates as you type (the
 // rules schema) and completes keys, the worker's own check with paths that
 // jump to the place, the diff against live, publish (If-Match: a conflict
-// is shown, never overwritten), and the kept versions with rollback.
+// is shown, never overwritten) — for everyone, or as the draft for test
+// callers — the draft to promote or discard, and the kept versions with
+// rollback.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { analyse, lineColumn, pathText, placeOf } from "../json-text.js";
 import { keysAt, schemaProblems } from "../schema-help.js";
 import { ConfirmButton, ErrorNotice, html, Notice, when } from "../ui.js";
+import { callersProblem, DraftPanel, parseCallers } from "./draft.js";
 import { Trace } from "./simulate.js";
 
 /** Larger documents are edited without analysis on every keystroke. */
@@ -90,7 +93,9 @@ function Versions({ versions, onRollback, onLoad }) {
     <table class="versions">
       <thead><tr><th scope="col">Version</th><th scope="col">Published</th><th scope="col">By</th><th scope="col">From</th><th scope="col">Numbers</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
       <tbody>${versions.versions.map((entry) => html`<tr data-version=${entry.version}>
-        <td>${entry.version}${entry.version === versions.live ? html` <span class="badge">live</span>` : null}${entry.expectationsFailed
+        <td>${entry.version}${entry.version === versions.live ? html` <span class="badge">live</span>` : null}${entry.version === versions.draft?.version
+          ? html` <span class="badge draft" title=${`live for ${versions.draft.callers.join(", ")}`}>draft</span>`
+          : null}${entry.expectationsFailed
           ? html` <span class="badge forced" title=${`published although ${entry.expectationsFailed} of its expectations failed`}>forced</span>`
           : null}</td>
         <td>${when(entry.publishedAt)}</td><td>${entry.publishedBy ?? "–"}</td><td>${entry.source ?? "–"}</td><td>${entry.numbers}</td>
@@ -119,6 +124,7 @@ export function RulesPage() {
   const [versions, setVersions] = useState(null);
   const [live, setLive] = useState(null);
   const [forceExpectations, setForceExpectations] = useState(false);
+  const [callersText, setCallersText] = useState("");
 
   const loadVersions = async () => {
     const { data } = await api("rules/versions");
@@ -249,6 +255,30 @@ export function RulesPage() {
       else setError(failure);
     }
   };
+  const publishDraft = async () => {
+    setError(null);
+    setOutcome(null);
+    setConflict(null);
+    const callers = parseCallers(callersText);
+    try {
+      const force = forceExpectations ? "&force=expectations" : "";
+      const { data } = await api(`draft?callers=${encodeURIComponent(callers.join(","))}${force}`, {
+        method: "PUT",
+        body: text,
+        headers: { "if-match": `"${base.expected ?? 0}"`, "x-rules-source": "console" },
+      });
+      setOutcome({
+        kind: "ok",
+        message: `Published draft version ${data.version}: live only for ${callers.join(", ")}; everyone else keeps version ${data.previous ?? "none"}. Call from a test caller, then promote or discard it.`,
+        warnings: data.warnings,
+      });
+      setForceExpectations(false);
+      await loadVersions();
+    } catch (failure) {
+      if (failure.status === 409) setConflict(failure.body);
+      else setError(failure);
+    }
+  };
   const rollback = async (version) => {
     setError(null);
     try {
@@ -264,6 +294,9 @@ export function RulesPage() {
   const changed = text !== base.text;
   const failing = (check?.expectations ?? []).filter((outcome) => !outcome.passed).length;
   const blocking = Boolean(typed.syntax) || (check?.errors?.length ?? 0) > 0 || (failing > 0 && !forceExpectations);
+  const callers = parseCallers(callersText);
+  const callersWrong = callersText.trim() ? callersProblem(callers) : null;
+  const draft = versions?.draft;
   return html`<div class="rules">
     <div class="editor-pane">
       <div class="toolbar">
@@ -308,6 +341,15 @@ export function RulesPage() {
         <button type="button" onClick=${compare} disabled=${Boolean(typed.syntax) || !live}>Diff against live</button>
         <${ConfirmButton} name="publish" primary label="Publish" question="Publish this document? It is live at once." disabled=${blocking} onConfirm=${() => publish(base.expected)} />
       </div>
+      <fieldset class="draft-publish">
+        <legend>Or try it on real calls first</legend>
+        <label for="test-callers">Test callers</label>
+        <input id="test-callers" inputmode="tel" placeholder="4915790000123, 4930123*" value=${callersText}
+          onInput=${(event) => setCallersText(event.target.value)} aria-describedby="test-callers-hint" aria-invalid=${callersWrong ? "true" : "false"} />
+        <p id="test-callers-hint" class=${callersWrong ? "hint wrong" : "hint"}>${callersWrong ?? "Numbers or prefixes ending in *: only these callers get the draft's answers."}</p>
+        <${ConfirmButton} name="publish-draft" label="Publish as draft" disabled=${blocking || !callers.length || Boolean(callersWrong)}
+          question=${`Publish as a draft for ${callers.join(", ")}? Everyone else keeps the live version.`} onConfirm=${publishDraft} />
+      </fieldset>
       ${outcome ? html`<${Notice} kind=${outcome.kind}>${outcome.message}${outcome.warnings?.length ? ` ${outcome.warnings.length} warning(s).` : ""}<//>` : null}
       ${conflict
         ? html`<${Notice} kind="error"><strong>Version ${conflict.live} was published meanwhile</strong> (live was version ${conflict.expected} when you started). Nothing was written; your text is kept.
@@ -317,6 +359,11 @@ export function RulesPage() {
       <${ErrorNotice} error=${error} />
       <${Diff} diff=${diff} onJump=${jump} />
     </aside>
+    <${DraftPanel} draft=${draft} entry=${versions?.versions.find((entry) => entry.version === draft?.version)} live=${live}
+      onChanged=${async () => {
+        await loadVersions();
+        await load();
+      }} onOpen=${load} />
     <${Versions} versions=${versions} onRollback=${rollback} onLoad=${load} />
   </div>`;
 }

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ConfirmButton, ErrorNotice, html, Notice, useLoad, when } from "../ui.js";
+import { DraftPanel } from "./draft.js";
 
 /** An action spec (`{"dial": {"numbers": […]}}`) in words. */
 export function describeAction(action) {
@@ -81,6 +82,7 @@ export function StatusPage() {
         <dt>Call journal</dt><dd data-field="journal">${data.journal ? "on" : "off (no D1 binding JOURNAL)"}</dd>
       </dl>
     </section>
+    <${DraftPanel} draft=${data.draft} entry=${data.draftEntry} live=${data.liveVersion} onChanged=${status.reload} />
     <${KillSwitch} kill=${data.kill} onChanged=${status.reload} />
   </div>`;
 }
