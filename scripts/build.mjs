@@ -64,8 +64,14 @@ const wasmFeatures = [
  * publish as draft, promote and discard in the admin API): +7.8 KiB
  * (278.8 → 286.6). Answering the draft's routes from their own boxed
  * future was measured and not kept (+0.4 KiB more).
+ * Raised to 295 KiB by the sounds check in the admin API (POST
+ * rules/sounds: the worker fetches the first 4 KiB of every prompt, 4 at a
+ * time, and reads its WAV header): +6.4 KiB (286.6 → 293.0), after
+ * replacing futures-util's join_all (its FuturesOrdered and heap) by a
+ * small join and answering the route from its own boxed future, which
+ * kept 12 KB of state out of the admin API's future (-1.9 KiB).
  */
-export const SIZE_BUDGET = { wasmGzip: 289 * 1024 };
+export const SIZE_BUDGET = { wasmGzip: 295 * 1024 };
 
 /** Raw and gzip size of each deployed file, in bytes. */
 export function sizes() {

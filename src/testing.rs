@@ -23,6 +23,10 @@ pub struct MemoryKv {
     pub access_keys: RefCell<Option<String>>,
     /// The clock after the decision (`now_ms`); 0 leaves it unset.
     pub clock_ms: std::cell::Cell<i64>,
+    /// What `fetch_start` answers per URL (status and body); a URL not
+    /// here cannot be reached. The URLs fetched, in order.
+    pub web: RefCell<HashMap<String, (u16, Vec<u8>)>>,
+    pub fetched: RefCell<Vec<String>>,
 }
 
 /// The fake signature of `body`: `sig:` followed by the body.
@@ -109,6 +113,19 @@ impl Runtime for MemoryKv {
             .borrow()
             .clone()
             .ok_or_else(|| "no keys in memory".to_owned())
+    }
+
+    async fn fetch_start(
+        &self,
+        url: &str,
+        bytes: usize,
+        _timeout_ms: u32,
+    ) -> Result<(u16, Vec<u8>), String> {
+        self.fetched.borrow_mut().push(url.to_owned());
+        match self.web.borrow().get(url) {
+            Some((status, body)) => Ok((*status, body[..bytes.min(body.len())].to_vec())),
+            None => Err("no such host".to_owned()),
+        }
     }
 
     async fn journal_select(

@@ -383,6 +383,15 @@ impl Runtime for Edge<'_> {
         Ok(keys)
     }
 
+    async fn fetch_start(
+        &self,
+        url: &str,
+        bytes: usize,
+        timeout_ms: u32,
+    ) -> Result<(u16, Vec<u8>), String> {
+        web::get_start(url, bytes, timeout_ms).await
+    }
+
     async fn journal_select(
         &self,
         statement: &str,

@@ -178,6 +178,60 @@ pub(super) async fn get_text(url: &str, timeout_ms: u32) -> Result<String, Strin
     }
 }
 
+/// The first `max_bytes` of `url` and its status (redirects followed), within
+/// `timeout_ms`: asked for with `Range`, read chunk by chunk, and the rest
+/// abandoned (a server that ignores `Range` may send megabytes).
+pub(super) async fn get_start(
+    url: &str,
+    max_bytes: usize,
+    timeout_ms: u32,
+) -> Result<(u16, Vec<u8>), String> {
+    let controller = AbortController::new().map_err(describe)?;
+    let headers = Headers::new().map_err(describe)?;
+    headers
+        .set("range", &format!("bytes=0-{}", max_bytes.saturating_sub(1)))
+        .map_err(describe)?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    init.set_redirect(RequestRedirect::Follow);
+    init.set_signal(Some(&controller.signal()));
+    let request = global().fetch_with_str_and_init(url, &init);
+    let fetching = async {
+        let response: Response = settle(Ok(request)).await?.unchecked_into();
+        let status = response.status();
+        let mut bytes = Vec::new();
+        let body = Reflect::get(&response, &"body".into()).map_err(describe)?;
+        if body.is_null() || body.is_undefined() {
+            return Ok((status, bytes));
+        }
+        let reader = function(body.unchecked_ref(), "getReader")?
+            .call0(&body)
+            .map_err(describe)?;
+        let read = function(reader.unchecked_ref(), "read")?;
+        while bytes.len() < max_bytes {
+            let chunk = settle(read.call0(&reader).map(|promise| promise.unchecked_into())).await?;
+            if Reflect::get(&chunk, &"done".into())
+                .map_err(describe)?
+                .is_truthy()
+            {
+                break;
+            }
+            let value = Reflect::get(&chunk, &"value".into()).map_err(describe)?;
+            bytes.extend(Uint8Array::new(&value).to_vec());
+        }
+        bytes.truncate(max_bytes);
+        Ok((status, bytes))
+    };
+    let result = match select(Box::pin(fetching), Box::pin(sleep(timeout_ms))).await {
+        Either::Left((result, _)) => result,
+        Either::Right(((), _)) => Err(format!("no answer within {timeout_ms} ms")),
+    };
+    // What was not read is not wanted.
+    controller.abort();
+    result
+}
+
 /// A `setTimeout` promise, cleared when the sleep is dropped (the KV read
 /// won the race), so no timer outlives the request. Untyped on purpose:
 /// `setTimeout` returns a number in workerd but an object under node (where

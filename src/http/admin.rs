@@ -15,6 +15,7 @@
 //! GET    /admin/api/rules/{version}   a kept version's document
 //! POST   /admin/api/rules/check       {"errors":[…],"warnings":[…],"complete":true}
 //! POST   /admin/api/rules/diff        a document against ?against=live|{version}
+//! POST   /admin/api/rules/sounds      fetch every sound of a document: {"sounds":[{"path","url","status"}],…}
 //! POST   /admin/api/rules/rollback    {"to": 6} or {} (the newest older than live)
 //! PUT    /admin/api/draft?callers=4915790000123,49301*   publish a document as the draft:
 //!                                     live for these test callers only (If-Match, force=expectations)
@@ -86,6 +87,7 @@ pub enum Route {
     Versions,
     Version(u64),
     Check,
+    Sounds,
     /// `None`: against the live version.
     Diff {
         against: Option<u64>,
@@ -158,6 +160,7 @@ impl AdminRequest {
         match self.route {
             Route::Publish { .. }
             | Route::Check
+            | Route::Sounds
             | Route::Diff { .. }
             | Route::Rollback
             | Route::Promote
@@ -182,7 +185,8 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
     let methods: &[&str] = match path {
         "status" | "rules/versions" | "calls" | "hits" => &["GET"],
         "rules" => &["GET", "PUT"],
-        "rules/check" | "rules/diff" | "rules/rollback" | "simulate" | "schedule" => &["POST"],
+        "rules/check" | "rules/sounds" | "rules/diff" | "rules/rollback" | "simulate"
+        | "schedule" => &["POST"],
         "kill" => &["PUT", "DELETE"],
         "draft" => &["GET", "PUT", "DELETE"],
         "draft/promote" => &["POST"],
@@ -242,6 +246,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
         (_, "draft/promote") => Route::Promote,
         ("GET", "rules/versions") => Route::Versions,
         (_, "rules/check") => Route::Check,
+        (_, "rules/sounds") => Route::Sounds,
         (_, "rules/diff") => Route::Diff {
             against: match query.get("against") {
                 None | Some("live") => None,
@@ -489,7 +494,7 @@ pub(super) fn text(body: &[u8]) -> Result<&str, Box<Reply>> {
     std::str::from_utf8(body).map_err(|_| Box::new(refuse(400, "the body is not UTF-8")))
 }
 
-fn document_error(error: &DocumentError) -> Reply {
+pub(super) fn document_error(error: &DocumentError) -> Reply {
     failed(&AdminError::Invalid(error.problems().to_vec()))
 }
 
@@ -559,6 +564,7 @@ async fn respond<R: Runtime>(
                 "admin_read",
             )
         }
+        Route::Sounds => super::sounds::answer(body, services).await,
         Route::Diff { against } => {
             let draft = document(text(body).map_err(|reply| *reply)?)
                 .map_err(|error| document_error(&error))?;

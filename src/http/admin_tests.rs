@@ -193,3 +193,112 @@ fn drafts_are_published_shown_promoted_and_discarded_through_the_api() {
     );
     assert_eq!(call("GET", "draft", "").status, 404);
 }
+
+/// The first bytes of a WAV file of `rate` Hz, `channels` channels, 16-bit PCM.
+fn wav(rate: u32, channels: u16) -> Vec<u8> {
+    let mut bytes = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00".to_vec();
+    bytes.extend(channels.to_le_bytes());
+    bytes.extend(rate.to_le_bytes());
+    bytes.extend((rate * u32::from(channels) * 2).to_le_bytes());
+    bytes.extend((channels * 2).to_le_bytes());
+    bytes.extend(16u16.to_le_bytes());
+    bytes.extend(b"data\x00\x00\x00\x00");
+    bytes
+}
+
+#[test]
+fn the_sounds_route_fetches_every_sound_and_says_which_sipgate_cannot_play() {
+    let kv = published();
+    let config = Config {
+        admin_token: crate::testing::admin_token("s3cret-token-for-tests-0123456789"),
+        ..Config::default()
+    };
+    kv.web.borrow_mut().extend([
+        ("https://s.example/ok.wav".to_owned(), (206, wav(8000, 1))),
+        ("https://s.example/cd.wav".to_owned(), (200, wav(44_100, 2))),
+        (
+            "https://s.example/song.wav".to_owned(),
+            (200, b"ID3\x04\x00".to_vec()),
+        ),
+        ("https://s.example/gone.wav".to_owned(), (404, Vec::new())),
+    ]);
+    let document = r#"{"menus": {"main": {"prompt": "https://s.example/ok.wav",
+        "options": {"1": {"play": {"url": "https://s.example/cd.wav"}}, "2": {"play": {"url": "https://s.example/song.wav"}},
+                    "3": {"play": {"url": "https://s.example/gone.wav"}}, "4": {"play": {"url": "https://nowhere.example/x.wav"}}}}},
+        "numbers": {"4921100000": [{"id": "m", "then": {"menu": "main"}}]}}"#;
+    let sounds = |body: &str| {
+        let mut request = head(
+            "POST",
+            "https://r.example/admin/api/rules/sounds",
+            Some(JSON),
+        );
+        request.authorization = Some("Bearer s3cret-token-for-tests-0123456789");
+        crate::testing::request(&kv, &config, MONDAY_10, request, body)
+    };
+    let reply = sounds(document);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let verdicts: Vec<(&str, &str)> = answer["sounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sound| {
+            (
+                sound["path"].as_str().unwrap(),
+                sound["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("menus.main.prompt", "ok"),
+            ("menus.main.options.1.play.url", "unplayable"),
+            ("menus.main.options.2.play.url", "unplayable"),
+            ("menus.main.options.3.play.url", "unreachable"),
+            ("menus.main.options.4.play.url", "unreachable"),
+        ]
+    );
+    assert_eq!(
+        (answer["errors"].as_u64(), answer["warnings"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let messages: Vec<&str> = answer["sounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|sound| sound["message"].as_str())
+        .collect();
+    assert!(messages[0].contains("44,100 Hz stereo"), "{messages:?}");
+    assert!(
+        messages[0].contains("sox in.wav -r 8000 -c 1 -b 16 out.wav"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("an MP3"), "{messages:?}");
+    assert_eq!(messages[2], "answered 404");
+    assert_eq!(messages[3], "no such host");
+    // More sounds than a request may fetch: the rest listed, not fetched.
+    let many: Vec<String> = (0..45)
+        .map(|n| format!(r#""{n}": {{"play": {{"url": "https://s.example/{n}.wav"}}}}"#))
+        .collect();
+    kv.fetched.borrow_mut().clear();
+    let reply = sounds(&format!(
+        r#"{{"menus": {{"main": {{"prompt": "https://s.example/ok.wav", "maxDigits": 2, "options": {{{}}}}}}}}}"#,
+        many.join(",")
+    ));
+    let answer: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(
+        answer["sounds"].as_array().unwrap().len(),
+        sounds::MAX_SOUNDS
+    );
+    assert_eq!(
+        answer["unchecked"].as_array().unwrap().len(),
+        46 - sounds::MAX_SOUNDS
+    );
+    assert_eq!(kv.fetched.borrow().len(), sounds::MAX_SOUNDS);
+    // Not a document: its error, nothing fetched.
+    kv.fetched.borrow_mut().clear();
+    let broken = sounds("{\"menus\": 3}");
+    assert_eq!(broken.status, 422, "{}", broken.body);
+    assert!(kv.fetched.borrow().is_empty());
+}

@@ -37,6 +37,7 @@ mod live;
 mod push;
 mod runtime;
 mod simulate;
+pub mod sounds;
 
 use crate::journal::Entry;
 use crate::log::{clip, Level, LogLine};

@@ -28,6 +28,15 @@ pub trait Runtime: KvWrite {
     /// cached in the isolate; `refresh` asks for a fresh copy (at most once
     /// a minute), for a key the cached set does not have.
     async fn access_keys(&self, url: &str, refresh: bool) -> Result<String, String>;
+    /// The first `bytes` bytes of `url` (`Range: bytes=0-…`, redirects
+    /// followed) and the final HTTP status, within `timeout_ms`; the rest
+    /// of the body is not read.
+    async fn fetch_start(
+        &self,
+        url: &str,
+        bytes: usize,
+        timeout_ms: u32,
+    ) -> Result<(u16, Vec<u8>), String>;
 }
 
 /// Everything a request is answered with.

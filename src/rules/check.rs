@@ -84,11 +84,17 @@ pub fn load_shard(json: &str) -> Result<Checked, DocumentError> {
     load_with(json, UniqueIds::LeftToCaller)
 }
 
-/// Once in the wasm: the document's deserializer is its largest function.
-#[inline(never)]
 fn load_with(json: &str, ids: UniqueIds) -> Result<Checked, DocumentError> {
-    let spec: DocumentSpec = parse_json(json)?;
+    let spec = read_spec(json)?;
     compile_with(&spec, ids).map_err(DocumentError::Invalid)
+}
+
+/// A document's shape, read but not checked. Every reader of a whole
+/// document in the worker goes through here: the document's deserializer is
+/// its largest function, and must be in the wasm once.
+#[inline(never)]
+pub fn read_spec(json: &str) -> Result<DocumentSpec, DocumentError> {
+    parse_json(json)
 }
 
 /// Whether [`compile_with`] checks that rule ids are unique.

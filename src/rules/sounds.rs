@@ -1,8 +1,62 @@
 //! Every sound a document makes sipgate play — menu prompts, `play`
-//! actions, `gather` prompts — with its JSON path, for `check --sounds`
-//! (which fetches each and reads its format: [`crate::protocol::wav`]).
+//! actions, `gather` prompts — with its JSON path, and what fetching one
+//! tells ([`judge`]): the same verdict for `check --sounds` (the CLI
+//! fetches) and the admin API's `POST rules/sounds` (the worker fetches).
+//!
+//! ```json
+//! {"path":"menus.after-hours.prompt","url":"https://…/after-hours.wav","status":"unplayable",
+//!  "message":"44,100 Hz stereo: convert it with `sox in.wav -r 8000 -c 1 -b 16 out.wav`"}
+//! ```
+
+use serde::Serialize;
 
 use super::spec::{ActionSpec, DocumentSpec, RuleSpec};
+use crate::protocol::wav::{check, read_format};
+
+/// At most this many fetches at once.
+pub const CONCURRENT: usize = 4;
+/// Per fetch, all of it.
+pub const TIMEOUT_MS: u32 = 10_000;
+/// Only the first bytes are read (`Range: bytes=0-4095`): the format is
+/// named in them.
+pub const FIRST_BYTES: usize = 4096;
+
+/// How one sound went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sound {
+    pub path: String,
+    pub url: String,
+    /// `ok`, `unplayable` (an error) or `unreachable` (a warning: the
+    /// network of whoever checks may not be sipgate's).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Sound {
+    pub fn is_error(&self) -> bool {
+        self.status == "unplayable"
+    }
+}
+
+/// The verdict on the sound at `url` from what fetching it gave: the HTTP
+/// status (after redirects) and the first bytes, or why nothing came.
+pub fn judge(path: &str, url: &str, fetched: Result<(u16, &[u8]), String>) -> Sound {
+    let sound = |status, message: Option<String>| Sound {
+        path: path.to_owned(),
+        url: url.to_owned(),
+        status,
+        message,
+    };
+    match fetched {
+        Err(why) => sound("unreachable", Some(why)),
+        Ok((200 | 206, bytes)) => match read_format(bytes).and_then(check) {
+            Ok(()) => sound("ok", None),
+            Err(problem) => sound("unplayable", Some(problem.to_string())),
+        },
+        Ok((status, _)) => sound("unreachable", Some(format!("answered {status}"))),
+    }
+}
 
 /// `(path, url)` of every sound of `spec`, in document order; a URL used
 /// in several places is named at its first.

@@ -24,6 +24,23 @@ const CALLER = "492111234567";
 const SCREENSHOTS = join(root, "build", "screenshots");
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
+/** The first bytes of a 16-bit PCM WAV file of `rate` Hz and `channels` channels. */
+function wavHeader(rate, channels) {
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0);
+  header.writeUInt32LE(36, 4);
+  header.write("WAVEfmt ", 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36);
+  return header;
+}
+
 /**
  * The page's accessibility problems that axe-core (WCAG 2 A and AA: labels,
  * names, contrast, structure) rates serious or critical, one line each.
@@ -71,7 +88,16 @@ describe("the console", () => {
     store = localStore();
     store.publish(example("office"));
     store.migrateJournal();
-    worker = await startWorker({ store, journal: true, fault: "clock", listen: true });
+    // The office's prompts as the worker fetches them: one sipgate plays, one a CD-quality recording.
+    const sounds = {
+      "https://sounds.example.com/office/after-hours.wav": wavHeader(8000, 1),
+      "https://sounds.example.com/office/lunch-break.wav": wavHeader(44_100, 2),
+    };
+    const outbound = (request) => {
+      const body = sounds[request.url];
+      return body ? new Response(body, { status: 206, headers: { "content-type": "audio/wav" } }) : new Response("not here", { status: 404 });
+    };
+    worker = await startWorker({ store, journal: true, fault: "clock", listen: true, outbound });
     browser = await launch();
     // The office's zone and a fixed locale: the same pages on any machine.
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
@@ -238,6 +264,24 @@ describe("the console", () => {
     // Back to version 1 for what follows.
     await confirm("rollback-1");
     await page.getByText(`Rolled back from version ${version} to 1`).waitFor();
+  });
+
+  test("sounds: the worker fetches the prompts and names the one sipgate cannot play, with the command that converts it", async () => {
+    await open("#/rules");
+    await page.getByText("Editing version 1").waitFor();
+    await page.locator('[data-action="check-sounds"]').click();
+    const summary = page.locator('[data-sounds="failing"]');
+    await summary.waitFor();
+    assert.equal(await summary.textContent(), "2 checked: 1 cannot be played, 0 not fetched.");
+    const lunch = page.locator('li[data-sound="menus.lunch-break.prompt"]');
+    assert.equal(await lunch.locator(".verdict").textContent(), "✗ cannot play");
+    assert.match(await lunch.locator(".message").textContent(), /44,100 Hz stereo: .*sox in\.wav -r 8000 -c 1 -b 16 out\.wav/);
+    assert.equal(await page.locator('li[data-sound="menus.after-hours.prompt"] .verdict').textContent(), "✓ plays");
+    assert.deepEqual(await accessibilityProblems(page), [], "the rules page with the sounds' verdicts");
+    // A change of the document clears the verdicts: they were for another text.
+    const editor = page.getByLabel("Rules document (JSON)");
+    await editor.fill((await editor.inputValue()).replace("lunch-break.wav", "lunch-break-8k.wav"));
+    await summary.waitFor({ state: "detached" });
   });
 
   test("drafts: published for a test caller, who alone gets it on real pushes; shown, promoted; another discarded", async () => {

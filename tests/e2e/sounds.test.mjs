@@ -1,7 +1,9 @@
 // `check --sounds` against a local HTTP server serving sound files the
 // test makes: one sipgate plays, one at 44,100 Hz stereo, an MP3 named
 // .wav, a redirect to the good one, a missing one, and a slow one — each
-// fetched at most 4 at a time, only its first bytes.
+// fetched at most 4 at a time, only its first bytes. The admin API's
+// `POST rules/sounds` gives the same verdicts, the worker in workerd
+// fetching (its outbound requests sent on to the same server).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createServer } from "node:http";
@@ -9,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { root } from "./harness.mjs";
+import { ADMIN_TOKEN, root, startWorker } from "./harness.mjs";
 
 /** The CLI, run without blocking this process (its server answers the fetches). */
 function cli(...args) {
@@ -118,5 +120,55 @@ describe("check --sounds", () => {
     const fetched = ranges.length;
     await cli("check", file);
     assert.equal(ranges.length, fetched);
+  });
+
+  test("the admin API's rules/sounds: the worker fetches them, the same verdicts, 4 at a time, first bytes only", async () => {
+    const document = {
+      menus: {
+        main: {
+          prompt: `${base}/good.wav`,
+          options: { 1: { play: { url: `${base}/stereo.wav` } }, 2: { play: { url: `${base}/moved.wav` } }, 3: { play: { url: `${base}/good.wav?again` } } },
+          noInput: { play: { url: `${base}/missing.wav` } },
+          invalid: { voicemail: {} },
+        },
+      },
+      numbers: { 4921100000: [{ id: "song", then: { play: { url: `${base}/song.wav` } } }] },
+    };
+    // The worker's own fetches, sent on to the local server as they are (a redirect answered as such).
+    const worker = await startWorker({
+      outbound: (request) => fetch(request.url, { headers: request.headers, redirect: "manual" }),
+    });
+    try {
+      ranges.length = 0;
+      mostInFlight = 0;
+      const reply = await worker.request("/admin/api/rules/sounds", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(document),
+      });
+      assert.equal(reply.status, 200, reply.body);
+      const answer = JSON.parse(reply.body);
+      const statuses = Object.fromEntries(answer.sounds.map((sound) => [sound.path, sound.status]));
+      assert.deepEqual(statuses, {
+        "menus.main.prompt": "ok",
+        "menus.main.options.1.play.url": "unplayable",
+        "menus.main.options.2.play.url": "ok",
+        "menus.main.options.3.play.url": "ok",
+        "menus.main.noInput.play.url": "unreachable",
+        "numbers.4921100000[0].then.play.url": "unplayable",
+      });
+      const message = (path) => answer.sounds.find((sound) => sound.path === path).message;
+      assert.match(message("menus.main.options.1.play.url"), /44,100 Hz stereo: .*sox in\.wav -r 8000 -c 1 -b 16 out\.wav/);
+      assert.match(message("numbers.4921100000[0].then.play.url"), /an MP3, not a WAV file/);
+      assert.equal(message("menus.main.noInput.play.url"), "answered 404");
+      assert.deepEqual([answer.errors, answer.warnings, answer.unchecked], [2, 1, []]);
+      assert.ok(mostInFlight <= 4 && mostInFlight >= 2, `${mostInFlight} fetches at once`);
+      assert.ok(ranges.every((range) => range === "bytes=0-4095"), JSON.stringify(ranges));
+      // Without the token the route does not exist.
+      const anonymous = await worker.request("/admin/api/rules/sounds", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      assert.equal(anonymous.status, 404);
+    } finally {
+      await worker.dispose();
+    }
   });
 });

@@ -86,6 +86,46 @@ function Expectations({ outcomes }) {
   </section>`;
 }
 
+/**
+ * The sounds check: the worker fetches the first bytes of every prompt and
+ * play URL and says which sipgate cannot play (an error: the call would
+ * fail silently) or could not be fetched (a warning).
+ */
+function Sounds({ text, disabled }) {
+  const [report, setReport] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  useEffect(() => setReport(null), [text]);
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setReport((await api("rules/sounds", { method: "POST", body: text })).data);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const label = { ok: "✓ plays", unplayable: "✗ cannot play", unreachable: "? not fetched" };
+  return html`<section class="sounds" aria-labelledby="sounds-title">
+    <h3 id="sounds-title">Sound files</h3>
+    <button type="button" data-action="check-sounds" onClick=${run} disabled=${disabled || busy}>${busy ? "Fetching…" : "Check sound files"}</button>
+    ${report
+      ? html`<p class=${report.errors ? "fail" : "ok"} data-sounds=${report.errors ? "failing" : "ok"}>${report.sounds.length
+          ? `${report.sounds.length} checked: ${report.errors} cannot be played, ${report.warnings} not fetched.`
+          : "The document plays no sound files."}</p>
+        <ul>${report.sounds.map((sound) => html`<li class=${sound.status} data-sound=${sound.path}>
+          <span class="verdict">${label[sound.status] ?? sound.status}</span> <code>${sound.path}</code>
+          <div class="url">${sound.url}</div>
+          ${sound.message ? html`<div class="message">${sound.message}</div>` : null}
+        </li>`)}</ul>
+        ${report.unchecked.length ? html`<p class="hint">${report.unchecked.length} more not fetched here (a request may fetch ${report.sounds.length}): <code>npm run rules -- check FILE --sounds</code> fetches them all.</p>` : null}`
+      : null}
+    <${ErrorNotice} error=${error} />
+  </section>`;
+}
+
 function Versions({ versions, onRollback, onLoad }) {
   if (!versions) return null;
   return html`<section aria-labelledby="versions-title">
@@ -332,6 +372,7 @@ export function RulesPage() {
         <${Problems} kind="error" title="Errors" problems=${check?.errors} onJump=${jump} />
         <${Problems} kind="warning" title="Warnings" problems=${check?.warnings} onJump=${jump} />
         <${Expectations} outcomes=${check?.expectations} />
+        <${Sounds} text=${text} disabled=${Boolean(typed.syntax)} />
         ${failing
           ? html`<label class="force"><input type="checkbox" checked=${forceExpectations} onChange=${(event) => setForceExpectations(event.target.checked)} />
               Publish although ${failing} expectation${failing > 1 ? "s" : ""} fail${failing > 1 ? "" : "s"} (the versions list records it)</label>`

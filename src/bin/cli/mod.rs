@@ -439,7 +439,10 @@ fn check(file: &std::path::Path, with_sounds: bool, out: &Output) -> Result<Exit
             }
         }
     }
-    let unplayable = sounds.iter().flatten().any(sounds::Sound::is_error);
+    let unplayable = sounds
+        .iter()
+        .flatten()
+        .any(sipgate_router::rules::sounds::Sound::is_error);
     Ok(if unplayable {
         ExitCode::FAILURE
     } else {
