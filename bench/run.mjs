@@ -481,7 +481,9 @@ ${results.core.map((row) => `| ${row.name} | ${row.median} |`).join("\n")}
 has 782 shards of 128 numbers; the 1,000-number table has 8). \`schedule_week\`: the console's
 week view of one number (POST /admin/api/schedule), decided only at the instants a time
 window can change, beside \`schedule_week_every_minute\`: the same week decided at each of
-its 10,080 minutes.
+its 10,080 minutes. \`warm_rules_of_a_caller_not_testing\`: what a draft costs everyone but
+its test callers — a warm isolate's rules for a push (pointer and shard cached), with no
+draft and with a draft of 100 test callers (half numbers, half prefixes) the caller is not one of.
 
 ## 3. Throughput and latency: Rust worker against JavaScript worker
 

@@ -30,7 +30,8 @@ use place::Place;
 const EXIT_CODES: &str = "Exit codes:
   0  done (check: no errors; diff: the documents route identically)
   1  invalid, refused or different: a document with errors, a publish conflict,
-     a version not kept, documents that differ (diff, like diff(1))
+     a version not kept, no draft, a promote refused (live changed since the draft),
+     documents that differ (diff, like diff(1))
   2  usage: an unknown command or flag, a missing or extra argument, conflicting choices
   3  the store cannot be reached: wrangler failed, the worker's admin API did not answer";
 
