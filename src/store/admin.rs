@@ -117,12 +117,18 @@ impl std::fmt::Display for AdminError {
                 f,
                 "version {live} is live, not {expected}: someone published meanwhile (look at it, then try again)"
             ),
-            AdminError::DraftBehind { draft, base, live } => write!(
-                f,
-                "version {live} went live after draft {draft} was published on version {base}: \
-                 promoting the draft would drop what version {live} changed (compare them, \
-                 publish a new draft, or force the promotion)"
-            ),
+            AdminError::DraftBehind { draft, base, live } => {
+                write!(f, "version {live} went live after draft {draft} was published ")?;
+                match base {
+                    0 => f.write_str("when nothing was live")?,
+                    base => write!(f, "on version {base}")?,
+                }
+                write!(
+                    f,
+                    ": promoting the draft would drop what version {live} changed (compare them, \
+                     publish a new draft, or force the promotion)"
+                )
+            }
             AdminError::Refused(reason) | AdminError::Corrupt(reason) => f.write_str(reason),
             AdminError::Store(error) => write!(f, "the store cannot be reached: {}", error.0),
         }

@@ -45,12 +45,12 @@ export function DraftPanel({ draft, entry, live, onChanged, onOpen }) {
   const promote = (force) =>
     act(
       () => api("draft/promote", { method: "POST", body: { force } }),
-      (data) => `Promoted draft version ${data.to.version}: it is live for every caller (version ${data.from} stays for rollback).`,
+      (data) => `Promoted draft version ${data.to.version}: it is live for every caller${data.from ? ` (version ${data.from} stays for rollback)` : ""}.`,
     );
   const discard = () =>
     act(
       () => api("draft", { method: "DELETE" }),
-      (data) => `Discarded draft version ${data.discarded.version}: its test callers get version ${live} again.`,
+      (data) => `Discarded draft version ${data.discarded.version}: its test callers get ${live ? `version ${live}` : "no rules (nothing is live)"} again.`,
     );
   return html`<section class="draft" aria-labelledby="draft-title" data-draft=${draft.version}>
     <h2 id="draft-title">Draft: version ${draft.version}</h2>
@@ -58,10 +58,10 @@ export function DraftPanel({ draft, entry, live, onChanged, onOpen }) {
     <dl class="facts">
       <dt>Test callers</dt><dd data-field="test-callers">${draft.callers.join(", ")}</dd>
       <dt>Published</dt><dd>${when(entry?.publishedAt)}${entry?.publishedBy ? ` by ${entry.publishedBy}` : ""}</dd>
-      <dt>Published on</dt><dd>version ${draft.base || "none"}</dd>
+      <dt>Published on</dt><dd>${draft.base ? `version ${draft.base}` : "nothing live"}</dd>
     </dl>
     ${behind
-      ? html`<${Notice} kind="error">Version ${live} went live after this draft was published on version ${draft.base || "none"}: promoting it would drop what version ${live} changed.<//>`
+      ? html`<${Notice} kind="error">Version ${live} went live after this draft was published ${draft.base ? `on version ${draft.base}` : "when nothing was live"}: promoting it would drop what version ${live} changed.<//>`
       : null}
     <div class="row">
       ${onOpen ? html`<button type="button" class="quiet" onClick=${() => onOpen(draft.version)}>Open in the editor</button>` : null}

@@ -627,10 +627,13 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
     }
     if let Some(draft) = &live.draft {
         println!(
-            "draft {} is live for the test callers {} (published on version {})",
+            "draft {} is live for the test callers {} (published {})",
             draft.version,
             draft.callers.join(", "),
-            draft.base
+            match draft.base {
+                0 => "when nothing was live".to_owned(),
+                base => format!("on version {base}"),
+            }
         );
     }
     if let Some(kill) = &live.kill {
@@ -668,10 +671,13 @@ fn promote(force: bool, place: &Place, out: &Output) -> Result<ExitCode, Failure
         out.json_line(&done);
     } else {
         println!(
-            "promoted draft version {} in {}: it is live for every caller (version {} stays for rollback)",
+            "promoted draft version {} in {}: it is live for every caller{}",
             done.to.version,
             place.describe(),
-            done.from
+            match done.from {
+                0 => String::new(),
+                from => format!(" (version {from} stays for rollback)"),
+            }
         );
         if let Some(replaced) = done.replaced {
             println!("forced: it replaced version {replaced}, which went live after the draft was published");

@@ -36,7 +36,11 @@ impl Failure {
     fn message(&self) -> String {
         match self {
             Failure::Invalid(problems, consequence) => {
-                format!("{} errors: {consequence}", problems.len())
+                let count = problems.len();
+                format!(
+                    "{count} error{}: {consequence}",
+                    if count == 1 { "" } else { "s" }
+                )
             }
             Failure::Failed(message) | Failure::Usage(message) => message.clone(),
             Failure::Unreachable(message) => format!("the store cannot be reached: {message}"),
@@ -195,7 +199,10 @@ impl CheckReport {
                     self.report.warnings.len()
                 );
             }
-            None => eprintln!("{name}: {} errors", self.report.errors.len()),
+            None => {
+                let count = self.report.errors.len();
+                eprintln!("{name}: {count} error{}", if count == 1 { "" } else { "s" })
+            }
         }
     }
 }

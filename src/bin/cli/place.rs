@@ -215,11 +215,14 @@ fn status_text(status: &serde_json::Value, place: &str) -> String {
                     .collect()
             })
             .unwrap_or_default();
+        let base = match draft["base"].as_u64() {
+            Some(0) | None => "when nothing was live".to_owned(),
+            Some(version) => format!("on version {version}"),
+        };
         text += &format!(
-            "draft: version {} for test callers {} (published on version {}{}{})\n",
+            "draft: version {} for test callers {} (published {base}{}{})\n",
             draft["version"],
             callers.join(", "),
-            draft["base"],
             status["draftEntry"]["publishedAt"]
                 .as_str()
                 .map(|at| format!(", {at}"))
