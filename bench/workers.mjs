@@ -10,7 +10,8 @@ import { bin, freePort, quietEnv, root } from "../scripts/tools.mjs";
 
 const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
 export const compatibilityDate = wrangler.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
-const namespaceId = wrangler.match(/^id\s*=\s*"([^"]+)"/m)[1];
+// As wrangler's local mode names them: the id once a deploy wrote it, else the binding.
+const namespaceId = wrangler.match(/^id\s*=\s*"([^"]+)"/m)?.[1] ?? "ROUTES";
 
 // ---------------------------------------------------------------------------
 // Rules for the benchmark: like the office example, N numbers with time
@@ -77,7 +78,7 @@ export function migrateJournal(store) {
 
 /** Miniflare options binding the local D1 of `store` as JOURNAL. */
 export function journalBinding(store) {
-  const databaseId = wrangler.match(/^database_id\s*=\s*"([^"]+)"/m)[1];
+  const databaseId = wrangler.match(/^database_id\s*=\s*"([^"]+)"/m)?.[1] ?? "JOURNAL";
   return { d1Databases: { JOURNAL: databaseId }, d1Persist: join(store, "v3", "d1") };
 }
 

@@ -44,6 +44,8 @@ const USAGE = `npm start [-- OPTIONS]: build, publish examples/office.json into 
 
   --port N             the port (default 8787)
   --persist-to DIR     another local store (default .wrangler/state)
+  --signature-check on verify sipgate's signature on every push, as a deployment does (for
+                       calls through a tunnel, docs/deploy.md); default off, so that curl works
   -h, --help           print this and do nothing else`;
 
 let options;
@@ -52,11 +54,13 @@ try {
     options: {
       port: { type: "string", default: "8787" },
       "persist-to": { type: "string" },
+      "signature-check": { type: "string", default: "off" },
       help: { type: "boolean", short: "h" },
     },
   }));
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${options.port} is not a port (1-65535)`);
+  if (!["on", "off"].includes(options["signature-check"])) throw new Error(`--signature-check takes on or off, not ${options["signature-check"]}`);
 } catch (error) {
   console.error(`npm start: ${error.message}\n\n${USAGE}`);
   process.exit(2);
@@ -86,8 +90,12 @@ if (admin.token.length >= MIN_ADMIN_TOKEN_CHARS) {
 } else {
   console.log(`  .dev.vars has an ADMIN_TOKEN of ${admin.token.length} characters, fewer than ${MIN_ADMIN_TOKEN_CHARS}: the console and the admin API are off until it is longer`);
 }
-console.log("  SIGNATURE_CHECK is OFF for local development: unsigned pushes (curl) are accepted here.");
-console.log("  Deployed workers check X-Sipgate-Signature (wrangler.toml: SIGNATURE_CHECK = \"on\").");
+if (options["signature-check"] === "on") {
+  console.log("  SIGNATURE_CHECK is ON: only pushes signed by sipgate are answered (unsigned curl gets 403).");
+} else {
+  console.log("  SIGNATURE_CHECK is OFF for local development: unsigned pushes (curl) are accepted here.");
+  console.log("  Deployed workers check X-Sipgate-Signature (wrangler.toml: SIGNATURE_CHECK = \"on\").");
+}
 console.log(
   `  try: curl -X POST --data "from=492111234567&to=4921100000&direction=in" http://127.0.0.1:${options.port}`,
 );
@@ -105,7 +113,7 @@ const dev = start(
     // The seed's curl is unsigned: locally, and only locally, the signature
     // check is off (wrangler.toml keeps it on for deployments).
     "--var",
-    "SIGNATURE_CHECK:off",
+    `SIGNATURE_CHECK:${options["signature-check"]}`,
     "--show-interactive-dev-session=false",
     ...persist,
   ],

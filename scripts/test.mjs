@@ -3,8 +3,11 @@
 //   1. host: clippy (warnings are errors) and `cargo test` — the pure core;
 //      the JSON Schema checked against the validator (ajv vs the CLI)
 //   2. wasm32: clippy and wasm-bindgen-test under node — the edge shell with a mock Env
-//   3. the release build, then end-to-end tests of it in workerd (Miniflare API),
-//      with rules published by the CLI through wrangler
+//   3. the release build, made by `wrangler deploy --dry-run` (the [build]
+//      command of the real wrangler.toml, then its bindings, assets and cron
+//      checked by wrangler), then end-to-end tests of it in workerd (Miniflare
+//      API), with rules published by the CLI through wrangler; the docs'
+//      links and commands checked with them
 //   4. a smoke test that starts the worker the way `npm start` does
 //   5. the console in headless Chromium (Debian's, installed when missing),
 //      driven by playwright-core against the built worker in workerd
@@ -25,11 +28,10 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { build } from "./build.mjs";
 import { fuzz } from "./fuzz.mjs";
 import { bin, buildCli, ensureChromium, ensureTools, quietEnv, root, run, step, steps, toolsDir } from "./tools.mjs";
 
-const USAGE = `npm test [-- OPTIONS]: every test layer (README: "How it is tested")
+const USAGE = `npm test [-- OPTIONS]: every test layer (docs/development.md: "How it is tested")
 
   --at INSTANT   run the whole suite on a wall clock starting at INSTANT, an
                  RFC 3339 time with its UTC offset, e.g. 2026-12-24T18:30:00+01:00
@@ -75,7 +77,8 @@ run("cargo", ["test", ...wasm, "--test", "wasm"], {
   env: { ...quietEnv, CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: bin.wasmBindgenTestRunner },
 });
 
-await build();
+step("the release build, by `wrangler deploy --dry-run` on the real wrangler.toml");
+deployDryRun();
 step("end to end: the built worker in workerd");
 // Two files at a time: most of their time is waiting on wrangler and
 // workerd child processes (on 2 cores: 223 s instead of 330 s, same tests).
@@ -164,5 +167,24 @@ async function checkShiftedClock(instant) {
     }
   } finally {
     await mf.dispose();
+  }
+}
+
+/**
+ * `wrangler deploy --dry-run`: wrangler runs wrangler.toml's [build] command
+ * (the release build the end-to-end tests then use) and reads the whole
+ * configuration as a deploy would, so a configuration that cannot deploy
+ * cannot land. What it says it would bind is checked against what the
+ * router needs.
+ */
+function deployDryRun() {
+  const result = spawnSync(bin.wrangler, ["deploy", "--dry-run", "--outdir", join("build", "dry-run")], { cwd: root, encoding: "utf8", env: quietEnv });
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  if (result.error) throw result.error;
+  const missing = ["env.ROUTES", "env.JOURNAL (sipgate-router-journal)", "--dry-run: exiting now."].filter((line) => !result.stdout.includes(line));
+  if (result.status !== 0 || missing.length) {
+    console.error(`✗ wrangler deploy --dry-run ${result.status !== 0 ? `exited with ${result.status}` : `did not say ${missing.join(", ")}`}`);
+    process.exit(result.status || 1);
   }
 }

@@ -1,6 +1,6 @@
 //! `sipgate-rules`: check, try, publish and roll back rules documents, and
 //! read the journal. `sipgate-rules --help` lists the commands,
-//! `sipgate-rules COMMAND --help` each one's flags; the README has the
+//! `sipgate-rules COMMAND --help` each one's flags; docs/cli.md has the
 //! reference with exit codes.
 //!
 //! Reading and writing KV and D1 goes through wrangler (the project's

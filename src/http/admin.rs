@@ -200,7 +200,7 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Box<Reply>>
         _ => {
             return Err(Box::new(refuse(
                 404,
-                format!("no admin route {}: see the README's admin API", clip(path)),
+                format!("no admin route {}: see docs/admin-api.md", clip(path)),
             )))
         }
     };

@@ -3,7 +3,7 @@
 // (LD_PRELOAD) into node, cargo, the test binaries, wrangler and workerd, so
 // the whole suite runs as if it were that moment, with time running on from
 // there. It proves the suite depends on no particular hour, weekday, date
-// or daylight-saving state (README: "How it is tested").
+// or daylight-saving state (docs/development.md: "How it is tested").
 //
 // Why not libfaketime (Debian's faketime): its constructor calls dlsym,
 // whose error path allocates, and workerd's tcmalloc deadlocks initialising

@@ -15,8 +15,10 @@ import { fileURLToPath } from "node:url";
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
 const compatibilityDate = wranglerToml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
-const namespaceId = wranglerToml.match(/^id\s*=\s*"([^"]+)"/m)[1];
-const journalId = wranglerToml.match(/^database_id\s*=\s*"([^"]+)"/m)[1];
+// The ids wrangler's local mode uses: the ones in wrangler.toml once a deploy
+// wrote them there, else the binding's name.
+const namespaceId = wranglerToml.match(/^id\s*=\s*"([^"]+)"/m)?.[1] ?? "ROUTES";
+const journalId = wranglerToml.match(/^database_id\s*=\s*"([^"]+)"/m)?.[1] ?? "JOURNAL";
 /**
  * [assets] run_worker_first of wrangler.toml as wrangler hands it to the
  * asset router: `!/…` rules to the assets, the others to the worker.

@@ -49,7 +49,7 @@ export function CallsPage({ rest }) {
   const calls = useLoad(() => (rest ? Promise.resolve(null) : api("calls?limit=50").then((reply) => reply.data)), [rest]);
   if (rest) return html`<${Timeline} callId=${rest} />`;
   if (journalOff(calls.error)) {
-    return html`<${Notice} kind="error">The call journal is off: the worker has no D1 binding JOURNAL (README: "Call journal").<//>`;
+    return html`<${Notice} kind="error">The call journal is off: the worker has no D1 binding JOURNAL (docs/journal.md).<//>`;
   }
   return html`<div class="calls">
     ${calls.error ? html`<${ErrorNotice} error=${calls.error} />` : null}
