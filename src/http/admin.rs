@@ -776,9 +776,19 @@ async fn status<R: Runtime>(services: &Services<'_, R>) -> Reply {
         .iter()
         .map(|problem| json!({ "level": problem.level, "message": problem.message }))
         .collect();
+    // How pushes are protected — which checks are on, never their secrets:
+    // what `doctor` reads.
+    let access = &services.config.access;
     let mut body = json!({
         "configuration": configuration,
         "journal": services.config.journal.bound,
+        "pushes": {
+            "signatureCheck": access.signature_key.is_some(),
+            "basicAuth": access.basic.is_some(),
+            "allowedSources": !access.sources.is_empty(),
+            "publicUrl": services.config.public_url.as_ref().map(SelfUrl::as_str),
+            "refused": access.misconfigured.is_some(),
+        },
     });
     match store_admin::status(services.runtime).await {
         Ok(status) => {

@@ -362,7 +362,10 @@ describe("the console", () => {
 
   test("week: office hours, lunch and evenings at a glance; a slot's rule and XML", async () => {
     await open("#/week");
+    // The page offers the live document's numbers once it has read them: fill the form after that.
+    await page.locator("#week-numbers option").first().waitFor({ state: "attached" });
     await page.getByLabel("Number").fill(OFFICE);
+    assert.equal(await page.getByLabel("Number").inputValue(), OFFICE);
     await page.getByLabel("From", { exact: true }).fill("2026-11-23");
     await page.getByRole("button", { name: "Show" }).click();
     const tuesday = page.locator('.day[data-date="2026-11-24"]');

@@ -67,6 +67,44 @@ impl Api {
         format!("the worker at {}", self.origin)
     }
 
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Any request to the worker (`path` from its origin: `/admin/api/…`, or
+    /// `/` for the webhook), with the admin token or without (`auth`), a
+    /// form body when given: its status and body, whatever the status.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        auth: bool,
+    ) -> Result<(u16, String), String> {
+        let mut request = self
+            .agent
+            .request(method, &format!("{}{path}", self.origin));
+        if auth {
+            request = request.set("Authorization", &format!("Bearer {}", self.token));
+        }
+        let result = match body {
+            Some(body) => request
+                .set("Content-Type", "application/x-www-form-urlencoded")
+                .send_string(body),
+            None => request.call(),
+        };
+        match result {
+            Ok(response) => {
+                let status = response.status();
+                Ok((status, response.into_string().unwrap_or_default()))
+            }
+            Err(ureq::Error::Status(status, response)) => {
+                Ok((status, response.into_string().unwrap_or_default()))
+            }
+            Err(error) => Err(format!("{} did not answer: {error}", self.origin)),
+        }
+    }
+
     fn request(&self, method: &str, path: &str) -> ureq::Request {
         self.agent
             .request(method, &format!("{}/admin/api/{path}", self.origin))

@@ -5,6 +5,7 @@
 
 mod api;
 mod diff;
+mod doctor;
 mod journal;
 mod output;
 mod place;
@@ -143,6 +144,19 @@ enum Command {
     },
     /// Answer every call the same way without reading the rules, or turn that off
     Kill(KillArgs),
+    /// Check a deployed worker end to end: admin API, settings, push protection, rules, kill
+    /// switch, journal, webhook — one line per check, with the fix (exit 1 on any failure)
+    Doctor {
+        /// The worker's address, e.g. https://sipgate-router.example.workers.dev (the admin token in
+        /// $SIPGATE_ROUTER_TOKEN)
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The environment variable holding the admin token
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+        #[command(flatten)]
+        output: JsonFlag,
+    },
     /// The latest calls in the journal
     Calls {
         /// Only calls from or to this number
@@ -303,6 +317,7 @@ impl Command {
             Command::Check { output, .. }
             | Command::Publish { output, .. }
             | Command::Promote { output, .. }
+            | Command::Doctor { output, .. }
             | Command::Discard { output, .. }
             | Command::Status { output, .. }
             | Command::Versions { output, .. }
@@ -342,6 +357,10 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
         ),
         Command::Promote { force, place, .. } => promote(force, &place.open()?, out),
         Command::Discard { place, .. } => discard(&place.open()?, out),
+        Command::Doctor { url, token_env, .. } => {
+            let variable = token_env.as_deref().unwrap_or(api::TOKEN_ENV);
+            doctor::doctor(&api::Api::new(&url, variable)?, variable, out)
+        }
         Command::Status { place, .. } => place.open()?.status(out),
         Command::Versions { place, .. } => versions(&place.open()?, out),
         Command::Rollback { to, place, .. } => rollback(to, &place.open()?, out),

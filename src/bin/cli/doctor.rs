@@ -1,0 +1,373 @@
+//! `doctor --url URL`: checks a deployed worker end to end through its admin
+//! API and its webhook, one line per check with the fix for what is wrong:
+//!
+//! ```text
+//! ✓ admin API        https://router.example.com answers (signed in with $SIPGATE_ROUTER_TOKEN)
+//! ✗ signature check  SIGNATURE_CHECK is off: anyone who finds the URL can route your calls
+//!                    fix: SIGNATURE_CHECK = "on" in wrangler.toml [vars], then npm run deploy
+//! ⚠ basic auth       off
+//!                    fix: set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD together (docs/deploy.md, step 4)
+//! ```
+//!
+//! A failure exits 1 (3 when the worker does not answer at all); warnings
+//! alone exit 0. Nothing is changed: every request reads, and the test push
+//! is one the worker must refuse.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+use serde_json::Value;
+use sipgate_router::rules::expect;
+use sipgate_router::store::shards::check_source;
+
+use super::api::Api;
+use super::output::{Failure, Output};
+
+/// How one check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+fn check(
+    name: &'static str,
+    verdict: Verdict,
+    detail: impl Into<String>,
+    fix: Option<&str>,
+) -> Check {
+    Check {
+        name,
+        verdict,
+        detail: detail.into(),
+        fix: fix.map(str::to_owned),
+    }
+}
+
+/// Runs every check against the worker behind `api`.
+pub fn doctor(api: &Api, token_env: &str, out: &Output) -> Result<ExitCode, Failure> {
+    let mut checks = Vec::new();
+    let status = match api.raw("GET", "/admin/api/status", None, true) {
+        Err(message) => return Err(Failure::Unreachable(message)),
+        Ok((200, body)) => serde_json::from_str::<Value>(&body)
+            .map_err(|error| Failure::Failed(format!("the status is not JSON: {error}")))?,
+        Ok((404, _)) => {
+            checks.push(check(
+                "admin API",
+                Verdict::Fail,
+                format!("{} answers 404 to the admin token", api.origin()),
+                Some(&format!(
+                    "put the worker's ADMIN_TOKEN in ${token_env}; if the worker has none (or one shorter than \
+                     32 characters): openssl rand -hex 32 | npx wrangler secret put ADMIN_TOKEN"
+                )),
+            ));
+            return Ok(report(&checks, out));
+        }
+        Ok((code, body)) => {
+            return Err(Failure::Unreachable(format!(
+                "{} answered {code} to GET /admin/api/status: {}",
+                api.origin(),
+                body.trim()
+            )))
+        }
+    };
+    checks.push(check(
+        "admin API",
+        Verdict::Ok,
+        format!("{} answers (signed in with ${token_env})", api.origin()),
+        None,
+    ));
+    configuration(&status, &mut checks);
+    pushes(&status, &mut checks);
+    store(api, &status, &mut checks);
+    journal(api, &status, &mut checks);
+    webhook(api, &status, &mut checks);
+    Ok(report(&checks, out))
+}
+
+/// The settings the worker did not take (its `config` lines).
+fn configuration(status: &Value, checks: &mut Vec<Check>) {
+    let problems = status["configuration"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if problems.is_empty() {
+        checks.push(check(
+            "configuration",
+            Verdict::Ok,
+            "every setting taken",
+            None,
+        ));
+    }
+    for problem in problems {
+        let message = problem["message"].as_str().unwrap_or_default().to_owned();
+        let verdict = match problem["level"].as_str() {
+            Some("error") => Verdict::Fail,
+            _ => Verdict::Warn,
+        };
+        checks.push(check(
+            "configuration",
+            verdict,
+            message,
+            Some("correct the setting (docs/configuration.md), then npm run deploy (a secret: npx wrangler secret put NAME)"),
+        ));
+    }
+}
+
+/// How pushes are protected.
+fn pushes(status: &Value, checks: &mut Vec<Check>) {
+    let pushes = &status["pushes"];
+    if pushes.is_null() {
+        checks.push(check(
+            "worker version",
+            Verdict::Fail,
+            "the worker does not say how it protects pushes: it is older than this CLI",
+            Some("npm run deploy"),
+        ));
+        return;
+    }
+    checks.push(match pushes["signatureCheck"].as_bool() {
+        Some(true) => check(
+            "signature check",
+            Verdict::Ok,
+            "on: only pushes signed by sipgate are answered",
+            None,
+        ),
+        _ => check(
+            "signature check",
+            Verdict::Fail,
+            "SIGNATURE_CHECK is off: anyone who finds the URL can route your calls",
+            Some("SIGNATURE_CHECK = \"on\" in wrangler.toml [vars], then npm run deploy"),
+        ),
+    });
+    checks.push(match pushes["basicAuth"].as_bool() {
+        Some(true) => check(
+            "basic auth",
+            Verdict::Ok,
+            "on (the URL at sipgate carries the credentials)",
+            None,
+        ),
+        _ => check(
+            "basic auth",
+            Verdict::Warn,
+            "off",
+            Some("set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD together (docs/deploy.md, step 4)"),
+        ),
+    });
+    checks.push(match pushes["publicUrl"].as_str() {
+        Some(url) => check("public URL", Verdict::Ok, url.to_owned(), None),
+        None => check(
+            "public URL",
+            Verdict::Warn,
+            "PUBLIC_URL is not set: menu and callback URLs follow each request's Host header",
+            Some("PUBLIC_URL = \"https://…/\" in wrangler.toml [vars], then npm run deploy"),
+        ),
+    });
+}
+
+/// The rules: published, valid, their expectations; the kill switch; a draft.
+fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) {
+    if let Some(error) = status["storeError"].as_str() {
+        checks.push(check(
+            "rules store",
+            Verdict::Fail,
+            error.to_owned(),
+            Some("the KV binding ROUTES must be in wrangler.toml ([[kv_namespaces]]), then npm run deploy"),
+        ));
+        return;
+    }
+    if status["rulesPublished"].as_bool() != Some(true) {
+        checks.push(check(
+            "rules",
+            Verdict::Fail,
+            "no rules published: every call proceeds unrouted",
+            Some("npm run rules -- publish my-rules.json --url URL (or --remote)"),
+        ));
+    } else {
+        let version = status["liveVersion"].as_u64().unwrap_or(0);
+        match api.raw("GET", "/admin/api/rules", None, true) {
+            Ok((200, source)) => {
+                let report = check_source(&source).report;
+                let failed: Vec<&expect::Outcome> = report
+                    .expectations
+                    .iter()
+                    .filter(|outcome| !outcome.passed)
+                    .collect();
+                checks.push(if !report.errors.is_empty() {
+                    check(
+                        "rules",
+                        Verdict::Fail,
+                        format!("version {version} has {} errors, first: {}", report.errors.len(), report.errors[0]),
+                        Some("npm run rules -- check FILE, correct it, publish it"),
+                    )
+                } else if !failed.is_empty() {
+                    check(
+                        "rules",
+                        Verdict::Warn,
+                        format!(
+                            "version {version}: {} of its {} expectations fail, first: {:?}",
+                            failed.len(),
+                            report.expectations.len(),
+                            failed[0].name
+                        ),
+                        Some("npm run rules -- diff live FILE, check FILE: see what changed"),
+                    )
+                } else {
+                    let numbers = status["live"]["numbers"].as_u64().unwrap_or(0);
+                    check(
+                        "rules",
+                        Verdict::Ok,
+                        format!(
+                            "version {version}: {numbers} number{}, no errors, {} expectations hold",
+                            if numbers == 1 { "" } else { "s" },
+                            report.expectations.len()
+                        ),
+                        None,
+                    )
+                });
+            }
+            Ok((code, body)) => checks.push(check(
+                "rules",
+                Verdict::Fail,
+                format!("version {version} cannot be read: {code} {}", body.trim()),
+                Some("npm run rules -- rollback --url URL, or publish again"),
+            )),
+            Err(message) => checks.push(check("rules", Verdict::Fail, message, None)),
+        }
+    }
+    checks.push(match &status["kill"] {
+        Value::Null => check("kill switch", Verdict::Ok, "off", None),
+        action => check(
+            "kill switch",
+            Verdict::Warn,
+            format!("SET: every call gets {action}, whatever the rules say"),
+            Some("npm run rules -- kill --off --url URL"),
+        ),
+    });
+    if let Some(draft) = status["draft"].as_object() {
+        checks.push(check(
+            "draft",
+            Verdict::Ok,
+            format!(
+                "version {} live for its test callers {}",
+                draft["version"], draft["callers"]
+            ),
+            None,
+        ));
+    }
+}
+
+/// The journal: bound, and its table created.
+fn journal(api: &Api, status: &Value, checks: &mut Vec<Check>) {
+    if status["journal"].as_bool() != Some(true) {
+        checks.push(check(
+            "journal",
+            Verdict::Warn,
+            "no D1 binding JOURNAL: calls are not recorded",
+            Some("keep [[d1_databases]] JOURNAL in wrangler.toml, npm run deploy, then npx wrangler d1 migrations apply JOURNAL --remote"),
+        ));
+        return;
+    }
+    checks.push(match api.raw("GET", "/admin/api/calls?limit=1", None, true) {
+        Ok((200, _)) => check("journal", Verdict::Ok, "bound, its table created", None),
+        Ok((_, body)) if body.contains("no such table") => check(
+            "journal",
+            Verdict::Fail,
+            "its table does not exist: the migrations were not applied, and every call's journal write fails",
+            Some("npx wrangler d1 migrations apply JOURNAL --remote"),
+        ),
+        Ok((code, body)) => check("journal", Verdict::Fail, format!("cannot be read: {code} {}", body.trim()), None),
+        Err(message) => check("journal", Verdict::Fail, message, None),
+    });
+}
+
+/// The webhook: a push that is not sipgate's must be refused.
+fn webhook(api: &Api, status: &Value, checks: &mut Vec<Check>) {
+    let body = "event=newCall&from=4915790000000&to=4921100000&direction=in&callId=doctor";
+    let protected = status["pushes"]["signatureCheck"].as_bool() == Some(true)
+        || status["pushes"]["basicAuth"].as_bool() == Some(true);
+    checks.push(match api.raw("POST", "/", Some(body), false) {
+        Ok((401 | 403, _)) if protected => check(
+            "webhook",
+            Verdict::Ok,
+            "answers, and refuses a push not from sipgate",
+            None,
+        ),
+        Ok((200, answer)) if answer.contains("<Response") => check(
+            "webhook",
+            if protected {
+                Verdict::Fail
+            } else {
+                Verdict::Warn
+            },
+            "answered a push not signed by sipgate, without credentials",
+            Some("turn the signature check on (and basic auth): docs/deploy.md"),
+        ),
+        Ok((code, answer)) => check(
+            "webhook",
+            Verdict::Fail,
+            format!(
+                "answered {code} to a push: {}",
+                answer.trim().chars().take(200).collect::<String>()
+            ),
+            Some("npx wrangler tail shows the reason in the refused line"),
+        ),
+        Err(message) => check("webhook", Verdict::Fail, message, None),
+    });
+}
+
+fn report(checks: &[Check], out: &Output) -> ExitCode {
+    let failed = checks.iter().any(|check| check.verdict == Verdict::Fail);
+    if out.json {
+        out.json_pretty(&serde_json::json!({ "ok": !failed, "checks": checks }));
+    } else {
+        for check in checks {
+            let mark = match check.verdict {
+                Verdict::Ok => "✓",
+                Verdict::Warn => "⚠",
+                Verdict::Fail => "✗",
+            };
+            println!("{mark} {:<16} {}", check.name, check.detail);
+            if let (Some(fix), true) = (&check.fix, check.verdict != Verdict::Ok) {
+                println!("  {:<16} fix: {fix}", "");
+            }
+        }
+        let (fails, warns) = (
+            checks
+                .iter()
+                .filter(|check| check.verdict == Verdict::Fail)
+                .count(),
+            checks
+                .iter()
+                .filter(|check| check.verdict == Verdict::Warn)
+                .count(),
+        );
+        println!(
+            "{}",
+            match (fails, warns) {
+                (0, 0) => "all checks passed".to_owned(),
+                (0, warns) => format!(
+                    "no failures, {warns} warning{}",
+                    if warns == 1 { "" } else { "s" }
+                ),
+                (fails, _) => format!("{fails} check{} failed", if fails == 1 { "" } else { "s" }),
+            }
+        );
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
