@@ -162,7 +162,7 @@ describe("sipgate-rules", () => {
     writeFileSync(path, JSON.stringify(failing));
     const checked = store.cli("check", path);
     assert.equal(checked.status, 1, checked.stderr);
-    assert.match(checked.stdout, /rules ok — 1 numbers, 8 rules, 2 menus, 0 warnings, 1 of 13 expectations FAIL/);
+    assert.match(checked.stdout, /rules ok — 1 number, 8 rules, 2 menus, 0 warnings, 1 of 13 expectations FAIL/);
     assert.match(checked.stderr, /expectation failed: expectations\[0\] "a weekday morning rings the office": expected rule business-hours, dial 4921100001, got rule business-hours, dial 4921100009 4921100002 4921100003/);
     assert.match(checked.stderr, /\n {4}at mon 2026-12-07T10:00:00 Europe\/Berlin/);
     assert.match(checked.stderr, /✓ business-hours \[numbers\.4921100000\] matched/);

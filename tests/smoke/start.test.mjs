@@ -117,6 +117,27 @@ test("publishing a route for the number with the README's command changes the an
   assert.match(dial, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Dial>(<Number>\d+<\/Number>)+<\/Dial><\/Response>$/);
 });
 
+test("every curl and the check the README shows run as written (on this test's port)", async () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const curls = readme.split("\n").filter((line) => line.startsWith("curl -X POST --data "));
+  assert.ok(curls.length >= 2, "README.md shows its curl requests");
+  for (const line of curls) {
+    const [, body, target] = /^curl -X POST --data "([^"]+)" (http:\/\/127\.0\.0\.1:8787\S*)$/.exec(line) ?? [];
+    assert.ok(body, `not a curl this test can run: ${line}`);
+    const reply = await curlPost(target.replace("http://127.0.0.1:8787/", url).replace("http://127.0.0.1:8787", url.slice(0, -1)), body);
+    assert.equal(reply.status, 200, line);
+    assert.match(reply.body, /^<\?xml version="1.0" encoding="UTF-8"\?><Response/, line);
+    // The office number at any hour: business hours ring the phones, otherwise the menu.
+    if (body.includes("to=4921100000")) assert.match(reply.body, /<Dial callerId="4921100000">|<Gather onData=/, line);
+  }
+  const check = readme.split("\n").map((line) => /`(npm run rules -- check my-rules\.json)`/.exec(line)?.[1]).find(Boolean);
+  assert.ok(check, "README.md shows how to check my-rules.json");
+  const file = join(persistDir, "my-rules.json");
+  const checked = spawnSync("sh", ["-c", check.replace("my-rules.json", `'${file}'`)], { cwd: root, encoding: "utf8" });
+  assert.equal(checked.status, 0, checked.stderr);
+  assert.match(checked.stdout, /my-rules\.json: ok/);
+});
+
 test("npm start records calls in its local journal, and the README's `call` command shows them", async () => {
   await curlPost(url, `${SEED}&callId=smoke-1`);
   await curlPost(url, `event=hangup&cause=normalClearing&callId=smoke-1&from=492111234567&to=4915791234567&direction=in`);

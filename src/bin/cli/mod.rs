@@ -557,8 +557,9 @@ fn publish(
         );
     }
     let shards = format!(
-        "{} numbers, {} shard{}",
+        "{} number{}, {} shard{}",
         published.numbers,
+        if published.numbers == 1 { "" } else { "s" },
         published.shards,
         if published.shards == 1 { "" } else { "s" }
     );

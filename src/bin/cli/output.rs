@@ -192,11 +192,15 @@ impl CheckReport {
                 } else {
                     "rules ok"
                 };
+                let plural = |count: usize, one: &str, many: &str| {
+                    format!("{count} {}", if count == 1 { one } else { many })
+                };
                 println!(
-                    "{name}: {verdict} — {} numbers, {count} rules, {} menus, {} warnings{expectations}",
-                    rules.numbers.len(),
-                    rules.menus.len(),
-                    self.report.warnings.len()
+                    "{name}: {verdict} — {}, {}, {}, {}{expectations}",
+                    plural(rules.numbers.len(), "number", "numbers"),
+                    plural(count, "rule", "rules"),
+                    plural(rules.menus.len(), "menu", "menus"),
+                    plural(self.report.warnings.len(), "warning", "warnings")
                 );
             }
             None => {
