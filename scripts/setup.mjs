@@ -203,7 +203,9 @@ writeEnvFile(values);
 console.log(`\n✓ deployed${url ? `: ${url}` : ""}`);
 console.log(`  The secrets are in .deploy.env (git-ignored, readable by you only), never printed.`);
 if (values.SIPGATE_WEBHOOK_URL) {
-  console.log("  At sipgate (sipgate.io webhook settings), enter SIPGATE_WEBHOOK_URL from .deploy.env for incoming and outgoing calls.");
+  const masked = values.SIPGATE_WEBHOOK_URL.replace(/:[^:@/]+@/, ":••••••@");
+  console.log(`  At sipgate (sipgate.io webhook settings), for incoming and outgoing calls, enter ${masked}`);
+  console.log("  — the whole URL, password included, is SIPGATE_WEBHOOK_URL in .deploy.env.");
 } else if (has("BASIC_AUTH_USER")) {
   console.log(`  At sipgate, enter ${url ?? "the worker's URL"} with the basic-auth credentials you set: https://USER:PASSWORD@…/`);
 } else {

@@ -86,7 +86,7 @@ describe("npm run setup", () => {
       assert.equal((result.stdout + result.stderr).includes(secret), false, "a secret was printed");
     }
     assert.match(result.stdout, /✓ deployed: https:\/\/sipgate-router\.office\.workers\.dev/);
-    assert.match(result.stdout, /enter SIPGATE_WEBHOOK_URL from \.deploy\.env/);
+    assert.match(result.stdout, /enter https:\/\/sipgate:••••••@sipgate-router\.office\.workers\.dev\/\n.*SIPGATE_WEBHOOK_URL in \.deploy\.env/);
     assert.match(result.stdout, /npm run rules -- publish my-rules\.json --remote/);
   });
 
