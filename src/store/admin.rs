@@ -817,6 +817,16 @@ mod tests {
         }
     }
 
+    /// Publishes `source` as the draft of `callers`, through the admin API's budget.
+    fn draft(kv: &MemoryKv, source: &str, callers: &[&str]) -> Result<Published, AdminError> {
+        run(publish(
+            kv,
+            draft_publication(source, callers),
+            Budget::WORKER_REQUEST,
+            |_, _| {},
+        ))
+    }
+
     fn live_pointer(kv: &MemoryKv) -> Pointer {
         Pointer::parse(&kv.values.borrow()[LIVE_KEY]).unwrap()
     }
@@ -825,13 +835,7 @@ mod tests {
     fn a_draft_is_stored_like_a_version_but_only_named_in_the_pointer() {
         let kv = MemoryKv::default();
         api_publish(&kv, SMALL, None).unwrap();
-        let drafted = run(publish(
-            &kv,
-            draft_publication(OFFICE, &["4915790000123", "+49301*"]),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        let drafted = draft(&kv, OFFICE, &["4915790000123", "+49301*"]).unwrap();
         assert_eq!((drafted.version, drafted.previous), (2, Some(1)));
         assert_eq!(drafted.draft.as_ref().unwrap().len(), 2);
         let pointer = live_pointer(&kv);
@@ -857,13 +861,7 @@ mod tests {
         run(set_kill(&kv, None)).unwrap();
         assert_eq!(live_pointer(&kv).draft, pointer.draft);
         // A second draft replaces the first.
-        run(publish(
-            &kv,
-            draft_publication(SMALL, &["4915790000999"]),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        draft(&kv, SMALL, &["4915790000999"]).unwrap();
         let draft = live_pointer(&kv).draft.unwrap();
         assert_eq!((draft.version, draft.callers.len()), (3, 1));
         assert_eq!(live_pointer(&kv).version, 1);
@@ -877,13 +875,7 @@ mod tests {
             Err(AdminError::Refused("there is no draft to promote".into()))
         );
         api_publish(&kv, SMALL, None).unwrap();
-        run(publish(
-            &kv,
-            draft_publication(OFFICE, &["4915790000123"]),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        draft(&kv, OFFICE, &["4915790000123"]).unwrap();
         // Someone publishes meanwhile: the draft was tested against version 1.
         let published = api_publish(&kv, SMALL, None).unwrap();
         assert_eq!(published.version, 3);
@@ -915,13 +907,7 @@ mod tests {
         let pointer = live_pointer(&kv);
         assert_eq!((pointer.version, pointer.draft), (2, None));
         // A draft on the live version promotes without force; discard drops one.
-        run(publish(
-            &kv,
-            draft_publication(SMALL, &["4915790000123"]),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        draft(&kv, SMALL, &["4915790000123"]).unwrap();
         let discarded = run(discard(&kv)).unwrap();
         assert_eq!(discarded.version, 4);
         assert_eq!(live_pointer(&kv).draft, None);
@@ -931,13 +917,7 @@ mod tests {
             run(discard(&kv)),
             Err(AdminError::Refused("there is no draft to discard".into()))
         );
-        run(publish(
-            &kv,
-            draft_publication(OFFICE, &["4915790000123"]),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        draft(&kv, OFFICE, &["4915790000123"]).unwrap();
         let promoted = run(promote(&kv, false)).unwrap();
         assert_eq!(
             (promoted.from, promoted.to.version, promoted.replaced),
@@ -964,12 +944,7 @@ mod tests {
                 "\"anonymous\" is not a number",
             ),
         ] {
-            let Err(AdminError::Invalid(problems)) = run(publish(
-                &kv,
-                draft_publication(OFFICE, callers),
-                Budget::WORKER_REQUEST,
-                |_, _| {},
-            )) else {
+            let Err(AdminError::Invalid(problems)) = draft(&kv, OFFICE, callers) else {
                 panic!("{callers:?} made a draft");
             };
             assert_eq!(problems[0].path, path, "{callers:?}");
@@ -982,13 +957,7 @@ mod tests {
     fn the_draft_and_the_live_version_are_kept_whatever_their_age() {
         let kv = MemoryKv::default();
         api_publish(&kv, SMALL, None).unwrap();
-        run(publish(
-            &kv,
-            draft_publication(SMALL, &["4915790000123"]),
-            Budget::WORKER_REQUEST,
-            |_, _| {},
-        ))
-        .unwrap();
+        draft(&kv, SMALL, &["4915790000123"]).unwrap();
         for _ in 0..KEEP_VERSIONS + 2 {
             api_publish(&kv, SMALL, None).unwrap();
         }
@@ -1005,13 +974,7 @@ mod tests {
         run(rollback(&kv, Some(5))).unwrap();
         run(discard(&kv)).unwrap();
         for _ in 0..KEEP_VERSIONS + 2 {
-            run(publish(
-                &kv,
-                draft_publication(SMALL, &["4915790000123"]),
-                Budget::WORKER_REQUEST,
-                |_, _| {},
-            ))
-            .unwrap();
+            draft(&kv, SMALL, &["4915790000123"]).unwrap();
         }
         assert_eq!(live_pointer(&kv).version, 5);
         assert!(run(version(&kv, 5)).is_ok(), "the live version was dropped");

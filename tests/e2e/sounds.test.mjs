@@ -40,6 +40,16 @@ function wav(rate, channels, bits) {
   return Buffer.concat([header, Buffer.alloc(100_000)]);
 }
 
+/** What the CLI and the worker both say of soundsDocument()'s sounds. */
+const VERDICTS = {
+  "menus.main.prompt": "ok",
+  "menus.main.options.1.play.url": "unplayable",
+  "menus.main.options.2.play.url": "ok",
+  "menus.main.options.3.play.url": "ok",
+  "menus.main.noInput.play.url": "unreachable",
+  "numbers.4921100000[0].then.play.url": "unplayable",
+};
+
 describe("check --sounds", () => {
   let server;
   let base;
@@ -70,6 +80,18 @@ describe("check --sounds", () => {
     base = `http://127.0.0.1:${server.address().port}`;
     dir = mkdtempSync(join(tmpdir(), "sipgate-router-sounds-"));
   });
+  /** A document playing each file of the server: a good one, 44,100 Hz stereo, a redirect, the good one again, a 404, an MP3. */
+  const soundsDocument = () => ({
+    menus: {
+      main: {
+        prompt: `${base}/good.wav`,
+        options: { 1: { play: { url: `${base}/stereo.wav` } }, 2: { play: { url: `${base}/moved.wav` } }, 3: { play: { url: `${base}/good.wav?again` } } },
+        noInput: { play: { url: `${base}/missing.wav` } },
+        invalid: { voicemail: {} },
+      },
+    },
+    numbers: { 4921100000: [{ id: "song", then: { play: { url: `${base}/song.wav` } } }] },
+  });
   after(() => {
     server.closeAllConnections();
     server.close();
@@ -77,17 +99,7 @@ describe("check --sounds", () => {
   });
 
   test("names each unplayable file and what is wrong, warns of an unreachable one, follows a redirect, 4 at a time", async () => {
-    const document = {
-      menus: {
-        main: {
-          prompt: `${base}/good.wav`,
-          options: { 1: { play: { url: `${base}/stereo.wav` } }, 2: { play: { url: `${base}/moved.wav` } }, 3: { play: { url: `${base}/good.wav?again` } } },
-          noInput: { play: { url: `${base}/missing.wav` } },
-          invalid: { voicemail: {} },
-        },
-      },
-      numbers: { 4921100000: [{ id: "song", then: { play: { url: `${base}/song.wav` } } }] },
-    };
+    const document = soundsDocument();
     const file = join(dir, "sounds.json");
     writeFileSync(file, JSON.stringify(document));
     const text = await cli("check", file, "--sounds");
@@ -103,14 +115,7 @@ describe("check --sounds", () => {
 
     const json = await cli("check", file, "--sounds", "--json");
     const statuses = Object.fromEntries(JSON.parse(json.stdout).sounds.map((sound) => [sound.path, sound.status]));
-    assert.deepEqual(statuses, {
-      "menus.main.prompt": "ok",
-      "menus.main.options.1.play.url": "unplayable",
-      "menus.main.options.2.play.url": "ok",
-      "menus.main.options.3.play.url": "ok",
-      "menus.main.noInput.play.url": "unreachable",
-      "numbers.4921100000[0].then.play.url": "unplayable",
-    });
+    assert.deepEqual(statuses, VERDICTS);
 
     // Unreachable alone is a warning: exit 0.
     const reachable = { menus: { main: { prompt: `${base}/good.wav`, noInput: { play: { url: `${base}/missing.wav` } }, invalid: { voicemail: {} } } } };
@@ -123,17 +128,7 @@ describe("check --sounds", () => {
   });
 
   test("the admin API's rules/sounds: the worker fetches them, the same verdicts, 4 at a time, first bytes only", async () => {
-    const document = {
-      menus: {
-        main: {
-          prompt: `${base}/good.wav`,
-          options: { 1: { play: { url: `${base}/stereo.wav` } }, 2: { play: { url: `${base}/moved.wav` } }, 3: { play: { url: `${base}/good.wav?again` } } },
-          noInput: { play: { url: `${base}/missing.wav` } },
-          invalid: { voicemail: {} },
-        },
-      },
-      numbers: { 4921100000: [{ id: "song", then: { play: { url: `${base}/song.wav` } } }] },
-    };
+    const document = soundsDocument();
     // The worker's own fetches, sent on to the local server as they are (a redirect answered as such).
     const worker = await startWorker({
       outbound: (request) => fetch(request.url, { headers: request.headers, redirect: "manual" }),
@@ -149,14 +144,7 @@ describe("check --sounds", () => {
       assert.equal(reply.status, 200, reply.body);
       const answer = JSON.parse(reply.body);
       const statuses = Object.fromEntries(answer.sounds.map((sound) => [sound.path, sound.status]));
-      assert.deepEqual(statuses, {
-        "menus.main.prompt": "ok",
-        "menus.main.options.1.play.url": "unplayable",
-        "menus.main.options.2.play.url": "ok",
-        "menus.main.options.3.play.url": "ok",
-        "menus.main.noInput.play.url": "unreachable",
-        "numbers.4921100000[0].then.play.url": "unplayable",
-      });
+      assert.deepEqual(statuses, VERDICTS);
       const message = (path) => answer.sounds.find((sound) => sound.path === path).message;
       assert.match(message("menus.main.options.1.play.url"), /44,100 Hz stereo: .*sox in\.wav -r 8000 -c 1 -b 16 out\.wav/);
       assert.match(message("numbers.4921100000[0].then.play.url"), /an MP3, not a WAV file/);
