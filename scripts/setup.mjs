@@ -149,7 +149,8 @@ if (wantBasic && pair.length < 2) {
   fail(`the worker has ${pair[0]} without the other half, so it refuses every push: run without --no-basic-auth to set both, or npx wrangler secret delete ${pair[0]}`);
 }
 for (const name of ["ADMIN_TOKEN", "BASIC_AUTH_USER", "BASIC_AUTH_PASSWORD"]) {
-  const state = made[name] !== undefined ? (has(name) ? "set again" : "made") : has(name) ? "kept (the worker has it)" : "not used";
+  const making = made[name] !== undefined && (has(name) ? "set again" : "made");
+  const state = making ? (dryRun ? `would be ${making} (not known: --dry-run reads no account)` : making) : has(name) ? "kept (the worker has it)" : "not used";
   console.log(`  ${name.padEnd(20)} ${state}`);
 }
 

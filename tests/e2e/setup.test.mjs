@@ -122,6 +122,7 @@ describe("npm run setup", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(calls().map((call) => call.args.join(" ")), ["deploy --dry-run"]);
     assert.match(result.stdout, /would run: npx wrangler d1 migrations apply JOURNAL --remote/);
+    assert.match(result.stdout, /ADMIN_TOKEN +would be made/);
     assert.match(result.stdout, /✓ dry run: the configuration deploys; nothing was changed in any account/);
   });
 });
