@@ -54,10 +54,11 @@ describe("doctor --url", () => {
     const result = doctor(worker);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^✓ admin API +http:\/\/127\.0\.0\.1:\d+ answers \(signed in with \$SIPGATE_ROUTER_TOKEN\)$/m);
-    for (const name of ["configuration", "signature check", "basic auth", "public URL", "rules", "kill switch", "journal", "webhook"]) {
+    for (const name of ["configuration", "signature check", "basic auth", "public URL", "rules", "kill switch", "journal", "webhook", "routing"]) {
       assert.match(result.stdout, new RegExp(`^✓ ${name} `, "m"), `${name}:\n${result.stdout}`);
     }
     assert.match(result.stdout, /✓ rules +version 1: 1 number, no errors, 13 expectations hold/);
+    assert.match(result.stdout, /✓ routing +a call to 4921100000 now: rule [\w-]+, \w+ \(version 1\)/);
     assert.match(result.stdout, /^all checks passed$/m);
     assert.equal(result.report.ok, true);
     assert.doesNotMatch(result.stdout + JSON.stringify(result.report), /a-password-of-the-test|BEGIN PUBLIC KEY/, "doctor shows no secret");

@@ -87,10 +87,30 @@ impl Api {
         if auth {
             request = request.set("Authorization", &format!("Bearer {}", self.token));
         }
+        self.exchange(
+            request,
+            body.map(|body| ("application/x-www-form-urlencoded", body)),
+        )
+    }
+
+    /// A JSON request to the admin API, with the token: its status and body.
+    pub fn raw_json(&self, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
+        let request = self
+            .agent
+            .request(method, &format!("{}{path}", self.origin))
+            .set("Authorization", &format!("Bearer {}", self.token));
+        self.exchange(request, Some(("application/json", body)))
+    }
+
+    fn exchange(
+        &self,
+        request: ureq::Request,
+        body: Option<(&str, &str)>,
+    ) -> Result<(u16, String), String> {
         let result = match body {
-            Some(body) => request
-                .set("Content-Type", "application/x-www-form-urlencoded")
-                .send_string(body),
+            Some((content_type, body)) => {
+                request.set("Content-Type", content_type).send_string(body)
+            }
             None => request.call(),
         };
         match result {

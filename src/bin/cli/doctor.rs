@@ -90,9 +90,12 @@ pub fn doctor(api: &Api, token_env: &str, out: &Output) -> Result<ExitCode, Fail
     ));
     configuration(&status, &mut checks);
     pushes(&status, &mut checks);
-    store(api, &status, &mut checks);
+    let number = store(api, &status, &mut checks);
     journal(api, &status, &mut checks);
     webhook(api, &status, &mut checks);
+    if let Some(number) = number {
+        routing(api, &number, &mut checks);
+    }
     Ok(report(&checks, out))
 }
 
@@ -176,8 +179,10 @@ fn pushes(status: &Value, checks: &mut Vec<Check>) {
     });
 }
 
-/// The rules: published, valid, their expectations; the kill switch; a draft.
-fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) {
+/// The rules: published, valid, their expectations; the kill switch; a
+/// draft. The first number the live rules route, for [`routing`].
+fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) -> Option<String> {
+    let mut first_number = None;
     if let Some(error) = status["storeError"].as_str() {
         checks.push(check(
             "rules store",
@@ -185,7 +190,7 @@ fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) {
             error.to_owned(),
             Some("the KV binding ROUTES must be in wrangler.toml ([[kv_namespaces]]), then npm run deploy"),
         ));
-        return;
+        return None;
     }
     if status["rulesPublished"].as_bool() != Some(true) {
         checks.push(check(
@@ -198,6 +203,9 @@ fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) {
         let version = status["liveVersion"].as_u64().unwrap_or(0);
         match api.raw("GET", "/admin/api/rules", None, true) {
             Ok((200, source)) => {
+                first_number = serde_json::from_str::<Value>(&source)
+                    .ok()
+                    .and_then(|document| document["numbers"].as_object()?.keys().next().cloned());
                 let report = check_source(&source).report;
                 let failed: Vec<&expect::Outcome> = report
                     .expectations
@@ -266,6 +274,44 @@ fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) {
             None,
         ));
     }
+    first_number
+}
+
+/// A call to the first number of the rules, decided by the worker now
+/// (simulate: the same decision a push gets — a push signed by sipgate can
+/// only come from sipgate).
+fn routing(api: &Api, number: &str, checks: &mut Vec<Check>) {
+    let call =
+        serde_json::json!({ "from": "4915790000000", "to": number, "direction": "in" }).to_string();
+    checks.push(match api.raw_json("POST", "/admin/api/simulate", &call) {
+        Ok((200, body)) => {
+            let trace: Value = serde_json::from_str(&body).unwrap_or_default();
+            let decided = match trace["matched"].as_str() {
+                Some(rule) => format!("rule {rule}"),
+                None => "no rule".to_owned(),
+            };
+            check(
+                "routing",
+                Verdict::Ok,
+                format!(
+                    "a call to {number} now: {decided}, {} (version {})",
+                    trace["answer"].as_str().unwrap_or("?"),
+                    trace["version"]
+                ),
+                None,
+            )
+        }
+        Ok((code, body)) => check(
+            "routing",
+            Verdict::Fail,
+            format!(
+                "a call to {number} could not be decided: {code} {}",
+                body.trim()
+            ),
+            Some("npx wrangler tail shows the error line"),
+        ),
+        Err(message) => check("routing", Verdict::Fail, message, None),
+    });
 }
 
 /// The journal: bound, and its table created.
