@@ -54,6 +54,9 @@ impl Runtime for Published {
     async fn access_keys(&self, _url: &str, _refresh: bool) -> Result<String, String> {
         Err("no Access keys in the fuzzed runtime".to_owned())
     }
+    async fn fetch_start(&self, _url: &str, _bytes: usize, _timeout_ms: u32) -> Result<(u16, Vec<u8>), String> {
+        Err("no network in the fuzzed runtime".to_owned())
+    }
     async fn journal_select(&self, _statement: &str, _values: Vec<SqlValue>) -> Result<String, String> {
         Ok("[]".to_owned())
     }

@@ -102,7 +102,7 @@ fuzz_target!(|text: &str| {
     for menu in rules.menus.keys() {
         for digits in ["", "1", "2", "12", "#", "999"] {
             for attempt in 0..3 {
-                let state = MenuState { menu: menu.clone(), attempt };
+                let state = MenuState { menu: menu.clone(), attempt, draft: None };
                 well_formed(&rules.decide_digits(&state, digits, &base).answer.xml());
             }
         }

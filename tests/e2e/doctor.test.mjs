@@ -3,6 +3,9 @@
 // one setting broken at a time: each is red (or a warning) with its fix, and
 // the exit code says so.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ADMIN_TOKEN, example, localStore, runCli, signer, startWorker } from "./harness.mjs";
 
@@ -147,8 +150,32 @@ describe("doctor --url", () => {
     const down = runCli(["doctor", "--url", "http://127.0.0.1:9"], { env: { SIPGATE_ROUTER_TOKEN: ADMIN_TOKEN } });
     assert.equal(down.status, 3, down.stderr);
     assert.match(down.stderr, /did not answer/);
-    const usage = runCli(["doctor"], {});
+    const usage = runCli(["doctor", "--url"], {});
     assert.equal(usage.status, 2);
-    assert.match(usage.stderr, /--url <URL>/);
+    assert.match(usage.stderr, /a value is required for '--url <URL>'/);
+  });
+
+  test("without --url, through wrangler: the configuration file, the journal's migrations, the rules in the store", () => {
+    const run = (store, ...args) => runCli(["doctor", "--persist-to", store.dir, ...args]);
+    const good = run(published);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    assert.match(good.stdout, /^✓ wrangler\.toml +bindings ROUTES and JOURNAL$/m);
+    assert.match(good.stdout, /^✓ journal +every migration applied$/m);
+    assert.match(good.stdout, /^✓ rules +version 1: 1 number, no errors, 13 expectations hold$/m);
+    assert.match(good.stdout, /doctor --url URL\)$/m);
+    const notMigrated = run(unmigrated);
+    assert.equal(notMigrated.status, 1);
+    assert.match(notMigrated.stdout, /^✗ journal +migrations not applied: the journal's writes fail\n +fix: npx wrangler d1 migrations apply JOURNAL --local$/m);
+    const nothing = run(empty);
+    assert.equal(nothing.status, 1);
+    assert.match(nothing.stdout, /^✗ rules +no rules published: every call proceeds unrouted$/m);
+    // --remote with no Cloudflare login (a home of its own, no token): the login first, and nothing else.
+    const home = mkdtempSync(join(tmpdir(), "sipgate-router-no-login-"));
+    const remote = runCli(["doctor", "--remote", "--json"], { env: { HOME: home, XDG_CONFIG_HOME: home, CLOUDFLARE_API_TOKEN: "" } });
+    rmSync(home, { recursive: true, force: true });
+    assert.equal(remote.status, 1, remote.stderr);
+    const checks = JSON.parse(remote.stdout).checks;
+    assert.deepEqual(checks.map((check) => [check.name, check.verdict]).at(-1), ["login", "fail"]);
+    assert.equal(checks.at(-1).fix, "npx wrangler login");
   });
 });

@@ -22,6 +22,8 @@ use sipgate_router::store::shards::check_source;
 
 use super::api::Api;
 use super::output::{Failure, Output};
+use super::wrangler::{block_on, Wrangler};
+use sipgate_router::store::admin;
 
 /// How one check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,13 +92,198 @@ pub fn doctor(api: &Api, token_env: &str, out: &Output) -> Result<ExitCode, Fail
     ));
     configuration(&status, &mut checks);
     pushes(&status, &mut checks);
-    let number = store(api, &status, &mut checks);
+    let live_source = || match api.raw("GET", "/admin/api/rules", None, true) {
+        Ok((200, source)) => Ok(source),
+        Ok((code, body)) => Err(format!("{code} {}", body.trim())),
+        Err(message) => Err(message),
+    };
+    let number = store(&live_source, &status, &mut checks);
     journal(api, &status, &mut checks);
     webhook(api, &status, &mut checks);
     if let Some(number) = number {
         routing(api, &number, &mut checks);
     }
     Ok(report(&checks, out))
+}
+
+/// Runs the checks that need no running worker, through wrangler: the
+/// configuration file, the login and the secrets (`--remote`), the
+/// journal's migrations, and the rules in the store.
+pub fn doctor_store(kv: &Wrangler, out: &Output) -> Result<ExitCode, Failure> {
+    let mut checks = Vec::new();
+    let config = kv.config_text().map_err(Failure::Failed)?;
+    configuration_file(&config, kv.is_remote(), &mut checks);
+    if kv.is_remote() {
+        let login = kv
+            .wrangler(&["whoami", "--json"], false)
+            .unwrap_or_default();
+        let logged_in =
+            serde_json::from_str::<Value>(login.get(login.find('{').unwrap_or(0)..).unwrap_or(""))
+                .ok()
+                .and_then(|answer| answer["loggedIn"].as_bool())
+                == Some(true);
+        if !logged_in {
+            checks.push(check(
+                "login",
+                Verdict::Fail,
+                "wrangler is not logged in to Cloudflare",
+                Some("npx wrangler login"),
+            ));
+            return Ok(report(&checks, out));
+        }
+        checks.push(check("login", Verdict::Ok, "wrangler is logged in", None));
+        secrets(kv, &mut checks);
+    }
+    if config.contains("binding = \"JOURNAL\"") {
+        let flag = if kv.is_remote() {
+            "--remote"
+        } else {
+            "--local"
+        };
+        checks.push(
+            match kv.wrangler(&["d1", "migrations", "list", "JOURNAL"], true) {
+                Ok(said) if said.contains("No migrations to apply") => {
+                    check("journal", Verdict::Ok, "every migration applied", None)
+                }
+                Ok(_) => check(
+                    "journal",
+                    Verdict::Fail,
+                    "migrations not applied: the journal's writes fail",
+                    Some(&format!("npx wrangler d1 migrations apply JOURNAL {flag}")),
+                ),
+                Err(message) => check("journal", Verdict::Fail, message, None),
+            },
+        );
+    }
+    let status = serde_json::to_value(block_on(admin::status(kv)).map_err(Failure::from)?)
+        .unwrap_or_default();
+    let live_source = || {
+        block_on(admin::source(
+            kv,
+            status["liveVersion"].as_u64().unwrap_or(0),
+        ))
+        .map_err(|error| error.to_string())
+    };
+    store(&live_source, &status, &mut checks);
+    let code = report(&checks, out);
+    if !out.json {
+        println!("(the deployed worker itself — the settings it took, its webhook, a call routed: doctor --url URL)");
+    }
+    Ok(code)
+}
+
+/// `wrangler.toml`: the bindings, the signature check, Workers Logs.
+fn configuration_file(config: &str, remote: bool, checks: &mut Vec<Check>) {
+    let routes = config.contains("binding = \"ROUTES\"");
+    checks.push(if !routes {
+        check(
+            "wrangler.toml",
+            Verdict::Fail,
+            "no KV binding ROUTES: the worker has no rules",
+            Some("[[kv_namespaces]] binding = \"ROUTES\" (git checkout wrangler.toml)"),
+        )
+    } else if remote
+        && !config
+            .lines()
+            .any(|line| line.trim_start().starts_with("id ="))
+    {
+        check(
+            "wrangler.toml",
+            Verdict::Warn,
+            "the KV namespace has no id yet: nothing was deployed from here",
+            Some("npm run setup (the first deploy creates it and writes its id)"),
+        )
+    } else {
+        check(
+            "wrangler.toml",
+            Verdict::Ok,
+            "bindings ROUTES and JOURNAL",
+            None,
+        )
+    });
+    if config.contains("SIGNATURE_CHECK = \"off\"") {
+        checks.push(check(
+            "signature check",
+            Verdict::Fail,
+            "SIGNATURE_CHECK = \"off\" in wrangler.toml: anyone who finds the URL can route your calls",
+            Some("SIGNATURE_CHECK = \"on\" in wrangler.toml [vars], then npm run deploy"),
+        ));
+    }
+    if !config.contains("[observability]") {
+        checks.push(check(
+            "logs",
+            Verdict::Warn,
+            "no [observability] block: Workers Logs keep nothing",
+            Some("[observability] enabled = true in wrangler.toml"),
+        ));
+    }
+}
+
+/// The deployed worker's secrets, by name (`wrangler secret list`).
+fn secrets(kv: &Wrangler, checks: &mut Vec<Check>) {
+    let listed = match kv.wrangler(&["secret", "list", "--format", "json"], false) {
+        Ok(text) => serde_json::from_str::<Vec<Value>>(
+            text.get(text.find('[').unwrap_or(0)..).unwrap_or(""),
+        )
+        .unwrap_or_default(),
+        Err(message) => {
+            checks.push(check(
+                "secrets",
+                Verdict::Fail,
+                message,
+                Some("npm run setup (deploys the worker with its secrets)"),
+            ));
+            return;
+        }
+    };
+    let has = |name: &str| listed.iter().any(|secret| secret["name"] == name);
+    checks.push(match (has("BASIC_AUTH_USER"), has("BASIC_AUTH_PASSWORD")) {
+        (true, true) => check(
+            "basic auth",
+            Verdict::Ok,
+            "BASIC_AUTH_USER and BASIC_AUTH_PASSWORD set",
+            None,
+        ),
+        (false, false) => check(
+            "basic auth",
+            Verdict::Warn,
+            "off",
+            Some("npm run setup makes the pair"),
+        ),
+        (user, _) => check(
+            "basic auth",
+            Verdict::Fail,
+            format!(
+                "{} is set without {}: every push is refused (403)",
+                if user {
+                    "BASIC_AUTH_USER"
+                } else {
+                    "BASIC_AUTH_PASSWORD"
+                },
+                if user {
+                    "BASIC_AUTH_PASSWORD"
+                } else {
+                    "BASIC_AUTH_USER"
+                }
+            ),
+            Some("npm run setup sets both again"),
+        ),
+    });
+    checks.push(if has("ADMIN_TOKEN") {
+        check(
+            "admin token",
+            Verdict::Ok,
+            "ADMIN_TOKEN set (its length: doctor --url)",
+            None,
+        )
+    } else {
+        check(
+            "admin token",
+            Verdict::Warn,
+            "no ADMIN_TOKEN: the console and --url are off",
+            Some("npm run setup makes one"),
+        )
+    });
 }
 
 /// The settings the worker did not take (its `config` lines).
@@ -181,7 +368,11 @@ fn pushes(status: &Value, checks: &mut Vec<Check>) {
 
 /// The rules: published, valid, their expectations; the kill switch; a
 /// draft. The first number the live rules route, for [`routing`].
-fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) -> Option<String> {
+fn store(
+    live_source: &dyn Fn() -> Result<String, String>,
+    status: &Value,
+    checks: &mut Vec<Check>,
+) -> Option<String> {
     let mut first_number = None;
     if let Some(error) = status["storeError"].as_str() {
         checks.push(check(
@@ -201,8 +392,8 @@ fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) -> Option<String> {
         ));
     } else {
         let version = status["liveVersion"].as_u64().unwrap_or(0);
-        match api.raw("GET", "/admin/api/rules", None, true) {
-            Ok((200, source)) => {
+        match live_source() {
+            Ok(source) => {
                 first_number = serde_json::from_str::<Value>(&source)
                     .ok()
                     .and_then(|document| document["numbers"].as_object()?.keys().next().cloned());
@@ -245,13 +436,12 @@ fn store(api: &Api, status: &Value, checks: &mut Vec<Check>) -> Option<String> {
                     )
                 });
             }
-            Ok((code, body)) => checks.push(check(
+            Err(message) => checks.push(check(
                 "rules",
                 Verdict::Fail,
-                format!("version {version} cannot be read: {code} {}", body.trim()),
-                Some("npm run rules -- rollback --url URL, or publish again"),
+                format!("version {version} cannot be read: {message}"),
+                Some("npm run rules -- rollback, or publish again"),
             )),
-            Err(message) => checks.push(check("rules", Verdict::Fail, message, None)),
         }
     }
     checks.push(match &status["kill"] {

@@ -146,14 +146,13 @@ enum Command {
     Kill(KillArgs),
     /// Check a deployed worker end to end: admin API, settings, push protection, rules, kill
     /// switch, journal, webhook — one line per check, with the fix (exit 1 on any failure)
+    ///
+    /// With --url: the deployed worker, through its admin API and its webhook. With --remote (or
+    /// the local store): wrangler.toml, the login and the secrets, the journal's migrations and the
+    /// rules, through wrangler.
     Doctor {
-        /// The worker's address, e.g. https://sipgate-router.example.workers.dev (the admin token in
-        /// $SIPGATE_ROUTER_TOKEN)
-        #[arg(long, value_name = "URL")]
-        url: String,
-        /// The environment variable holding the admin token
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
+        #[command(flatten)]
+        place: PlaceArgs,
         #[command(flatten)]
         output: JsonFlag,
     },
@@ -357,10 +356,13 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
         ),
         Command::Promote { force, place, .. } => promote(force, &place.open()?, out),
         Command::Discard { place, .. } => discard(&place.open()?, out),
-        Command::Doctor { url, token_env, .. } => {
-            let variable = token_env.as_deref().unwrap_or(api::TOKEN_ENV);
-            doctor::doctor(&api::Api::new(&url, variable)?, variable, out)
-        }
+        Command::Doctor { place, .. } => match &place.url {
+            Some(url) => {
+                let variable = place.token_env.as_deref().unwrap_or(api::TOKEN_ENV);
+                doctor::doctor(&api::Api::new(url, variable)?, variable, out)
+            }
+            None => doctor::doctor_store(&place.kv.open()?, out),
+        },
         Command::Status { place, .. } => place.open()?.status(out),
         Command::Versions { place, .. } => versions(&place.open()?, out),
         Command::Rollback { to, place, .. } => rollback(to, &place.open()?, out),

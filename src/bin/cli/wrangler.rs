@@ -181,6 +181,32 @@ impl Wrangler {
             .map_err(|_| "wrangler printed something that is not UTF-8".to_owned())
     }
 
+    /// The project's `wrangler.toml`, as text.
+    pub fn config_text(&self) -> Result<String, String> {
+        std::fs::read_to_string(self.root.join("wrangler.toml"))
+            .map_err(|error| format!("cannot read wrangler.toml: {error}"))
+    }
+
+    pub fn is_remote(&self) -> bool {
+        self.target == Target::Remote
+    }
+
+    /// Any wrangler command, run in the project; `on_target` adds
+    /// `--local`/`--persist-to` or `--remote`. Its stdout, or why it failed.
+    pub fn wrangler(&self, args: &[&str], on_target: bool) -> Result<String, String> {
+        let mut command = Command::new(&self.program);
+        command.args(args);
+        let command = if on_target {
+            self.on_target(command)
+        } else {
+            command
+                .current_dir(&self.root)
+                .env("WRANGLER_SEND_METRICS", "false");
+            command
+        };
+        self.output(command, args)
+    }
+
     /// Runs one SQL statement on the journal's D1 database
     /// (`wrangler d1 execute JOURNAL --json`) and returns its rows.
     pub fn d1_query(&self, sql: &str) -> Result<Vec<serde_json::Value>, Failure> {
