@@ -3,9 +3,10 @@
 //   1. host: clippy (warnings are errors) and `cargo test` — the pure core;
 //      the JSON Schema checked against the validator (ajv vs the CLI)
 //   2. wasm32: clippy and wasm-bindgen-test under node — the edge shell with a mock Env
-//   3. the release build, made by `wrangler deploy --dry-run` (the [build]
-//      command of the real wrangler.toml, then its bindings, assets and cron
-//      checked by wrangler), then end-to-end tests of it in workerd (Miniflare
+//   3. the release build, made by `npm run setup -- --dry-run` (wrangler
+//      deploy --dry-run: the [build] command of the real wrangler.toml, then
+//      its bindings, assets and cron checked by wrangler), then end-to-end
+//      tests of it in workerd (Miniflare
 //      API), with rules published by the CLI through wrangler; the docs'
 //      links and commands checked with them
 //   4. a smoke test that starts the worker the way `npm start` does
@@ -77,7 +78,7 @@ run("cargo", ["test", ...wasm, "--test", "wasm"], {
   env: { ...quietEnv, CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: bin.wasmBindgenTestRunner },
 });
 
-step("the release build, by `wrangler deploy --dry-run` on the real wrangler.toml");
+step("the release build, by `npm run setup -- --dry-run` (wrangler deploy --dry-run on the real wrangler.toml)");
 deployDryRun();
 step("end to end: the built worker in workerd");
 // Two files at a time: most of their time is waiting on wrangler and
@@ -171,20 +172,22 @@ async function checkShiftedClock(instant) {
 }
 
 /**
- * `wrangler deploy --dry-run`: wrangler runs wrangler.toml's [build] command
- * (the release build the end-to-end tests then use) and reads the whole
- * configuration as a deploy would, so a configuration that cannot deploy
- * cannot land. What it says it would bind is checked against what the
- * router needs.
+ * `npm run setup -- --dry-run`, the deploy path as a user runs it, without
+ * an account: `wrangler deploy --dry-run`, for which wrangler runs
+ * wrangler.toml's [build] command (the release build the end-to-end tests
+ * then use) and reads the whole configuration as a deploy would — so a
+ * configuration that cannot deploy cannot land. What wrangler says it would
+ * bind is checked against what the router needs.
  */
 function deployDryRun() {
-  const result = spawnSync(bin.wrangler, ["deploy", "--dry-run", "--outdir", join("build", "dry-run")], { cwd: root, encoding: "utf8", env: quietEnv });
+  const result = spawnSync(process.execPath, [join("scripts", "setup.mjs"), "--dry-run"], { cwd: root, encoding: "utf8", env: quietEnv });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   if (result.error) throw result.error;
-  const missing = ["env.ROUTES", "env.JOURNAL (sipgate-router-journal)", "--dry-run: exiting now."].filter((line) => !result.stdout.includes(line));
+  const expected = ["env.ROUTES", "env.JOURNAL (sipgate-router-journal)", "--dry-run: exiting now.", "✓ dry run: the configuration deploys"];
+  const missing = expected.filter((line) => !result.stdout.includes(line));
   if (result.status !== 0 || missing.length) {
-    console.error(`✗ wrangler deploy --dry-run ${result.status !== 0 ? `exited with ${result.status}` : `did not say ${missing.join(", ")}`}`);
+    console.error(`✗ npm run setup -- --dry-run ${result.status !== 0 ? `exited with ${result.status}` : `did not say ${missing.join(", ")}`}`);
     process.exit(result.status || 1);
   }
 }
