@@ -147,6 +147,8 @@ const loadStore = publishedStore(1_000);
   const rust = await startWorker("rust", loadStore);
   const js = await startWorker("js", loadStore);
   const baseline = options.baseline ? await startWorker(useBaseline(options.baseline), loadStore) : null;
+  // The runtime's floor: reads the body, logs a line, answers a constant.
+  const floor = await startWorker("floor", loadStore);
   // The comparison is only fair if both answer the same (but for their own
   // addresses), and only measures what it says if that is the expected decision.
   for (const push of MIX) {
@@ -161,7 +163,7 @@ const loadStore = publishedStore(1_000);
   }
   const runs = [];
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-    const sides = [["rust", rust], ["js", js], ...(baseline ? [["baseline", baseline]] : [])];
+    const sides = [["rust", rust], ["js", js], ["floor", floor], ...(baseline ? [["baseline", baseline]] : [])];
     for (const [name, worker] of sides) {
       const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
       const result = await autocannon({
@@ -173,7 +175,7 @@ const loadStore = publishedStore(1_000);
       const [cpu, main] = [cpuNs(worker.pid) - cpuBefore, threadCpuNs(worker.pid) - mainBefore];
       const requests = result.requests.total;
       if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      runs.push({ name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests, cpuUsPerRequest: cpu / requests / 1000, mainUsPerRequest: main / requests / 1000 });
+      runs.push({ name, repetition: repetition + 1, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests, cpuUsPerRequest: cpu / requests / 1000, mainUsPerRequest: main / requests / 1000 });
       console.log(`  ${name.padEnd(4)} run ${repetition + 1}: ${fmt(result.requests.average, 0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${fmt(cpu / requests / 1000)} µs CPU/request (${fmt(main / requests / 1000)} on the isolate's thread)`);
     }
   }
@@ -181,6 +183,7 @@ const loadStore = publishedStore(1_000);
   await rust.mf.dispose();
   await js.mf.dispose();
   await baseline?.mf.dispose();
+  await floor.mf.dispose();
 }
 rmSync(loadStore, { recursive: true, force: true });
 }
@@ -190,11 +193,23 @@ if (wanted("cold") || wanted("kv")) {
 const COLD_NUMBERS = smoke ? 1_000 : 100_000;
 step(`4. cold start: a fresh isolate's first push, ${fmt(COLD_NUMBERS, 0)} numbers in KV`);
 const coldStore = publishedStore(COLD_NUMBERS);
+results.coldNumbers = COLD_NUMBERS;
+// Where a cold push's CPU goes: the runtime's floor, each worker with no
+// rules at all (an empty KV: its own start-up), and with the full table.
+const emptyStore = mkdtempSync(join(tmpdir(), "sipgate-router-bench-empty-"));
 if (wanted("cold")) {
   results.cold = [];
-  for (const name of ["rust", "js", "kv baseline"]) {
+  const coldWorkers = [
+    ["rust", "rust", coldStore],
+    ["js", "js", coldStore],
+    ["kv baseline", "kv baseline", coldStore],
+    ["floor", "floor", emptyStore],
+    ["rust, empty KV", "rust", emptyStore],
+    ["js, empty KV", "js", emptyStore],
+  ];
+  for (const [name, kind, store] of coldWorkers) {
     for (let run = 0; run < COLD_RUNS; run++) {
-      const worker = await startWorker(name, coldStore);
+      const worker = await startWorker(kind, store);
       await new Promise((resolve) => setTimeout(resolve, 200)); // let startup settle
       const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
       const first = await post(worker.url, MIX[0]);
@@ -224,6 +239,7 @@ if (wanted("kv")) {
   await worker.mf.dispose();
 }
 rmSync(coldStore, { recursive: true, force: true });
+rmSync(emptyStore, { recursive: true, force: true });
 }
 
 const JOURNAL_PUSHES = smoke ? 20 : 400;
@@ -414,7 +430,9 @@ function report(results) {
   const js = results.size.find((file) => file.name === "index.js");
   const byName = (name) => results.load.filter((run) => run.name === name);
   const avg = (runs, key) => runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
-  const [rust, javascript] = [byName("rust"), byName("js")];
+  const [rust, javascript, floorRuns] = [byName("rust"), byName("js"), byName("floor")];
+  const floorUs = floorRuns.length ? avg(floorRuns, "mainUsPerRequest") : NaN;
+  const aboveFloor = (runs) => avg(runs, "mainUsPerRequest") - floorUs;
   const throughputRatio = avg(rust, "rps") / avg(javascript, "rps");
   const p99Rust = median(rust.map((run) => run.p99));
   const p99Js = median(javascript.map((run) => run.p99));
@@ -423,6 +441,15 @@ function report(results) {
   const coldJs = results.cold.filter((run) => run.name === "js");
   const coldBase = results.cold.filter((run) => run.name === "kv baseline");
   const coldMedian = (runs, key) => median(runs.map((run) => run[key]));
+  const coldOf = (name) => results.cold.filter((run) => run.name === name);
+  const coldFloor = coldOf("floor").length ? coldMedian(coldOf("floor"), "firstMainCpuMs") : NaN;
+  const breakdown = ["floor", "rust, empty KV", "rust", "js, empty KV", "js"]
+    .filter((name) => coldOf(name).length)
+    .map((name) => {
+      const cpu = coldMedian(coldOf(name), "firstMainCpuMs");
+      return `| ${name === "rust" || name === "js" ? `${name}, ${fmt(results.coldNumbers ?? 100_000, 0)} numbers` : name} | ${fmt(cpu, 2)} | ${name === "floor" ? "–" : `+${fmt(cpu - coldFloor, 2)}`} |`;
+    })
+    .join("\n");
   const baseCpu = coldMedian(coldBase, "firstMainCpuMs");
   const coldCpuTotal = coldMedian(coldRust, "firstMainCpuMs");
   // The worker's own share: the isolate thread's CPU, less what the runtime
@@ -458,6 +485,7 @@ ${routedAt(results)}
 | Rust ≥ 1.0× the JS worker's throughput | ${fmt(throughputRatio, 2)}× (${fmt(avg(rust, "rps"), 0)} vs ${fmt(avg(javascript, "rps"), 0)} req/s) | ${met(throughputRatio >= 1)} |
 | Rust p99 no worse than JS | ${p99Rust} ms vs ${p99Js} ms | ${met(p99Rust <= p99Js)} |
 | cold start ≤ 5 ms CPU for the first push, 100,000 numbers | ${fmt(coldCpu, 2)} ms of the worker's own (${fmt(coldCpuTotal, 2)} ms on the isolate's thread minus ${fmt(baseCpu, 2)} ms for the same KV reads); JS ${fmt(coldCpuJs, 2)} ms | ${met(coldCpu <= 5)} |
+| isolate CPU per warm push above the runtime's floor: Rust ≤ JS | Rust ${fmt(aboveFloor(rust))} µs, JS ${fmt(aboveFloor(javascript))} µs above the floor's ${fmt(floorUs)} µs (isolate thread, load step) | ${met(aboveFloor(rust) <= aboveFloor(javascript))} |
 | KV reads per push: 0 warm, ≤ 2 cold | cold ${results.kvReads.cold}, warm ${results.kvReads.warm} | ${met(results.kvReads.warm === 0 && results.kvReads.cold <= 2)} |
 ${journalGoal}
 ## 1. Size
@@ -497,9 +525,14 @@ the runtime's HTTP work and Miniflare's routing worker, the same for both.
 
 | run | worker | req/s | p50 ms | p99 ms | CPU µs/request | isolate thread µs/request |
 |---|---|---|---|---|---|---|
-${results.load.map((run, index) => `| ${Math.floor(index / 2) + 1} | ${run.name} | ${fmt(run.rps, 0)} | ${run.p50} | ${run.p99} | ${fmt(run.cpuUsPerRequest)} | ${fmt(run.mainUsPerRequest)} |`).join("\n")}
+${results.load.map((run, index) => `| ${run.repetition ?? Math.floor(index / 2) + 1} | ${run.name} | ${fmt(run.rps, 0)} | ${run.p50} | ${run.p99} | ${fmt(run.cpuUsPerRequest)} | ${fmt(run.mainUsPerRequest)} |`).join("\n")}
 | mean | rust | ${fmt(avg(rust, "rps"), 0)} | ${median(rust.map((r) => r.p50))} | ${p99Rust} | ${fmt(avg(rust, "cpuUsPerRequest"))} | ${fmt(avg(rust, "mainUsPerRequest"))} |
 | mean | js | ${fmt(avg(javascript, "rps"), 0)} | ${median(javascript.map((r) => r.p50))} | ${p99Js} | ${fmt(avg(javascript, "cpuUsPerRequest"))} | ${fmt(avg(javascript, "mainUsPerRequest"))} |
+${floorRuns.length ? `| mean | floor | ${fmt(avg(floorRuns, "rps"), 0)} | ${median(floorRuns.map((r) => r.p50))} | ${median(floorRuns.map((r) => r.p99))} | ${fmt(avg(floorRuns, "cpuUsPerRequest"))} | ${fmt(floorUs)} |` : ""}
+
+The floor (bench/js-worker/floor.mjs) reads the body, logs one line and answers a constant
+\`<Response/>\`: no worker answers a push for less on this runtime. Above it, on the isolate's
+thread: Rust ${fmt(aboveFloor(rust))} µs, JS ${fmt(aboveFloor(javascript))} µs per push.
 
 ## 4. Cold start, 100,000 numbers in KV
 
@@ -519,6 +552,14 @@ same process) costs CPU that production KV does not; the \`kv baseline\` worker
 | kv baseline | ${fmt(coldMedian(coldBase, "firstMs"))} | ${fmt(coldMedian(coldBase, "firstCpuMs"), 2)} | ${fmt(baseCpu, 2)} | – | ${fmt(coldMedian(coldBase, "warmMs"))} |
 
 (medians of ${COLD_RUNS} runs each)
+
+Where a cold push's CPU goes (isolate thread, first push of a fresh isolate): the floor; each
+worker with an empty KV (no rules at all: its module's start-up and the pointer read); and with
+the full table (both KV reads, parsing and compiling the shard).
+
+| worker | first push CPU ms | above the floor |
+|---|---|---|
+${breakdown}
 
 ## 5. KV reads per push (counted by a wrapper around the built worker)
 

@@ -197,6 +197,7 @@ export const WORKERS = {
   rust: { scriptPath: join(root, "build", "index.js") },
   js: { scriptPath: join(root, "bench", "js-worker", "worker.mjs") },
   "kv baseline": { scriptPath: join(root, "bench", "js-worker", "kv-baseline.mjs") },
+  floor: { scriptPath: join(root, "bench", "js-worker", "floor.mjs") },
   "rust (counted)": { scriptPath: join(root, "tests", "e2e", "faulty-kv.mjs"), bindings: { FAULT: "count" } },
 };
 
