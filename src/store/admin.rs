@@ -332,10 +332,7 @@ pub async fn publish<S: KvWrite>(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Published, AdminError> {
     if let Some(callers) = &publication.draft {
-        let problems = Draft::check_callers(callers);
-        if !problems.is_empty() {
-            return Err(AdminError::Invalid(problems));
-        }
+        Draft::test_callers(callers).map_err(AdminError::Invalid)?;
     }
     let Some(sharded) = Sharded::parse(publication.source) else {
         let report = check_source(publication.source).report;
@@ -942,6 +939,13 @@ mod tests {
                 &["anonymous"][..],
                 "callers[0]",
                 "\"anonymous\" is not a number",
+            ),
+            // What the rules' caller patterns refuse, a draft refuses too:
+            // a push could not use it.
+            (
+                &["4915790000123", "0211*"][..],
+                "callers[1]",
+                "\"0211*\" starts with 0",
             ),
         ] {
             let Err(AdminError::Invalid(problems)) = draft(&kv, OFFICE, callers) else {

@@ -13,7 +13,7 @@ use super::layout::{
 };
 use crate::rules::decision::Wanted;
 use crate::rules::pattern::PatternSet;
-use crate::rules::problem::{Checker, DocumentError};
+use crate::rules::problem::DocumentError;
 use crate::rules::{compile_action, Outcome};
 use crate::rules::{load, RuleSet};
 
@@ -306,21 +306,16 @@ impl CachedPointer {
         let pointer = pointer.unwrap_or_default();
         let (test_callers, draft_problem) = match &pointer.draft {
             None => (None, None),
-            Some(draft) => {
-                let mut checker = Checker::default();
-                let problems = Draft::check_callers(&draft.callers);
-                let set = PatternSet::compile(&draft.callers, false, &mut checker, &"callers");
-                match problems.is_empty() && checker.errors.is_empty() {
-                    true => (Some(Arc::new(set)), None),
-                    false => (
-                        None,
-                        Some(format!(
-                            "draft {} ignored: its test callers are not usable",
-                            draft.version
-                        )),
-                    ),
-                }
-            }
+            Some(draft) => match Draft::test_callers(&draft.callers) {
+                Ok(callers) => (Some(Arc::new(callers)), None),
+                Err(_) => (
+                    None,
+                    Some(format!(
+                        "draft {} ignored: its test callers are not usable",
+                        draft.version
+                    )),
+                ),
+            },
         };
         let (kill, kill_problem) = match &pointer.kill {
             None => (None, None),

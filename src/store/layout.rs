@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::shards::Sharded;
-use crate::rules::problem::{parse_json, DocumentError};
+use crate::rules::pattern::PatternSet;
+use crate::rules::problem::{parse_json, Checker, DocumentError, Problem};
 use crate::rules::spec::ActionSpec;
 
 pub const LIVE_KEY: &str = "rules:live";
@@ -106,54 +107,55 @@ pub struct Draft {
 pub const MAX_TEST_CALLERS: usize = 100;
 
 impl Draft {
-    /// Problems of a list of test callers, each with its path
-    /// (`callers[1]`); none when it can be a draft's.
-    pub fn check_callers(callers: &[String]) -> Vec<crate::rules::problem::Problem> {
-        use crate::rules::problem::Problem;
-        let problem = |path: String, message: String| Problem { path, message };
+    /// The test callers compiled as the rules compile caller patterns (one
+    /// mechanism, so what a publish accepts is what a push can use), or
+    /// every problem with its path (`callers[1]`). Beyond the patterns'
+    /// own rules, a draft takes only numbers and prefixes: one for everyone
+    /// (`*`), for withheld numbers or for a list is a publish, not a test.
+    pub fn test_callers(callers: &[String]) -> Result<PatternSet, Vec<Problem>> {
         if callers.is_empty() {
-            return vec![problem(
-                "callers".to_owned(),
-                "a draft needs at least one test caller (a number, or a prefix ending in *)"
-                    .to_owned(),
-            )];
+            return Err(vec![Problem {
+                path: "callers".to_owned(),
+                message:
+                    "a draft needs at least one test caller (a number, or a prefix ending in *)"
+                        .to_owned(),
+            }]);
         }
         if callers.len() > MAX_TEST_CALLERS {
-            return vec![problem(
-                "callers".to_owned(),
-                format!(
+            return Err(vec![Problem {
+                path: "callers".to_owned(),
+                message: format!(
                     "{} test callers, more than the {MAX_TEST_CALLERS} a draft may have",
                     callers.len()
                 ),
-            )];
+            }]);
         }
-        callers
-            .iter()
-            .enumerate()
-            .filter_map(|(index, caller)| {
-                test_caller_problem(caller).map(|message| {
-                    problem(format!("callers[{index}]"), format!("{caller:?} {message}"))
-                })
-            })
-            .collect()
+        let mut checker = Checker::default();
+        for (index, caller) in callers.iter().enumerate() {
+            let path = format!("callers[{index}]");
+            if matches!(caller.as_str(), "*" | "+*") {
+                checker.error(
+                    path,
+                    format!("{caller:?} is everyone: publish the version instead of drafting it"),
+                );
+            } else if caller.starts_with('@') || caller.eq_ignore_ascii_case("anonymous") {
+                checker.error(
+                    path,
+                    format!(
+                        "{caller:?} is not a number or a prefix (e.g. 4915790000123, 4930123*)"
+                    ),
+                );
+            }
+        }
+        if !checker.errors.is_empty() {
+            return Err(checker.errors);
+        }
+        let set = PatternSet::compile(callers, true, &mut checker, &"callers");
+        match checker.errors.is_empty() {
+            true => Ok(set),
+            false => Err(checker.errors),
+        }
     }
-}
-
-/// Why `caller` cannot be a test caller: only numbers and prefixes — a
-/// draft for everyone (`*`), for withheld numbers or for a list is a
-/// publish, not a test.
-fn test_caller_problem(caller: &str) -> Option<String> {
-    let digits = caller.strip_prefix('+').unwrap_or(caller);
-    let digits = digits.strip_suffix('*').unwrap_or(digits);
-    if digits.is_empty() {
-        return Some("is everyone: publish the version instead of drafting it".to_owned());
-    }
-    if !digits.bytes().all(|byte| byte.is_ascii_digit()) || digits.len() > 15 {
-        return Some(
-            "is not a number or a prefix (digits, up to 15, optionally ending in *)".to_owned(),
-        );
-    }
-    None
 }
 
 impl Pointer {
@@ -163,11 +165,6 @@ impl Pointer {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// The shard holding `number`'s rules (any shard holds everything else).
-    pub fn shard_of(&self, number: Option<&str>) -> u32 {
-        shard_of(number.unwrap_or_default(), self.shards)
     }
 }
 
