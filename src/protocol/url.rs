@@ -158,21 +158,29 @@ pub fn is_loopback(authority: &str) -> bool {
 /// (`https://router.example.workers.dev/sipgate`), and the draft version
 /// answering, if one is: the menus it plays name it in their URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelfUrl(String, Option<u64>);
+pub struct SelfUrl {
+    url: String,
+    /// The draft answering (`&draft=8` in menu URLs), when one is.
+    draft: Option<u64>,
+}
 
 impl SelfUrl {
     /// From the URL a push was sent to; the query and fragment are dropped.
     pub fn from_request_url(url: &str) -> Option<SelfUrl> {
         let base = url.split(['?', '#']).next().unwrap_or_default();
-        HttpUrl::parse(base)
-            .ok()
-            .map(|url| SelfUrl(url.as_str().to_owned(), None))
+        HttpUrl::parse(base).ok().map(|url| SelfUrl {
+            url: url.as_str().to_owned(),
+            draft: None,
+        })
     }
 
     /// The same URL, for the answers of draft `version`: a menu's digits
     /// come back with `&draft=8`, and are answered by the draft too.
     pub fn for_draft(&self, version: u64) -> SelfUrl {
-        SelfUrl(self.0.clone(), Some(version))
+        SelfUrl {
+            url: self.url.clone(),
+            draft: Some(version),
+        }
     }
 
     /// The same URL with basic-auth credentials in it
@@ -185,7 +193,7 @@ impl SelfUrl {
             authority,
             path,
             ..
-        } = parts(&self.0)?;
+        } = parts(&self.url)?;
         // Drop credentials the request URL may already show.
         let host_and_port = without_credentials(authority);
         let url = format!(
@@ -193,26 +201,27 @@ impl SelfUrl {
             userinfo(user),
             userinfo(password)
         );
-        HttpUrl::parse(&url)
-            .ok()
-            .map(|url| SelfUrl(url.as_str().to_owned(), self.1))
+        HttpUrl::parse(&url).ok().map(|url| SelfUrl {
+            url: url.as_str().to_owned(),
+            draft: self.draft,
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.url
     }
 
     /// The URL itself, for `onAnswer`/`onHangup` pointing back at the router.
     pub fn url(&self) -> Option<HttpUrl> {
-        HttpUrl::parse(&self.0).ok()
+        HttpUrl::parse(&self.url).ok()
     }
 
     /// The URL a menu's digits are posted to:
     /// `…/sipgate?menu=after-hours&try=0` (`&draft=8` for a draft's).
     pub fn for_menu(&self, menu: &str, attempt: u32) -> Option<HttpUrl> {
-        let url = match self.1 {
-            None => format!("{}?menu={menu}&try={attempt}", self.0),
-            Some(draft) => format!("{}?menu={menu}&try={attempt}&draft={draft}", self.0),
+        let url = match self.draft {
+            None => format!("{}?menu={menu}&try={attempt}", self.url),
+            Some(draft) => format!("{}?menu={menu}&try={attempt}&draft={draft}", self.url),
         };
         HttpUrl::parse(&url).ok()
     }
