@@ -39,6 +39,9 @@ mod runtime;
 mod simulate;
 pub mod sounds;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::journal::Entry;
 use crate::log::{clip, Level, LogLine};
 use crate::protocol::url::SelfUrl;
@@ -430,7 +433,11 @@ pub async fn authorize<R: Runtime>(
     services: &Services<'_, R>,
 ) -> Result<(), Box<Reply>> {
     match endpoint {
-        Endpoint::Admin(request) => admin::sign_in(request, services).await.map_err(Box::new),
+        Endpoint::Admin(request) => {
+            let signing_in: Pin<Box<dyn Future<Output = _> + '_>> =
+                Box::pin(admin::sign_in(request, services));
+            signing_in.await.map_err(Box::new)
+        }
         Endpoint::Push { .. } => Ok(()),
     }
 }
@@ -455,7 +462,15 @@ pub async fn serve<R: Runtime>(
             }
             push::answer_push(body, base, query, services).await
         }
-        Endpoint::Admin(request) => admin::answer(request, body, services).await,
+        Endpoint::Admin(request) => {
+            // Its own future behind a pointer, never inlined into the
+            // push's: a cold isolate compiles each wasm function the first
+            // time it runs, and a push then compiles none of the admin
+            // API (bench/RESULTS.md, cold start).
+            let answering: Pin<Box<dyn Future<Output = Reply> + '_>> =
+                Box::pin(admin::answer(request, body, services));
+            answering.await
+        }
     }
 }
 

@@ -467,6 +467,7 @@ pub async fn rollback<S: KvWrite>(store: &S, to: Option<u64>) -> Result<RolledBa
     let pointer = Pointer {
         version: target.version,
         shards: target.shards,
+        format: target.format,
         ..live.clone()
     };
     store.put(LIVE_KEY, &pointer.to_json()).await?;
@@ -511,6 +512,7 @@ pub async fn promote<S: KvWrite>(store: &S, force: bool) -> Result<Promoted, Adm
         shards: draft.shards,
         kill: live.kill.clone(),
         draft: None,
+        format: draft.format,
     };
     store.put(LIVE_KEY, &pointer.to_json()).await?;
     Ok(Promoted {
@@ -550,6 +552,7 @@ pub async fn set_kill<S: KvWrite>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::layout::RulesFormat;
     use crate::store::KEEP_VERSIONS;
     use crate::testing::{run, MemoryKv};
 
@@ -843,7 +846,8 @@ mod tests {
                 version: 2,
                 shards: 1,
                 callers: vec!["4915790000123".into(), "+49301*".into()],
-                base: 1
+                base: 1,
+                format: RulesFormat::CURRENT,
             })
         );
         assert!(kv.values.borrow().contains_key("rules:v2:s0"));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::kv::{Kv, StoreError};
 use super::layout::{
-    shard_key, shard_of, Draft, Pointer, LIVE_KEY, MAX_POINTER_BYTES, MAX_SHARD_BYTES,
+    shard_key, shard_of, Draft, Pointer, RulesFormat, LIVE_KEY, MAX_POINTER_BYTES, MAX_SHARD_BYTES,
     POINTER_CACHE_TTL, SHARD_CACHE_TTL,
 };
 use crate::rules::decision::Wanted;
@@ -52,6 +52,13 @@ pub enum LoadError {
     Missing {
         key: String,
     },
+    /// The pointer names a version in a rules format this worker does not
+    /// read: published by a newer `sipgate-rules` before its worker was
+    /// deployed.
+    UnknownFormat {
+        version: u64,
+        format: RulesFormat,
+    },
 }
 
 impl std::fmt::Display for LoadError {
@@ -63,6 +70,13 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::Corrupt { key, error } => write!(f, "{key} is not usable: {error}"),
             LoadError::Missing { key } => write!(f, "{key} is missing"),
+            LoadError::UnknownFormat { version, format } => write!(
+                f,
+                "{LIVE_KEY} names version {version} in rules format {format}, which this worker \
+                 does not read (it reads format {}): deploy the worker before publishing with a \
+                 newer sipgate-rules",
+                RulesFormat::CURRENT
+            ),
         }
     }
 }
@@ -74,6 +88,7 @@ impl LoadError {
             LoadError::Store { key, .. }
             | LoadError::Corrupt { key, .. }
             | LoadError::Missing { key } => Some(key),
+            LoadError::UnknownFormat { .. } => Some(LIVE_KEY),
             LoadError::TimedOut { .. } => None,
         }
     }
@@ -141,6 +156,13 @@ pub async fn load_live<'a>(
     let target = cached.target(&wanted);
     if cached.kill.is_some() || target.version == 0 || target.shards == 0 {
         return Ok(cache.borrow_mut().without_rules(cached, reads));
+    }
+    if !target.format.is_current() {
+        // Not even read: its bytes mean something else to its publisher.
+        return Err(LoadError::UnknownFormat {
+            version: target.version,
+            format: target.format,
+        });
     }
     let shard = shard_of(wanted.number.unwrap_or_default(), target.shards);
     let slot = (target.version, shard);
@@ -270,6 +292,7 @@ impl RulesCache {
 struct Target {
     version: u64,
     shards: u32,
+    format: RulesFormat,
     draft: bool,
 }
 
@@ -281,6 +304,7 @@ impl CachedPointer {
         let live = Target {
             version: self.pointer.version,
             shards: self.pointer.shards,
+            format: self.pointer.format,
             draft: false,
         };
         let (Some(draft), Some(callers)) = (&self.pointer.draft, &self.test_callers) else {
@@ -292,6 +316,7 @@ impl CachedPointer {
             Target {
                 version: draft.version,
                 shards: draft.shards,
+                format: draft.format,
                 draft: true,
             }
         } else {
@@ -764,5 +789,57 @@ mod tests {
             last_known_good(&cache, Some("4921100000")).unwrap().version,
             1
         );
+    }
+
+    /// A newer publisher wrote version 2 in a format this worker does not
+    /// read (the mixed-version case of a publish before a deploy).
+    #[test]
+    fn a_version_in_an_unknown_rules_format_is_not_read_and_last_known_good_answers() {
+        let kv = MemoryKv::default();
+        publish(&kv, OFFICE, "t");
+        let cache = RefCell::new(RulesCache::default());
+        assert_eq!(live(&kv, &cache, "4921100000", 0).version, 1);
+        kv.put("rules:v2:s0", "\u{1}binary shard");
+        kv.put(
+            LIVE_KEY,
+            r#"{"version":2,"shards":1,"kill":null,"format":2}"#,
+        );
+        kv.take_reads();
+        let error = run(load_live(&cache, &kv, Some("4921100000"), 20_000, 10_000)).unwrap_err();
+        assert_eq!(
+            error,
+            LoadError::UnknownFormat {
+                version: 2,
+                format: RulesFormat(2)
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "rules:live names version 2 in rules format 2, which this worker does not read (it \
+             reads format 1): deploy the worker before publishing with a newer sipgate-rules"
+        );
+        assert_eq!(kv.take_reads(), [LIVE_KEY], "its shard is not even read");
+        let fallback = last_known_good(&cache, Some("4921100000")).unwrap();
+        assert_eq!((fallback.version, fallback.reads), (1, 0));
+        assert!(fallback.rules.is_some());
+        // A draft in an unknown format leaves its test callers on the live version.
+        let kv = with_draft(r#"["4915790000123"],"format":3"#);
+        let tester = Party::parse("4915790000123");
+        let call = Wanted {
+            number: Some("4921100000"),
+            caller: Some(&tester),
+            draft: None,
+        };
+        let cache = RefCell::new(RulesCache::default());
+        load_for(&kv, &cache, Some("4921100000").into());
+        let error = run(load_live(&cache, &kv, call, 0, 10_000)).unwrap_err();
+        assert!(matches!(
+            error,
+            LoadError::UnknownFormat {
+                version: 2,
+                format: RulesFormat(3)
+            }
+        ));
+        assert_eq!(last_known_good(&cache, call).unwrap().version, 1);
     }
 }

@@ -66,6 +66,44 @@ fn chunks(text: &str, max: usize) -> Vec<&str> {
     pieces
 }
 
+/// How a version's shards are encoded. The pointer names it (absent: 1),
+/// so that a worker never decodes shards it does not understand: one that
+/// meets a format it does not read answers from its last-known-good rules
+/// and logs an error — a newer publisher ran before its worker was
+/// deployed (docs/deploy.md, "Updating": deploy first, then publish).
+///
+/// ```text
+/// {"version":7,"shards":1,"kill":null}              format 1: the checked document's JSON, per shard
+/// {"version":8,"shards":1,"kill":null,"format":2}   a format this worker does not read
+/// ```
+///
+/// Format 1 is written without the field, so workers older than it (which
+/// refuse fields they do not know) read what this one publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RulesFormat(pub u32);
+
+impl RulesFormat {
+    /// The format this build writes and reads.
+    pub const CURRENT: RulesFormat = RulesFormat(1);
+
+    pub fn is_current(&self) -> bool {
+        *self == RulesFormat::CURRENT
+    }
+}
+
+impl Default for RulesFormat {
+    fn default() -> Self {
+        RulesFormat::CURRENT
+    }
+}
+
+impl std::fmt::Display for RulesFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// The live pointer (and kill switch, and the draft with its test callers):
 ///
 /// ```text
@@ -86,6 +124,9 @@ pub struct Pointer {
     /// that a push still reads at most the pointer and one shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<Draft>,
+    /// How the live version's shards are encoded.
+    #[serde(default, skip_serializing_if = "RulesFormat::is_current")]
+    pub format: RulesFormat,
 }
 
 /// A version stored like any other but live only for its test callers.
@@ -100,6 +141,9 @@ pub struct Draft {
     /// The version live when the draft was published: `promote` refuses
     /// (unless forced) when another has gone live since.
     pub base: u64,
+    /// How the draft's shards are encoded.
+    #[serde(default, skip_serializing_if = "RulesFormat::is_current")]
+    pub format: RulesFormat,
 }
 
 /// The most test callers a draft may have: the pointer is read by every
@@ -222,6 +266,9 @@ pub struct IndexEntry {
     /// promoted later.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub draft: bool,
+    /// How its shards are encoded (a rollback names it in the pointer).
+    #[serde(default, skip_serializing_if = "RulesFormat::is_current")]
+    pub format: RulesFormat,
     /// How many `rules:vN:source:K` keys hold the document.
     #[serde(default = "one")]
     pub source_chunks: u32,
@@ -303,6 +350,7 @@ pub fn plan_publish<'s>(
         published_by: about.published_by,
         expectations_failed: about.expectations_failed,
         draft: about.draft.is_some(),
+        format: RulesFormat::CURRENT,
         source_chunks: source.len() as u32,
         bytes: Some(bytes),
     }];
@@ -342,6 +390,7 @@ pub fn plan_publish<'s>(
                 shards,
                 callers,
                 base: current.map_or(0, |pointer| pointer.version),
+                format: RulesFormat::CURRENT,
             }),
             ..current.cloned().unwrap_or_default()
         },
@@ -352,6 +401,7 @@ pub fn plan_publish<'s>(
             shards,
             kill,
             draft: current.and_then(|pointer| pointer.draft.clone()),
+            format: RulesFormat::CURRENT,
         },
     };
     PublishPlan {
@@ -409,6 +459,26 @@ pub fn version_keys(entry: &IndexEntry) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_rules_format_is_named_only_when_not_the_current_one() {
+        let pointer = Pointer {
+            version: 7,
+            shards: 1,
+            ..Pointer::default()
+        };
+        assert_eq!(pointer.to_json(), r#"{"version":7,"shards":1,"kill":null}"#);
+        assert_eq!(
+            Pointer::parse(&pointer.to_json()).unwrap().format,
+            RulesFormat(1)
+        );
+        let newer = Pointer::parse(r#"{"version":8,"shards":1,"kill":null,"format":2}"#).unwrap();
+        assert_eq!(newer.format, RulesFormat(2));
+        assert_eq!(
+            newer.to_json(),
+            r#"{"version":8,"shards":1,"kill":null,"format":2}"#
+        );
+    }
+
     use super::*;
     use crate::testing::{publish_source as publish, MemoryKv};
 
@@ -502,6 +572,7 @@ mod tests {
             published_by: None,
             expectations_failed: None,
             draft: false,
+            format: RulesFormat::CURRENT,
             source_chunks: 1,
             bytes: None,
         };

@@ -113,3 +113,48 @@ describe("keys lost mid-run", () => {
     assert.match(line.error, /rules:live is not usable/);
   });
 });
+
+// Mixed versions: a newer sipgate-rules published version 2 in a rules
+// format this worker does not read, before its worker was deployed. The
+// worker does not read the shard and answers from last-known-good.
+describe("a rules format this worker does not know", () => {
+  let store;
+  let worker;
+  before(async () => {
+    store = localStore();
+    store.publish(RULES);
+    worker = await startWorker({ store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
+  });
+  after(async () => {
+    await worker.dispose();
+    store.dispose();
+  });
+
+  test("the pointer names format 2: last-known-good rules, the error says what to deploy", async () => {
+    assertAnswered(await push(worker), DIALED);
+    await worker.kv.put("rules:v2:s0", "\u0002a shard in a format of the future");
+    await worker.kv.put("rules:live", JSON.stringify({ version: 2, shards: 1, kill: null, format: 2 }));
+    const reply = await push(worker);
+    assertAnswered(reply, DIALED);
+    const line = await lineFor(worker);
+    assert.equal(line.level, "error");
+    assert.match(
+      line.error,
+      /^rules:live names version 2 in rules format 2, which this worker does not read \(it reads format 1\): deploy the worker before publishing with a newer sipgate-rules; answered from the last-known-good rules \(version 1\)/,
+    );
+    assert.equal(line.version, 1);
+  });
+
+  test("a fresh isolate, nothing to fall back on: the call proceeds, said as an error", async () => {
+    const fresh = await startWorker({ store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
+    try {
+      const reply = await push(fresh);
+      assertAnswered(reply, PROCEED);
+      const line = await lineFor(fresh);
+      assert.equal(line.level, "error");
+      assert.match(line.error, /rules format 2, which this worker does not read/);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});

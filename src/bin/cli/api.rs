@@ -309,7 +309,7 @@ impl Api {
             version: answer["version"].as_u64().unwrap_or(0),
             shards: 0,
             kill: serde_json::from_value(answer["kill"].clone()).unwrap_or(None),
-            draft: None,
+            ..Pointer::default()
         })
     }
 }

@@ -89,6 +89,7 @@ impl Place {
                     shards: 0,
                     kill: serde_json::from_value(json["kill"].clone()).unwrap_or(None),
                     draft: serde_json::from_value(json["draft"].clone()).unwrap_or(None),
+                    ..Pointer::default()
                 };
                 let index = Index {
                     versions: serde_json::from_value(json["versions"].clone())
