@@ -13,8 +13,8 @@
 //   npm run bench                 the full run (a few minutes), writes bench/RESULTS.md
 //   node bench/run.mjs --smoke    seconds; checks the harness works (npm test runs it)
 //   node bench/run.mjs --report-only   rewrites RESULTS.md from bench/results.json
-//   node bench/run.mjs --only load --baseline DIR   also loads another build (DIR
-//                                 with index.js and index_bg.wasm) side by side
+//   node bench/run.mjs --baseline DIR   also another build (DIR with index.js and
+//                                 index_bg.wasm) side by side: before and after
 //
 // Loopback only; every run is bounded and stops by itself. Every worker routes
 // at the same pinned time (ROUTED_AT in bench/workers.mjs), whatever the hour.
@@ -33,8 +33,9 @@ const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark sui
   --only STEPS       some of ${STEPS.join(",")} (size always runs); writes nothing
   --merge            with --only: puts what these steps measured into bench/results.json
                      (each marked as measured separately, with the commit) and rewrites RESULTS.md
-  --baseline DIR     with the load step: also another build of the worker (DIR holds
-                     index.js and index_bg.wasm, e.g. an earlier commit's build/), side by side
+  --baseline DIR     also another build of the worker (DIR holds index.js and index_bg.wasm,
+                     e.g. an earlier commit's build/), side by side in the load and cold steps:
+                     RESULTS.md then has a before/after table (DIR/BUILT_FROM names the build)
   --report-only      rewrites RESULTS.md from bench/results.json
   -h, --help         print this and do nothing else`;
 
@@ -111,6 +112,15 @@ if (options["report-only"]) {
 step("1. size: release build");
 await build();
 results.size = sizes();
+// Another build side by side ("before"): its size, and in the load and cold steps its runs.
+const baselineKind = options.baseline ? useBaseline(options.baseline) : null;
+if (options.baseline) {
+  const builtFrom = join(options.baseline, "BUILT_FROM");
+  results.baseline = {
+    label: existsSync(builtFrom) ? readFileSync(builtFrom, "utf8").trim() : options.baseline,
+    size: sizes(options.baseline),
+  };
+}
 
 if (wanted("core")) {
 step("2. core cost, native (cargo bench --bench core)");
@@ -146,7 +156,7 @@ const loadStore = publishedStore(1_000);
 {
   const rust = await startWorker("rust", loadStore);
   const js = await startWorker("js", loadStore);
-  const baseline = options.baseline ? await startWorker(useBaseline(options.baseline), loadStore) : null;
+  const baseline = baselineKind ? await startWorker(baselineKind, loadStore) : null;
   // The runtime's floor: reads the body, logs a line, answers a constant.
   const floor = await startWorker("floor", loadStore);
   // The comparison is only fair if both answer the same (but for their own
@@ -206,6 +216,7 @@ if (wanted("cold")) {
     ["floor", "floor", emptyStore],
     ["rust, empty KV", "rust", emptyStore],
     ["js, empty KV", "js", emptyStore],
+    ...(baselineKind ? [["baseline", baselineKind, coldStore], ["baseline, empty KV", baselineKind, emptyStore]] : []),
   ];
   for (const [name, kind, store] of coldWorkers) {
     for (let run = 0; run < COLD_RUNS; run++) {
@@ -443,11 +454,12 @@ function report(results) {
   const coldMedian = (runs, key) => median(runs.map((run) => run[key]));
   const coldOf = (name) => results.cold.filter((run) => run.name === name);
   const coldFloor = coldOf("floor").length ? coldMedian(coldOf("floor"), "firstMainCpuMs") : NaN;
-  const breakdown = ["floor", "rust, empty KV", "rust", "js, empty KV", "js"]
+  const breakdown = ["floor", "baseline, empty KV", "baseline", "rust, empty KV", "rust", "js, empty KV", "js"]
     .filter((name) => coldOf(name).length)
     .map((name) => {
       const cpu = coldMedian(coldOf(name), "firstMainCpuMs");
-      return `| ${name === "rust" || name === "js" ? `${name}, ${fmt(results.coldNumbers ?? 100_000, 0)} numbers` : name} | ${fmt(cpu, 2)} | ${name === "floor" ? "–" : `+${fmt(cpu - coldFloor, 2)}`} |`;
+      const label = name.replace("baseline", "before");
+      return `| ${["rust", "js", "baseline"].includes(name) ? `${label}, ${fmt(results.coldNumbers ?? 100_000, 0)} numbers` : label} | ${fmt(cpu, 2)} | ${name === "floor" ? "–" : `+${fmt(cpu - coldFloor, 2)}`} |`;
     })
     .join("\n");
   const baseCpu = coldMedian(coldBase, "firstMainCpuMs");
@@ -468,6 +480,33 @@ function report(results) {
     ? `| journal on: answer time within noise of off | p50 ${fmt(journalCost.delta, 3)} ms on − off; identical workers differ by up to ${fmt(noiseBand, 3)} ms | ${met(Math.abs(journalCost.delta) <= noiseBand)} |\n`
     : "";
   const cpu = cpus()[0]?.model ?? "unknown";
+  const beforeAfter = results.baseline ? beforeAndAfter() : "";
+  function beforeAndAfter() {
+    const before = byName("baseline");
+    const wasmBefore = results.baseline.size.find((file) => file.name === "index_bg.wasm");
+    const coldBefore = coldOf("baseline");
+    const emptyAbove = (name) => (coldOf(name).length ? coldMedian(coldOf(name), "firstMainCpuMs") - coldFloor : NaN);
+    const ownBefore = coldBefore.length ? coldMedian(coldBefore, "firstMainCpuMs") - baseCpu : NaN;
+    const ratioBefore = before.length ? avg(before, "rps") / avg(javascript, "rps") : NaN;
+    const p99Before = before.length ? median(before.map((run) => run.p99)) : NaN;
+    const row = (figure, was, now, jsFigure, goal, ok) => `| ${figure} | ${was} | ${now} | ${jsFigure} | ${goal} | ${met(ok)} |`;
+    return `
+### Before and after, side by side in this run
+
+Before: ${results.baseline.label}. After: this checkout's build. Both ran in the same steps,
+interleaved with the JS worker and the floor, so their figures compare within this run.
+
+| figure | before | after | JS worker | goal | |
+|---|---|---|---|---|---|
+${row("wasm gzip", `${fmt(wasmBefore.gzip / 1024)} KiB`, `${fmt(wasm.gzip / 1024)} KiB`, "–", "≤ 64 KiB", wasm.gzip <= 64 * 1024)}
+${row(`worker's own CPU, first push of a cold isolate, ${fmt(results.coldNumbers ?? 100_000, 0)} numbers`, `${fmt(ownBefore, 2)} ms`, `${fmt(coldCpu, 2)} ms`, `${fmt(coldCpuJs, 2)} ms`, "≤ 5 ms and below JS", coldCpu <= 5 && coldCpu < coldCpuJs)}
+${row("first push of a cold isolate, empty KV, above the floor", `${fmt(emptyAbove("baseline, empty KV"), 2)} ms`, `${fmt(emptyAbove("rust, empty KV"), 2)} ms`, `${fmt(emptyAbove("js, empty KV"), 2)} ms`, "(start-up: where the cold push's CPU goes)", emptyAbove("rust, empty KV") <= emptyAbove("js, empty KV"))}
+${row("warm throughput vs the JS worker", `${fmt(ratioBefore, 2)}×`, `${fmt(throughputRatio, 2)}×`, "1.00×", "≥ 1.0×", throughputRatio >= 1)}
+${row("warm p99", `${p99Before} ms`, `${p99Rust} ms`, `${p99Js} ms`, "≤ JS", p99Rust <= p99Js)}
+${row("isolate CPU per warm push above the floor", `${fmt(before.length ? aboveFloor(before) : NaN)} µs`, `${fmt(aboveFloor(rust))} µs`, `${fmt(aboveFloor(javascript))} µs`, "≤ JS", aboveFloor(rust) <= aboveFloor(javascript))}
+${row("KV reads per push, cold / warm", "2 / 0", `${results.kvReads.cold} / ${results.kvReads.warm}`, "–", "unchanged", results.kvReads.warm === 0 && results.kvReads.cold <= 2)}
+`;
+  }
   return `# Benchmark results
 
 Run: ${results.date} · machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB · node ${process.version}
@@ -487,7 +526,7 @@ ${routedAt(results)}
 | cold start ≤ 5 ms CPU for the first push, 100,000 numbers | ${fmt(coldCpu, 2)} ms of the worker's own (${fmt(coldCpuTotal, 2)} ms on the isolate's thread minus ${fmt(baseCpu, 2)} ms for the same KV reads); JS ${fmt(coldCpuJs, 2)} ms | ${met(coldCpu <= 5)} |
 | isolate CPU per warm push above the runtime's floor: Rust ≤ JS | Rust ${fmt(aboveFloor(rust))} µs, JS ${fmt(aboveFloor(javascript))} µs above the floor's ${fmt(floorUs)} µs (isolate thread, load step) | ${met(aboveFloor(rust) <= aboveFloor(javascript))} |
 | KV reads per push: 0 warm, ≤ 2 cold | cold ${results.kvReads.cold}, warm ${results.kvReads.warm} | ${met(results.kvReads.warm === 0 && results.kvReads.cold <= 2)} |
-${journalGoal}
+${journalGoal}${beforeAfter}
 ## 1. Size
 ${results.sizeMeasuredSeparately ? `\nMeasured separately (${results.sizeMeasuredSeparately}); the figures of the other steps are the full run's.\n` : ""}
 | file | raw | gzip |

@@ -81,10 +81,10 @@ const wasmFeatures = [
  */
 export const SIZE_BUDGET = { wasmGzip: 297 * 1024 };
 
-/** Raw and gzip size of each deployed file, in bytes. */
-export function sizes() {
+/** Raw and gzip size of each deployed file (of build/, or of another build's directory), in bytes. */
+export function sizes(directory = join(root, "build")) {
   return ["index_bg.wasm", "index.js"].map((name) => {
-    const bytes = readFileSync(join(root, "build", name));
+    const bytes = readFileSync(join(directory, name));
     return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   });
 }
