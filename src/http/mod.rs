@@ -460,12 +460,7 @@ pub async fn serve<R: Runtime>(
                     return deny(&denied);
                 }
             }
-            // Its own function too: the isolate's baseline compiler takes
-            // longer per byte the larger a function is (its locals), and a
-            // cold push compiles every function it runs.
-            let answering: Pin<Box<dyn Future<Output = Reply> + '_>> =
-                Box::pin(push::answer_push(body, base, query, services));
-            answering.await
+            push::answer_push(body, base, query, services).await
         }
         Endpoint::Admin(request) => {
             // Its own future behind a pointer, never inlined into the
