@@ -674,11 +674,16 @@ Paid allows 30 s by default).
 | an infallible fetch handler (the glue's 500 path and worker::Error's formatting become dead code), KV read through the binding's own \`get\` (6fabbfd) | wasm gzip, the restructured core before and after | 205.5 → 200.6 → 198.2 KiB |
 | callbacks decided before the XML is written: a rule's prepared action inside a \`<Response>\` that gains the router's callbacks (d5f0135) | bench/profile.mjs --journal, XML writing (quick_xml and xml) per request, before and after | 3.56 → 2.81 µs |
 | the source tree by layers, one Decision per push (dc79d3e…17b399e), against the build before it, side by side (\`--only load --baseline\`) | load: isolate thread per request, mean of 3 runs | 212.7 → 209.1 µs |
+| the admin API's futures boxed, so a push's future holds none of it: V8 compiles each wasm function on its first call, and the first push compiled the whole admin API in one 112 KB function (8043963) | cold: first push's isolate CPU, empty KV, median of 7, one build each (docs/performance.md) | 20.6 → 15.2 ms |
 
 Tried and not kept: an edge shell without the \`worker\` crate (wasm-bindgen and a hand-written
 entry module, one call into wasm per request, answered without a promise when no KV read is
 needed): 143.1 KiB gzip and 0.94× the JS worker's throughput in one run (5,218 vs 5,529 req/s),
 cold start unchanged. The design names the \`worker\` crate, so that trade is the team's call.
+Also not kept (2026-12-01): the push's own answer as a boxed future (its first compile 0.4 ms
+cheaper, every warm push 4–8 µs dearer, \`--only load --baseline\`, 3 runs); wasm-opt passes
+beyond \`-Oz\` (\`--converge\`, \`--gufa\`, \`-O4\` then \`-Oz\`): −0.1 to −1.1 KiB gzip, and size is not
+what a cold push pays for.
 
 Where a warm push's time goes now (bench/profile.mjs, isolate thread, ~211 µs per request in
 all): writing the JSON log line with console.log ~31 µs and reading the body ~17 µs (the JS
