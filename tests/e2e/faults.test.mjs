@@ -77,39 +77,44 @@ describe("KV faults", () => {
   });
 });
 
-describe("keys lost mid-run", () => {
-  let store;
-  let worker;
+/** A worker over a store with RULES published, for a suite's tests: `suite.worker`, `suite.store`. */
+function withPublishedWorker() {
+  const suite = {};
   before(async () => {
-    store = localStore();
-    store.publish(RULES);
-    worker = await startWorker({ store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
+    suite.store = localStore();
+    suite.store.publish(RULES);
+    suite.worker = await startWorker({ store: suite.store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
   });
   after(async () => {
-    await worker.dispose();
-    store.dispose();
+    await suite.worker.dispose();
+    suite.store.dispose();
   });
+  return suite;
+}
+
+describe("keys lost mid-run", () => {
+  const suite = withPublishedWorker();
 
   test("the version's shard vanishes: last-known-good rules, logged", async () => {
-    assertAnswered(await push(worker), DIALED);
-    store.publish({ numbers: { "4921100000": [{ id: "v2", then: { dial: { numbers: ["4915790000002"] } } }] } });
-    await worker.kv.delete("rules:v2:s0");
-    assertAnswered(await push(worker), DIALED);
-    const line = await lineFor(worker);
+    assertAnswered(await push(suite.worker), DIALED);
+    suite.store.publish({ numbers: { "4921100000": [{ id: "v2", then: { dial: { numbers: ["4915790000002"] } } }] } });
+    await suite.worker.kv.delete("rules:v2:s0");
+    assertAnswered(await push(suite.worker), DIALED);
+    const line = await lineFor(suite.worker);
     assert.match(line.error, /rules:v2:s0 is missing; answered from the last-known-good rules \(version 1\)/);
   });
 
   test("the pointer vanishes: last-known-good rules, logged", async () => {
-    await worker.kv.delete("rules:live");
-    assertAnswered(await push(worker), DIALED);
-    const line = await lineFor(worker);
+    await suite.worker.kv.delete("rules:live");
+    assertAnswered(await push(suite.worker), DIALED);
+    const line = await lineFor(suite.worker);
     assert.match(line.error, /rules:live is missing; answered from the last-known-good rules/);
   });
 
   test("a corrupt pointer: last-known-good rules, logged", async () => {
-    await worker.kv.put("rules:live", "{corrupt");
-    assertAnswered(await push(worker), DIALED);
-    const line = await lineFor(worker);
+    await suite.worker.kv.put("rules:live", "{corrupt");
+    assertAnswered(await push(suite.worker), DIALED);
+    const line = await lineFor(suite.worker);
     assert.match(line.error, /rules:live is not usable/);
   });
 });
@@ -118,25 +123,15 @@ describe("keys lost mid-run", () => {
 // format this worker does not read, before its worker was deployed. The
 // worker does not read the shard and answers from last-known-good.
 describe("a rules format this worker does not know", () => {
-  let store;
-  let worker;
-  before(async () => {
-    store = localStore();
-    store.publish(RULES);
-    worker = await startWorker({ store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
-  });
-  after(async () => {
-    await worker.dispose();
-    store.dispose();
-  });
+  const suite = withPublishedWorker();
 
   test("the pointer names format 2: last-known-good rules, the error says what to deploy", async () => {
-    assertAnswered(await push(worker), DIALED);
-    await worker.kv.put("rules:v2:s0", "\u0002a shard in a format of the future");
-    await worker.kv.put("rules:live", JSON.stringify({ version: 2, shards: 1, kill: null, format: 2 }));
-    const reply = await push(worker);
+    assertAnswered(await push(suite.worker), DIALED);
+    await suite.worker.kv.put("rules:v2:s0", "\u0002a shard in a format of the future");
+    await suite.worker.kv.put("rules:live", JSON.stringify({ version: 2, shards: 1, kill: null, format: 2 }));
+    const reply = await push(suite.worker);
     assertAnswered(reply, DIALED);
-    const line = await lineFor(worker);
+    const line = await lineFor(suite.worker);
     assert.equal(line.level, "error");
     assert.match(
       line.error,
@@ -146,7 +141,7 @@ describe("a rules format this worker does not know", () => {
   });
 
   test("a fresh isolate, nothing to fall back on: the call proceeds, said as an error", async () => {
-    const fresh = await startWorker({ store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
+    const fresh = await startWorker({ store: suite.store, vars: { KV_BUDGET_MS: String(BUDGET_MS) } });
     try {
       const reply = await push(fresh);
       assertAnswered(reply, PROCEED);
