@@ -687,7 +687,9 @@ beyond \`-Oz\` (\`--converge\`, \`--gufa\`, \`-O4\` then \`-Oz\`): −0.1 to −
 what a cold push pays for; worker-build's \`--no-panic-recovery\` (no entry proxy): −4 µs per warm push in
 3 interleaved runs against ±12 µs between two identical builds, cold unchanged, and it gives up the
 reset of the wasm instance after a trap; compiling only the asked number's rules from a held shard:
-100,000 numbers −1.25 ms on the first push, an office's 8 numbers +0.4 ms, +2.1 KiB (median of 9).
+100,000 numbers −1.25 ms on the first push, an office's 8 numbers +0.4 ms, +2.1 KiB (median of 9); the
+push path run once at start-up (\`#[event(start)]\`): +6.5 ms of start-up CPU and the first push unchanged,
+as workerd compiled the same functions again for the first request.
 
 Where a warm push's time goes now (bench/profile.mjs, isolate thread, ~211 µs per request in
 all): writing the JSON log line with console.log ~31 µs and reading the body ~17 µs (the JS
