@@ -674,8 +674,8 @@ Paid allows 30 s by default).
 | an infallible fetch handler (the glue's 500 path and worker::Error's formatting become dead code), KV read through the binding's own \`get\` (6fabbfd) | wasm gzip, the restructured core before and after | 205.5 → 200.6 → 198.2 KiB |
 | callbacks decided before the XML is written: a rule's prepared action inside a \`<Response>\` that gains the router's callbacks (d5f0135) | bench/profile.mjs --journal, XML writing (quick_xml and xml) per request, before and after | 3.56 → 2.81 µs |
 | the source tree by layers, one Decision per push (dc79d3e…17b399e), against the build before it, side by side (\`--only load --baseline\`) | load: isolate thread per request, mean of 3 runs | 212.7 → 209.1 µs |
-| the admin API's futures boxed, so a push's future holds none of it: V8 compiles each wasm function on its first call, and the first push compiled the whole admin API in one 112 KB function (8043963) | cold: first push's isolate CPU, empty KV, median of 7, one build each (docs/performance.md) | 20.6 → 15.2 ms |
-| binaryen inlines a function with one caller only under 200 bytes (it inlined them all, merging a push's path into one 28 KB function) (22cd3a4) | cold: first push's isolate CPU, median of 7, side by side: empty KV; 100,000 numbers; wasm gzip | 15.9 → 14.1 ms; 25.2 → 24.0 ms; 295.7 → 284.2 KiB |
+| the admin API's futures boxed, so a push's future holds none of it: V8 compiles each wasm function on its first call, and the first push compiled the whole admin API in one 112 KB function (42cd4d6) | cold: first push's isolate CPU, empty KV, median of 7, one build each (docs/performance.md) | 20.6 → 15.2 ms |
+| binaryen inlines a function with one caller only under 200 bytes (it inlined them all, merging a push's path into one 28 KB function) (1286045) | cold: first push's isolate CPU, median of 7, side by side: empty KV; 100,000 numbers; wasm gzip | 15.9 → 14.1 ms; 25.2 → 24.0 ms; 295.7 → 284.2 KiB |
 
 Tried and not kept: an edge shell without the \`worker\` crate (wasm-bindgen and a hand-written
 entry module, one call into wasm per request, answered without a promise when no KV read is
