@@ -211,6 +211,11 @@ export function useBaseline(directory) {
   rmSync(copy, { recursive: true, force: true });
   cpSync(directory, copy, { recursive: true });
   WORKERS.baseline = { scriptPath: join(copy, "index.js") };
+  // The read-counting wrapper of the e2e tests, around this build instead.
+  const counting = readFileSync(join(root, "tests", "e2e", "faulty-kv.mjs"), "utf8");
+  if (!counting.includes('"../../build/index.js"')) throw new Error("tests/e2e/faulty-kv.mjs no longer imports ../../build/index.js");
+  writeFileSync(join(copy, "faulty-kv.mjs"), counting.replace('"../../build/index.js"', '"./index.js"'));
+  WORKERS["baseline (counted)"] = { scriptPath: join(copy, "faulty-kv.mjs"), bindings: { FAULT: "count" } };
   return "baseline";
 }
 

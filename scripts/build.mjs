@@ -70,9 +70,9 @@ const wasmFeatures = [
  * replacing futures-util's join_all (its FuturesOrdered and heap) by a
  * small join and answering the route from its own boxed future, which
  * kept 12 KB of state out of the admin API's future (-1.9 KiB).
- * Raised to 297 KiB by issue 16's cold-start work: the admin API's and the
- * push's futures boxed, so that a push compiles none of the admin API
- * (+0.5 KiB), and the rules format named in the pointer, index and draft
+ * Raised to 297 KiB by issue 16's cold-start work: the admin API's futures
+ * boxed, so that a push compiles none of the admin API (+0.5 KiB), and the
+ * rules format named in the pointer, index and draft
  * (+2.2 KiB, its serde code spread over the pointer's readers and
  * writers), at 295.7 KiB. A cold push pays for the code it runs, not for
  * the module's size: V8 compiles each wasm function on its first call

@@ -459,6 +459,9 @@ pub fn version_keys(entry: &IndexEntry) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::testing::{publish_source as publish, MemoryKv};
+
     #[test]
     fn the_rules_format_is_named_only_when_not_the_current_one() {
         let pointer = Pointer {
@@ -478,9 +481,6 @@ mod tests {
             r#"{"version":8,"shards":1,"kill":null,"format":2}"#
         );
     }
-
-    use super::*;
-    use crate::testing::{publish_source as publish, MemoryKv};
 
     const OFFICE: &str = include_str!("../../examples/office.json");
 
