@@ -24,6 +24,7 @@
 //! * [`journal`] — the call journal in D1, call timelines, rule hits, the fan-out.
 //! * [`http`] — the worker's HTTP behaviour: settings, admission, the endpoints, replies.
 //! * [`log`], [`setting`] — the one structured log line per request; reading a setting.
+//! * [`codec`] — the compact encoding stored compiled rules are written in.
 //!
 //! The edge shell, `edge` (wasm32 only), is the only module that knows the
 //! `worker` crate: it turns a Workers request into calls of [`http`],
@@ -43,6 +44,7 @@
     )
 )]
 
+pub mod codec;
 pub mod http;
 pub mod journal;
 pub mod log;

@@ -8,6 +8,7 @@ use std::path::Path;
 /// Every top-level module of `src/` and its layer; lower numbers are lower.
 const LAYERS: &[(&str, u8)] = &[
     ("log", 0),
+    ("codec", 0),
     ("setting", 1),
     ("protocol", 1),
     ("time", 1),
