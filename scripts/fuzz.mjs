@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureFuzzTools, quietEnv, root, step, toolsDir } from "./tools.mjs";
 
-export const TARGETS = ["push_endpoint", "rules_document", "xml_writer"];
+export const TARGETS = ["push_endpoint", "rules_document", "compact_shard", "xml_writer"];
 
 export function fuzz(seconds) {
   ensureFuzzTools();

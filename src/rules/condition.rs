@@ -24,6 +24,7 @@ use super::path::{Field, Item};
 use super::pattern::{written, PartyMatcher, PatternSet};
 use super::problem::Checker;
 use super::spec::{DiversionSpec, OneOrMany, TimeSpec, WhenSpec};
+use crate::codec::{DecodeError, Reader, Table, Writer};
 use crate::protocol::number::Party;
 use crate::protocol::push::{Direction, NewCall, Users};
 use crate::time::calendar::{Date, LocalDateTime, MonthDay, TimeOfDay, Weekday};
@@ -311,6 +312,116 @@ impl Conditions {
     pub fn is_catch_all(&self) -> bool {
         *self == Conditions::default()
     }
+    /// A bit for each condition given (direction first), then each given
+    /// one; lists and calendars by their numbers in the shard's tables:
+    ///
+    /// ```text
+    /// 0b0000_0011  out  caller         direction "out", a caller
+    /// ```
+    pub fn encode(
+        &self,
+        out: &mut Writer,
+        lists: &mut Table<PatternSet>,
+        calendars: &mut Table<DateSet>,
+    ) {
+        let given = [
+            self.direction.is_some(),
+            self.caller.is_some(),
+            self.called.is_some(),
+            self.diversion.is_some(),
+            self.user.is_some(),
+            self.user_id.is_some(),
+            self.time.is_some(),
+        ];
+        out.uint(
+            given
+                .iter()
+                .rev()
+                .fold(0, |bits, &set| bits << 1 | u64::from(set)),
+        );
+        if let Some(direction) = self.direction {
+            out.bool(direction == Direction::Out);
+        }
+        for party in [&self.caller, &self.called].into_iter().flatten() {
+            party.encode(out, lists);
+        }
+        match &self.diversion {
+            None => {}
+            Some(DiversionCondition::Present(present)) => out.uint(u64::from(*present)),
+            Some(DiversionCondition::From(from)) => {
+                out.uint(2);
+                from.encode(out, lists);
+            }
+        }
+        for names in [&self.user, &self.user_id].into_iter().flatten() {
+            out.count(names.len());
+            for name in names {
+                out.str(name);
+            }
+        }
+        if let Some(windows) = &self.time {
+            out.count(windows.len());
+            for window in windows {
+                window.encode(out, calendars);
+            }
+        }
+    }
+
+    pub fn decode(
+        input: &mut Reader<'_>,
+        lists: &[Arc<PatternSet>],
+        calendars: &[Arc<DateSet>],
+    ) -> Result<Conditions, DecodeError> {
+        let given: u8 = input.small()?;
+        if given >= 1 << 7 {
+            return Err(input.error("names a condition this worker does not know"));
+        }
+        let has = |bit: u8| given & (1 << bit) != 0;
+        let names = |input: &mut Reader<'_>| -> Result<Vec<String>, DecodeError> {
+            let count = input.count()?;
+            let mut names = Vec::with_capacity(count);
+            for _ in 0..count {
+                names.push(input.str()?.to_owned());
+            }
+            Ok(names)
+        };
+        let mut conditions = Conditions::default();
+        if has(0) {
+            conditions.direction = Some(match input.bool()? {
+                false => Direction::In,
+                true => Direction::Out,
+            });
+        }
+        if has(1) {
+            conditions.caller = Some(PartyMatcher::decode(input, lists)?);
+        }
+        if has(2) {
+            conditions.called = Some(PartyMatcher::decode(input, lists)?);
+        }
+        if has(3) {
+            conditions.diversion = Some(match input.uint()? {
+                0 => DiversionCondition::Present(false),
+                1 => DiversionCondition::Present(true),
+                2 => DiversionCondition::From(PartyMatcher::decode(input, lists)?),
+                _ => return Err(input.error("a diversion condition of no known kind")),
+            });
+        }
+        if has(4) {
+            conditions.user = Some(names(input)?);
+        }
+        if has(5) {
+            conditions.user_id = Some(names(input)?);
+        }
+        if has(6) {
+            let count = input.count()?;
+            let mut windows = Vec::with_capacity(count);
+            for _ in 0..count {
+                windows.push(TimeWindow::decode(input, calendars)?);
+            }
+            conditions.time = Some(windows);
+        }
+        Ok(conditions)
+    }
 }
 
 fn direction(
@@ -491,6 +602,83 @@ impl TimeWindow {
         &self.zone
     }
 
+    /// ```text
+    /// "Europe/Berlin"  0b001_1111  hours?  count start end …  dates?  own count calendar… written
+    /// ```
+    fn encode(&self, out: &mut Writer, calendars: &mut Table<DateSet>) {
+        out.str(self.zone.name());
+        out.uint(u64::from(self.weekdays));
+        out.bool(self.hours.is_some());
+        if let Some(ranges) = &self.hours {
+            out.count(ranges.len());
+            for (start, end) in ranges {
+                out.uint(u64::from(start.minutes()));
+                out.uint(u64::from(end.minutes()));
+            }
+        }
+        out.bool(self.dates.is_some());
+        if let Some(dates) = &self.dates {
+            dates.own.encode(out);
+            out.count(dates.calendars.len());
+            for calendar in &dates.calendars {
+                out.count(calendars.number(calendar));
+            }
+            out.str(&dates.written);
+        }
+    }
+
+    fn decode(
+        input: &mut Reader<'_>,
+        calendars: &[Arc<DateSet>],
+    ) -> Result<TimeWindow, DecodeError> {
+        let zone = input.str()?;
+        let zone = Zone::find(zone)
+            .ok_or_else(|| input.error("names a time zone this worker does not know"))?;
+        let weekdays: u8 = input.small()?;
+        if weekdays >= 1 << 7 {
+            return Err(input.error("a weekday that is not one"));
+        }
+        let hours = match input.bool()? {
+            false => None,
+            true => {
+                let count = input.count()?;
+                let mut ranges = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let mut time = || -> Result<TimeOfDay, DecodeError> {
+                        match input.small()? {
+                            minutes @ 0..=1440 => Ok(TimeOfDay::from_minutes(minutes)),
+                            _ => Err(input.error("a time of day past 24:00")),
+                        }
+                    };
+                    ranges.push((time()?, time()?));
+                }
+                Some(ranges)
+            }
+        };
+        let dates = match input.bool()? {
+            false => None,
+            true => {
+                let own = DateSet::decode(input)?;
+                let count = input.count()?;
+                let mut referenced = Vec::with_capacity(count);
+                for _ in 0..count {
+                    referenced.push(input.pick(calendars)?);
+                }
+                Some(DateMatcher {
+                    own,
+                    calendars: referenced,
+                    written: input.str()?.to_owned(),
+                })
+            }
+        };
+        Ok(TimeWindow {
+            zone,
+            weekdays,
+            hours,
+            dates,
+        })
+    }
+
     /// The times of day at which the window can open or close (midnight
     /// aside, when weekday and date change).
     pub fn boundaries(&self) -> impl Iterator<Item = TimeOfDay> + '_ {
@@ -612,6 +800,32 @@ impl DateSet {
             return Ok(());
         }
         Err(FORMS)
+    }
+
+    /// Written as the dates it was compiled from, read back through
+    /// [`DateSet::add`], which keeps its checks:
+    ///
+    /// ```text
+    /// count  "2026-12-24..2026-12-24" "12-25..12-26"
+    /// ```
+    pub fn encode(&self, out: &mut Writer) {
+        out.count(self.ranges.len() + self.yearly.len());
+        for (first, last) in &self.ranges {
+            out.str(&format!("{first}..{last}"));
+        }
+        for (first, last) in &self.yearly {
+            out.str(&format!("{first}..{last}"));
+        }
+    }
+
+    pub fn decode(input: &mut Reader<'_>) -> Result<DateSet, DecodeError> {
+        let mut set = DateSet::default();
+        for _ in 0..input.count()? {
+            let text = input.str()?;
+            set.add(text)
+                .map_err(|_| input.error("a date or range that is not valid"))?;
+        }
+        Ok(set)
     }
 
     pub fn contains(&self, date: Date) -> bool {

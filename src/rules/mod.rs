@@ -3,6 +3,7 @@
 //! * [`spec`] — the document's JSON shapes.
 //! * [`problem`] — errors and warnings at JSON paths.
 //! * [`check`] — validation and compilation into a [`RuleSet`].
+//! * [`compact`] — a compiled [`RuleSet`] as stored for the worker (rules format 2).
 //! * [`model`] — the compiled rules: [`RuleSet`], [`Rule`], [`Outcome`], [`Menu`].
 //! * [`pattern`] — number patterns and named lists.
 //! * [`condition`] — `when`: direction, caller, called, diversion, users, time.
@@ -17,6 +18,7 @@
 //! * [`schedule`] — a number's outcomes slice by slice over days, for the console's week view.
 
 pub mod check;
+pub mod compact;
 pub mod condition;
 pub mod decision;
 pub mod diff;

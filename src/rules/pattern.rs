@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use super::path::Item;
 use super::problem::Checker;
+use crate::codec::{DecodeError, Reader, Table, Writer};
 use crate::protocol::number::{Party, E164};
 
 /// Compiled plain patterns (no list references).
@@ -79,6 +80,50 @@ impl PatternSet {
             self.exact.insert(number.as_str().to_owned());
         }
         Ok(())
+    }
+
+    /// Written as the patterns it was compiled from, in a fixed order
+    /// (numbers, prefixes, `*`, `anonymous`), and read back through the
+    /// compiler's own [`PatternSet::add`], which keeps its checks:
+    ///
+    /// ```text
+    /// count  "4930666" "4990*" "anonymous"
+    /// ```
+    pub fn encode(&self, out: &mut Writer) {
+        let mut exact: Vec<(&str, usize)> = self.exact.iter().map(|n| (n.as_str(), 0)).collect();
+        let mut prefixes: Vec<(&str, usize)> =
+            self.prefixes.iter().map(|p| (p.as_str(), 0)).collect();
+        // The sort the shard's maps use (`(&str, usize)`): one in the wasm.
+        exact.sort_unstable();
+        prefixes.sort_unstable();
+        out.count(
+            exact.len()
+                + prefixes.len()
+                + usize::from(self.any_number)
+                + usize::from(self.anonymous),
+        );
+        for (number, _) in exact {
+            out.str(number);
+        }
+        for (prefix, _) in prefixes {
+            out.str(&format!("{prefix}*"));
+        }
+        if self.any_number {
+            out.str("*");
+        }
+        if self.anonymous {
+            out.str("anonymous");
+        }
+    }
+
+    pub fn decode(input: &mut Reader<'_>) -> Result<PatternSet, DecodeError> {
+        let mut set = PatternSet::default();
+        for _ in 0..input.count()? {
+            let pattern = input.str()?;
+            set.add(pattern)
+                .map_err(|_| input.error("a number pattern is not valid"))?;
+        }
+        Ok(set)
     }
 
     pub fn matches(&self, party: &Party) -> bool {
@@ -164,6 +209,37 @@ impl PartyMatcher {
 
     pub fn written(&self) -> &str {
         &self.written
+    }
+
+    /// `own` patterns, the numbers of the lists in `lists`, as written:
+    ///
+    /// ```text
+    /// own  count list…  written
+    /// ```
+    pub fn encode(&self, out: &mut Writer, lists: &mut Table<PatternSet>) {
+        self.own.encode(out);
+        out.count(self.lists.len());
+        for list in &self.lists {
+            out.count(lists.number(list));
+        }
+        out.str(&self.written);
+    }
+
+    pub fn decode(
+        input: &mut Reader<'_>,
+        lists: &[Arc<PatternSet>],
+    ) -> Result<PartyMatcher, DecodeError> {
+        let own = PatternSet::decode(input)?;
+        let count = input.count()?;
+        let mut referenced = Vec::with_capacity(count);
+        for _ in 0..count {
+            referenced.push(input.pick(lists)?);
+        }
+        Ok(PartyMatcher {
+            own,
+            lists: referenced,
+            written: input.str()?.to_owned(),
+        })
     }
 }
 
