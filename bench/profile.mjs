@@ -61,7 +61,8 @@ const { FORM, journalBinding, migrateJournal, MIX, post, publishedStore, startWo
 
 const kind = positionals[0] ?? "rust";
 
-const store = publishedStore(options.cold ? 100_000 : 1_000);
+// The JS worker reads the document's JSON (rules format 1); the Rust worker the compiled shards.
+const store = publishedStore(options.cold ? 100_000 : 1_000, { format: kind === "js" ? 1 : 2 });
 const inspectorPort = await freePort();
 if (options.journal) migrateJournal(store);
 const worker = await startWorker(kind, store, { inspectorPort, ...(options.journal ? journalBinding(store) : {}) });

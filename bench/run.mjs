@@ -36,6 +36,8 @@ const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark sui
   --baseline DIR     also another build of the worker (DIR holds index.js and index_bg.wasm,
                      e.g. an earlier commit's build/), side by side in the load and cold steps:
                      RESULTS.md then has a before/after table (DIR/BUILT_FROM names the build)
+  --baseline-format N  the rules format the --baseline build reads its rules in: 1 (the
+                     default: every build reads it) or 2 (builds from rules format 2 on)
   --report-only      rewrites RESULTS.md from bench/results.json
   -h, --help         print this and do nothing else`;
 
@@ -48,6 +50,7 @@ try {
       "report-only": { type: "boolean", default: false },
       merge: { type: "boolean", default: false },
       baseline: { type: "string" },
+      "baseline-format": { type: "string", default: "1" },
       help: { type: "boolean", short: "h" },
     },
   }));
@@ -56,6 +59,7 @@ try {
   if (unknown.length) throw new Error(`--only: no step ${unknown.join(", ")} (the steps: ${STEPS.join(", ")})`);
   const missing = ["index.js", "index_bg.wasm"].filter((file) => options.baseline && !existsSync(join(options.baseline, file)));
   if (missing.length) throw new Error(`--baseline ${options.baseline} has no ${missing.join(" or ")}: give a worker build directory`);
+  if (!["1", "2"].includes(options["baseline-format"])) throw new Error(`--baseline-format takes 1 or 2, not ${options["baseline-format"]}`);
 } catch (error) {
   console.error(`bench: ${error.message}\n\n${USAGE}`);
   process.exit(2);
@@ -118,6 +122,7 @@ if (options.baseline) {
   const builtFrom = join(options.baseline, "BUILT_FROM");
   results.baseline = {
     label: existsSync(builtFrom) ? readFileSync(builtFrom, "utf8").trim() : options.baseline,
+    format: Number(options["baseline-format"]),
     size: sizes(options.baseline),
   };
 }
@@ -152,11 +157,15 @@ step("2. core cost, native (cargo bench --bench core)");
 
 if (wanted("load")) {
 step("3. load: Rust against JavaScript, same rules and push mix, interleaved");
+// Each worker reads the rules in its own format: the Rust worker's compiled
+// shards (format 2), the JS worker's JSON (format 1), the baseline's as asked.
 const loadStore = publishedStore(1_000);
+const loadStoreJson = publishedStore(1_000, { format: 1 });
+const baselineStore = (format2, format1) => (options["baseline-format"] === "2" ? format2 : format1);
 {
   const rust = await startWorker("rust", loadStore);
-  const js = await startWorker("js", loadStore);
-  const baseline = baselineKind ? await startWorker(baselineKind, loadStore) : null;
+  const js = await startWorker("js", loadStoreJson);
+  const baseline = baselineKind ? await startWorker(baselineKind, baselineStore(loadStore, loadStoreJson)) : null;
   // The runtime's floor: reads the body, logs a line, answers a constant.
   const floor = await startWorker("floor", loadStore);
   // The comparison is only fair if both answer the same (but for their own
@@ -196,6 +205,7 @@ const loadStore = publishedStore(1_000);
   await floor.mf.dispose();
 }
 rmSync(loadStore, { recursive: true, force: true });
+rmSync(loadStoreJson, { recursive: true, force: true });
 }
 
 if (wanted("cold") || wanted("kv")) {
@@ -203,6 +213,7 @@ if (wanted("cold") || wanted("kv")) {
 const COLD_NUMBERS = smoke ? 1_000 : 100_000;
 step(`4. cold start: a fresh isolate's first push, ${fmt(COLD_NUMBERS, 0)} numbers in KV`);
 const coldStore = publishedStore(COLD_NUMBERS);
+const coldStoreJson = publishedStore(COLD_NUMBERS, { format: 1 });
 results.coldNumbers = COLD_NUMBERS;
 // Where a cold push's CPU goes: the runtime's floor, each worker with no
 // rules at all (an empty KV: its own start-up), and with the full table.
@@ -211,12 +222,14 @@ if (wanted("cold")) {
   results.cold = [];
   const coldWorkers = [
     ["rust", "rust", coldStore],
-    ["js", "js", coldStore],
+    ["js", "js", coldStoreJson],
+    // The same two reads of each store: a compiled shard is smaller than its JSON.
     ["kv baseline", "kv baseline", coldStore],
+    ["kv baseline, format 1", "kv baseline", coldStoreJson],
     ["floor", "floor", emptyStore],
     ["rust, empty KV", "rust", emptyStore],
     ["js, empty KV", "js", emptyStore],
-    ...(baselineKind ? [["baseline", baselineKind, coldStore], ["baseline, empty KV", baselineKind, emptyStore]] : []),
+    ...(baselineKind ? [["baseline", baselineKind, baselineStore(coldStore, coldStoreJson)], ["baseline, empty KV", baselineKind, emptyStore]] : []),
   ];
   for (const [name, kind, store] of coldWorkers) {
     for (let run = 0; run < COLD_RUNS; run++) {
@@ -236,8 +249,8 @@ if (wanted("cold")) {
 
 step("5. KV reads per push, counted");
 if (wanted("kv")) {
-  const countReads = async (kind) => {
-    const worker = await startWorker(kind, coldStore, { cacheSeconds: "10" });
+  const countReads = async (kind, store = coldStore) => {
+    const worker = await startWorker(kind, store, { cacheSeconds: "10" });
     const cold = await post(worker.url, MIX[0]);
     const warm = await post(worker.url, MIX[0]);
     const other = await post(worker.url, { ...MIX[0], body: MIX[0].body.replace("49210000007", "49210099999") });
@@ -252,9 +265,10 @@ if (wanted("kv")) {
     return reads;
   };
   results.kvReads = await countReads("rust (counted)");
-  if (results.baseline) results.baseline.kvReads = await countReads("baseline (counted)");
+  if (results.baseline) results.baseline.kvReads = await countReads("baseline (counted)", baselineStore(coldStore, coldStoreJson));
 }
 rmSync(coldStore, { recursive: true, force: true });
+rmSync(coldStoreJson, { recursive: true, force: true });
 rmSync(emptyStore, { recursive: true, force: true });
 }
 
@@ -468,11 +482,15 @@ function report(results) {
     })
     .join("\n");
   const baseCpu = coldMedian(coldBase, "firstMainCpuMs");
+  // The JS worker's reads are of the JSON store (format 1); results of runs
+  // before there were two stores have one baseline for both.
+  const coldBaseJson = coldOf("kv baseline, format 1").length ? coldOf("kv baseline, format 1") : coldBase;
+  const baseCpuJson = coldMedian(coldBaseJson, "firstMainCpuMs");
   const coldCpuTotal = coldMedian(coldRust, "firstMainCpuMs");
   // The worker's own share: the isolate thread's CPU, less what the runtime
   // and the local KV cost for the same two reads (the baseline worker).
   const coldCpu = coldCpuTotal - baseCpu;
-  const coldCpuJs = coldMedian(coldJs, "firstMainCpuMs") - baseCpu;
+  const coldCpuJs = coldMedian(coldJs, "firstMainCpuMs") - baseCpuJson;
   const e2e1000 = core("push_end_to_end 1000");
   const e2eMicros = parseFloat(e2e1000) * (e2e1000.includes("ns") ? 0.001 : 1);
   // Within noise: the journal moves the median answer no further than two
@@ -491,7 +509,7 @@ function report(results) {
     const wasmBefore = results.baseline.size.find((file) => file.name === "index_bg.wasm");
     const coldBefore = coldOf("baseline");
     const emptyAbove = (name) => (coldOf(name).length ? coldMedian(coldOf(name), "firstMainCpuMs") - coldFloor : NaN);
-    const ownBefore = coldBefore.length ? coldMedian(coldBefore, "firstMainCpuMs") - baseCpu : NaN;
+    const ownBefore = coldBefore.length ? coldMedian(coldBefore, "firstMainCpuMs") - (results.baseline.format === 2 ? baseCpu : baseCpuJson) : NaN;
     const ratioBefore = before.length ? avg(before, "rps") / avg(javascript, "rps") : NaN;
     const p99Before = before.length ? median(before.map((run) => run.p99)) : NaN;
     // ok: undefined for a figure without a goal of its own.
@@ -584,18 +602,22 @@ thread: Rust ${fmt(aboveFloor(rust))} µs, JS ${fmt(aboveFloor(javascript))} µs
 
 A fresh workerd process per run (a fresh isolate), then one push for a number with rules:
 wall time of the request, and CPU time while answering it (reading the pointer and the number's
-shard from the local KV, parsing and compiling the shard, deciding) — of the whole workerd
+shard from the local KV, reading the shard (decoding it; the JS worker parses and compiles), deciding) — of the whole workerd
 process, and of its main thread, where the isolate runs (the rest is V8 compiling in the
 background, which Cloudflare does not bill to the request). The local KV (Miniflare's, in the
 same process) costs CPU that production KV does not; the \`kv baseline\` worker
 (bench/js-worker/kv-baseline.mjs) reads the same two keys and does nothing else, so
-"worker's own" = worker − baseline, on the isolate's thread.
+"worker's own" = worker − baseline, on the isolate's thread. Each worker reads the rules in its
+own format: the Rust worker compiled shards (rules format 2, which a push only decodes), the
+JS worker the document's JSON (format 1, published with \`--rules-format 1\`); each is measured
+against the \`kv baseline\` of its own store.
 
 | worker | first push, wall ms | workerd CPU ms | isolate thread CPU ms | worker's own CPU ms | second push, wall ms |
 |---|---|---|---|---|---|
 | rust | ${fmt(coldMedian(coldRust, "firstMs"))} | ${fmt(coldMedian(coldRust, "firstCpuMs"), 2)} | ${fmt(coldCpuTotal, 2)} | ${fmt(coldCpu, 2)} | ${fmt(coldMedian(coldRust, "warmMs"))} |
 | js | ${fmt(coldMedian(coldJs, "firstMs"))} | ${fmt(coldMedian(coldJs, "firstCpuMs"), 2)} | ${fmt(coldMedian(coldJs, "firstMainCpuMs"), 2)} | ${fmt(coldCpuJs, 2)} | ${fmt(coldMedian(coldJs, "warmMs"))} |
 | kv baseline | ${fmt(coldMedian(coldBase, "firstMs"))} | ${fmt(coldMedian(coldBase, "firstCpuMs"), 2)} | ${fmt(baseCpu, 2)} | – | ${fmt(coldMedian(coldBase, "warmMs"))} |
+| kv baseline, format 1 | ${fmt(coldMedian(coldBaseJson, "firstMs"))} | ${fmt(coldMedian(coldBaseJson, "firstCpuMs"), 2)} | ${fmt(baseCpuJson, 2)} | – | ${fmt(coldMedian(coldBaseJson, "warmMs"))} |
 
 (medians of ${COLD_RUNS} runs each)
 

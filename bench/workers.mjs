@@ -58,12 +58,18 @@ export function document(numbers) {
   };
 }
 
-/** A local KV store with `numbers` numbers published by the CLI. */
-export function publishedStore(numbers) {
+/**
+ * A local KV store with `numbers` numbers published by the CLI, in rules
+ * format `format`: 2, compiled (what this router publishes), or 1, each shard
+ * the document's JSON — what the JavaScript worker reads, and builds of this
+ * router from before format 2.
+ */
+export function publishedStore(numbers, { format = 2 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "sipgate-router-bench-"));
   const file = join(dir, "rules.json");
   writeFileSync(file, JSON.stringify(document(numbers)));
-  execFileSync(bin.cli, ["publish", file, "--persist-to", dir], { cwd: root, env: quietEnv, stdio: "pipe" });
+  const args = ["publish", file, "--persist-to", dir, "--rules-format", String(format)];
+  execFileSync(bin.cli, args, { cwd: root, env: quietEnv, stdio: "pipe" });
   return dir;
 }
 

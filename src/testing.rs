@@ -237,7 +237,7 @@ pub fn publish_source(kv: &MemoryKv, source: &str, at: &str) -> Wrote {
         ..About::default()
     };
     let plan = plan_publish(source, &sharded, &index, current.as_ref(), about, None);
-    let writes = plan.writes(&sharded);
+    let writes = plan.writes(&sharded).unwrap();
     for (key, value) in &writes {
         kv.put(key, value);
     }

@@ -41,6 +41,7 @@ fn published_as(document: &str, version: u64) -> Vec<(String, String)> {
         None,
     );
     plan.writes(&sharded)
+        .expect("a checked document's shards compile")
         .into_iter()
         .chain([plan.pointer])
         .collect()

@@ -68,7 +68,7 @@ fn office() -> &'static Published {
         let source = include_str!("../../examples/office.json");
         let sharded = Sharded::parse(source).unwrap();
         let plan = plan_publish(source, &sharded, &Index::default(), None, About::default(), None);
-        Published(plan.writes(&sharded).into_iter().chain([plan.pointer]).collect())
+        Published(plan.writes(&sharded).unwrap().into_iter().chain([plan.pointer]).collect())
     })
 }
 

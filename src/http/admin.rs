@@ -45,6 +45,7 @@ use crate::rules::diff::{diff_at_most, document};
 use crate::rules::problem::{parse_json, DocumentError};
 use crate::rules::spec::ActionSpec;
 use crate::store::admin::{self as store_admin, AdminError, Publication};
+use crate::store::layout::RulesFormat;
 use crate::store::shards::check_source;
 use crate::store::SOURCE_CHUNK_BYTES;
 use crate::time::calendar::{Date, LocalDateTime};
@@ -618,6 +619,8 @@ async fn respond<R: Runtime>(
                 if_match: request.if_match,
                 force_expectations: *force_expectations,
                 draft: draft.clone(),
+                // The worker writes what it reads best.
+                format: RulesFormat::WRITTEN,
             };
             let published = store_admin::publish(
                 store,

@@ -402,7 +402,7 @@ fn with_draft() -> MemoryKv {
     crate::testing::publish_source(&kv, &draft, "t");
     kv.put(
         LIVE_KEY,
-        r#"{"version":1,"shards":1,"kill":null,"draft":{"version":2,"shards":1,"callers":["4915790000123"],"base":1}}"#,
+        r#"{"version":1,"shards":1,"kill":null,"format":2,"draft":{"version":2,"shards":1,"callers":["4915790000123"],"base":1,"format":2}}"#,
     );
     kv.take_reads();
     kv

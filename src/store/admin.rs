@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 use super::kv::{Kv, StoreError};
 use super::layout::{
     plan_publish, shard_key, source_chunks, source_key, too_large, About, Draft, Index, IndexEntry,
-    Pointer, INDEX_KEY, KV_OPERATIONS_PER_REQUEST, LIVE_KEY, POINTER_CACHE_TTL,
+    Pointer, RulesFormat, INDEX_KEY, KV_OPERATIONS_PER_REQUEST, LIVE_KEY, POINTER_CACHE_TTL,
 };
 use super::shards::{check_source, Sharded, ShardedReport};
 use crate::rules::check::compile_action;
 use crate::rules::expect;
-use crate::rules::problem::{parse_json, Problem};
+use crate::rules::problem::{parse_json, DocumentError, Problem};
 use crate::rules::raw::RawDocument;
 use crate::rules::spec::ActionSpec;
 
@@ -281,6 +281,9 @@ pub struct Publication<'a> {
     /// Publish as a draft for these test callers: stored like any version,
     /// live only for them. `None`: live for everyone.
     pub draft: Option<Vec<String>>,
+    /// The format the shards are written in: [`RulesFormat::WRITTEN`], or
+    /// 1 for workers deployed before format 2 (the CLI's `--rules-format`).
+    pub format: RulesFormat,
 }
 
 /// A publish that happened:
@@ -377,6 +380,7 @@ pub async fn publish<S: KvWrite>(
         published_by: Some(publication.by),
         expectations_failed: (failed > 0).then_some(failed),
         draft: publication.draft.clone(),
+        format: publication.format,
     };
     let plan = plan_publish(
         publication.source,
@@ -391,9 +395,18 @@ pub async fn publish<S: KvWrite>(
     const BATCH: u32 = 100;
     let mut written = 0;
     for first in (0..plan.shards).step_by(BATCH as usize) {
-        let entries: Vec<(String, String)> = (first..plan.shards.min(first + BATCH))
-            .map(|shard| (shard_key(plan.version, shard), sharded.shard(shard)))
-            .collect();
+        let mut entries = Vec::with_capacity(BATCH as usize);
+        for shard in first..plan.shards.min(first + BATCH) {
+            // Compiled again, not kept from the check: 100,000 numbers'
+            // rules are never in memory at once.
+            let stored = sharded
+                .stored(shard, plan.format)
+                .map_err(|error| match error {
+                    DocumentError::Invalid(problems) => AdminError::Invalid(problems),
+                    DocumentError::Syntax(problem) => AdminError::Invalid(vec![problem]),
+                })?;
+            entries.push((shard_key(plan.version, shard), stored));
+        }
         store.put_many(&entries).await?;
         written += entries.len();
         progress(written, writes);
@@ -568,7 +581,41 @@ mod tests {
             if_match,
             force_expectations: false,
             draft: None,
+            format: RulesFormat::WRITTEN,
         }
+    }
+
+    /// `--rules-format 1`: what a worker deployed before format 2 reads.
+    #[test]
+    fn a_publish_in_format_1_writes_the_documents_json_and_names_no_format() {
+        let kv = MemoryKv::default();
+        let older = Publication {
+            format: RulesFormat::JSON,
+            ..publication(OFFICE, None)
+        };
+        run(publish(&kv, older, Budget::Unbounded, |_, _| {})).unwrap();
+        let values = kv.values.borrow().clone();
+        assert_eq!(values[LIVE_KEY], r#"{"version":1,"shards":1,"kill":null}"#);
+        let shard = &values["rules:v1:s0"];
+        assert!(crate::rules::load(shard).is_ok(), "{shard}");
+        assert!(
+            !values[INDEX_KEY].contains("format"),
+            "{}",
+            values[INDEX_KEY]
+        );
+        // The next publish, in the format this build writes, says so.
+        run(publish(
+            &kv,
+            publication(OFFICE, None),
+            Budget::Unbounded,
+            |_, _| {},
+        ))
+        .unwrap();
+        assert_eq!(
+            kv.values.borrow()[LIVE_KEY],
+            r#"{"version":2,"shards":1,"kill":null,"format":2}"#
+        );
+        assert!(crate::rules::compact::decode(&kv.values.borrow()["rules:v2:s0"]).is_ok());
     }
 
     /// A publish through the admin API's budget, without progress.
@@ -847,7 +894,7 @@ mod tests {
                 shards: 1,
                 callers: vec!["4915790000123".into(), "+49301*".into()],
                 base: 1,
-                format: RulesFormat::CURRENT,
+                format: RulesFormat::COMPACT,
             })
         );
         assert!(kv.values.borrow().contains_key("rules:v2:s0"));

@@ -14,8 +14,8 @@ use super::layout::{
 use crate::rules::decision::Wanted;
 use crate::rules::pattern::PatternSet;
 use crate::rules::problem::DocumentError;
+use crate::rules::{compact, load, RuleSet};
 use crate::rules::{compile_action, Outcome};
-use crate::rules::{load, RuleSet};
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -73,9 +73,10 @@ impl std::fmt::Display for LoadError {
             LoadError::UnknownFormat { version, format } => write!(
                 f,
                 "{LIVE_KEY} names version {version} in rules format {format}, which this worker \
-                 does not read (it reads format {}): deploy the worker before publishing with a \
-                 newer sipgate-rules",
-                RulesFormat::CURRENT
+                 does not read (it reads formats {} and {}): deploy the worker before publishing \
+                 with a newer sipgate-rules",
+                RulesFormat::JSON,
+                RulesFormat::COMPACT
             ),
         }
     }
@@ -157,7 +158,7 @@ pub async fn load_live<'a>(
     if cached.kill.is_some() || target.version == 0 || target.shards == 0 {
         return Ok(cache.borrow_mut().without_rules(cached, reads));
     }
-    if !target.format.is_current() {
+    if !target.format.is_read() {
         // Not even read: its bytes mean something else to its publisher.
         return Err(LoadError::UnknownFormat {
             version: target.version,
@@ -177,7 +178,7 @@ pub async fn load_live<'a>(
                 Ok(None) => return Err(LoadError::Missing { key }),
                 Ok(Some(json)) => json,
             };
-            let parsed = parse_shard(&key, &json).map(Arc::new);
+            let parsed = parse_shard(&key, &json, target.format).map(Arc::new);
             cache.borrow_mut().keep_shard(slot, parsed.clone());
             parsed?
         }
@@ -384,20 +385,25 @@ fn parse_pointer(json: &str) -> Result<Pointer, LoadError> {
     Pointer::parse(json).map_err(|error| corrupt(crate::log::cap(&error.to_string())))
 }
 
-/// A shard's rules, refused unparsed when larger than [`MAX_SHARD_BYTES`];
-/// the error is capped (a parse error may quote the value).
-fn parse_shard(key: &str, json: &str) -> Result<RuleSet, LoadError> {
+/// A shard's rules, refused unread when larger than [`MAX_SHARD_BYTES`]:
+/// decoded (format 2), or checked and compiled (format 1). The error is
+/// capped (a parse error may quote the value).
+fn parse_shard(key: &str, text: &str, format: RulesFormat) -> Result<RuleSet, LoadError> {
     let corrupt = |error: String| LoadError::Corrupt {
         key: key.to_owned(),
         error,
     };
-    if json.len() > MAX_SHARD_BYTES {
+    if text.len() > MAX_SHARD_BYTES {
         return Err(corrupt(format!(
             "{} bytes, more than the {MAX_SHARD_BYTES} a shard may have",
-            json.len()
+            text.len()
         )));
     }
-    load(json)
+    if format == RulesFormat::COMPACT {
+        return compact::decode(text)
+            .map_err(|error| corrupt(format!("not a compiled shard: {error}")));
+    }
+    load(text)
         .map(|checked| checked.rules)
         .map_err(|error| corrupt(crate::log::cap(&error.to_string())))
 }
@@ -670,7 +676,10 @@ mod tests {
         let source = serde_json::to_string(&spec).unwrap();
         let kv = MemoryKv::default();
         let plan = publish(&kv, &source, "t");
-        assert_eq!(plan.pointer.1, r#"{"version":1,"shards":782,"kill":null}"#);
+        assert_eq!(
+            plan.pointer.1,
+            r#"{"version":1,"shards":782,"kill":null,"format":2}"#
+        );
         for n in [0u32, 1, 4_242, 55_555, 99_999] {
             let number = format!("4930{n:07}");
             let cache = RefCell::new(RulesCache::default());
@@ -689,15 +698,20 @@ mod tests {
         }
     }
 
-    /// Version 1 live, version 2 the draft of `callers`.
+    /// Version 1 live, version 2 the draft of `callers`, both in format 2.
     fn with_draft(callers: &str) -> MemoryKv {
+        with_draft_in(callers, 2)
+    }
+
+    /// As [`with_draft`], the draft's pointer naming rules format `format`.
+    fn with_draft_in(callers: &str, format: u32) -> MemoryKv {
         let kv = MemoryKv::default();
         publish(&kv, OFFICE, "t");
         publish(&kv, OFFICE, "t");
         kv.put(
             LIVE_KEY,
             &format!(
-                r#"{{"version":1,"shards":1,"kill":null,"draft":{{"version":2,"shards":1,"callers":{callers},"base":1}}}}"#
+                r#"{{"version":1,"shards":1,"kill":null,"format":2,"draft":{{"version":2,"shards":1,"base":1,"format":{format},"callers":{callers}}}}}"#
             ),
         );
         kv.take_reads();
@@ -791,6 +805,41 @@ mod tests {
         );
     }
 
+    /// Versions an older sipgate-rules published (format 1, each shard the
+    /// document's JSON) are still read: a rollback may make one live.
+    #[test]
+    fn a_version_in_format_1_is_still_read_and_compiled() {
+        let kv = MemoryKv::default();
+        let json = crate::store::shards::Sharded::parse(OFFICE)
+            .unwrap()
+            .shard(0);
+        assert!(json.starts_with('{'));
+        kv.put("rules:v1:s0", &json);
+        kv.put(LIVE_KEY, r#"{"version":1,"shards":1,"kill":null}"#);
+        let cache = RefCell::new(RulesCache::default());
+        let live = live(&kv, &cache, "4921100000", 0);
+        assert_eq!((live.version, live.reads), (1, 2));
+        assert!(live.rules.unwrap().menus.contains_key("after-hours"));
+        // Read as format 2, the same JSON is a corrupt shard, said so.
+        kv.put(
+            LIVE_KEY,
+            r#"{"version":1,"shards":1,"kill":null,"format":2}"#,
+        );
+        let error = run(load_live(
+            &RefCell::new(RulesCache::default()),
+            &kv,
+            Some("4921100000"),
+            0,
+            10_000,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "rules:v1:s0 is not usable: not a compiled shard: at byte 0: is not a shard in rules \
+             format 2"
+        );
+    }
+
     /// A newer publisher wrote version 2 in a format this worker does not
     /// read (the mixed-version case of a publish before a deploy).
     #[test]
@@ -799,10 +848,10 @@ mod tests {
         publish(&kv, OFFICE, "t");
         let cache = RefCell::new(RulesCache::default());
         assert_eq!(live(&kv, &cache, "4921100000", 0).version, 1);
-        kv.put("rules:v2:s0", "\u{1}binary shard");
+        kv.put("rules:v2:s0", "\u{3}a shard of the future");
         kv.put(
             LIVE_KEY,
-            r#"{"version":2,"shards":1,"kill":null,"format":2}"#,
+            r#"{"version":2,"shards":1,"kill":null,"format":3}"#,
         );
         kv.take_reads();
         let error = run(load_live(&cache, &kv, Some("4921100000"), 20_000, 10_000)).unwrap_err();
@@ -810,20 +859,21 @@ mod tests {
             error,
             LoadError::UnknownFormat {
                 version: 2,
-                format: RulesFormat(2)
+                format: RulesFormat(3)
             }
         );
         assert_eq!(
             error.to_string(),
-            "rules:live names version 2 in rules format 2, which this worker does not read (it \
-             reads format 1): deploy the worker before publishing with a newer sipgate-rules"
+            "rules:live names version 2 in rules format 3, which this worker does not read (it \
+             reads formats 1 and 2): deploy the worker before publishing with a newer \
+             sipgate-rules"
         );
         assert_eq!(kv.take_reads(), [LIVE_KEY], "its shard is not even read");
         let fallback = last_known_good(&cache, Some("4921100000")).unwrap();
         assert_eq!((fallback.version, fallback.reads), (1, 0));
         assert!(fallback.rules.is_some());
         // A draft in an unknown format leaves its test callers on the live version.
-        let kv = with_draft(r#"["4915790000123"],"format":3"#);
+        let kv = with_draft_in(r#"["4915790000123"]"#, 3);
         let tester = Party::parse("4915790000123");
         let call = Wanted {
             number: Some("4921100000"),

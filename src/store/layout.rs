@@ -74,27 +74,40 @@ fn chunks(text: &str, max: usize) -> Vec<&str> {
 ///
 /// ```text
 /// {"version":7,"shards":1,"kill":null}              format 1: the checked document's JSON, per shard
-/// {"version":8,"shards":1,"kill":null,"format":2}   a format this worker does not read
+/// {"version":8,"shards":1,"kill":null,"format":2}   format 2: the compiled rules (rules::compact)
+/// {"version":9,"shards":1,"kill":null,"format":3}   a format this worker does not read
 /// ```
 ///
-/// Format 1 is written without the field, so workers older than it (which
-/// refuse fields they do not know) read what this one publishes.
+/// Format 1 is written without the field, so workers older than formats
+/// (which refuse fields they do not know) read pointers to it; they cannot
+/// read format 2, which this build publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RulesFormat(pub u32);
 
 impl RulesFormat {
-    /// The format this build writes and reads.
-    pub const CURRENT: RulesFormat = RulesFormat(1);
+    /// Each shard a complete rules document in JSON, checked and compiled
+    /// by the push that reads it. Read, no longer written.
+    pub const JSON: RulesFormat = RulesFormat(1);
+    /// Each shard its compiled rules, only decoded by a push.
+    pub const COMPACT: RulesFormat = RulesFormat(2);
+    /// The format this build publishes.
+    pub const WRITTEN: RulesFormat = RulesFormat::COMPACT;
 
-    pub fn is_current(&self) -> bool {
-        *self == RulesFormat::CURRENT
+    /// Whether this build reads shards of this format.
+    pub fn is_read(&self) -> bool {
+        matches!(*self, RulesFormat::JSON | RulesFormat::COMPACT)
+    }
+
+    /// Format 1, which a pointer says by not naming a format.
+    pub fn is_json(&self) -> bool {
+        *self == RulesFormat::JSON
     }
 }
 
 impl Default for RulesFormat {
     fn default() -> Self {
-        RulesFormat::CURRENT
+        RulesFormat::JSON
     }
 }
 
@@ -125,7 +138,7 @@ pub struct Pointer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<Draft>,
     /// How the live version's shards are encoded.
-    #[serde(default, skip_serializing_if = "RulesFormat::is_current")]
+    #[serde(default, skip_serializing_if = "RulesFormat::is_json")]
     pub format: RulesFormat,
 }
 
@@ -142,7 +155,7 @@ pub struct Draft {
     /// (unless forced) when another has gone live since.
     pub base: u64,
     /// How the draft's shards are encoded.
-    #[serde(default, skip_serializing_if = "RulesFormat::is_current")]
+    #[serde(default, skip_serializing_if = "RulesFormat::is_json")]
     pub format: RulesFormat,
 }
 
@@ -267,7 +280,7 @@ pub struct IndexEntry {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub draft: bool,
     /// How its shards are encoded (a rollback names it in the pointer).
-    #[serde(default, skip_serializing_if = "RulesFormat::is_current")]
+    #[serde(default, skip_serializing_if = "RulesFormat::is_json")]
     pub format: RulesFormat,
     /// How many `rules:vN:source:K` keys hold the document.
     #[serde(default = "one")]
@@ -283,7 +296,7 @@ fn one() -> u32 {
 }
 
 /// What the index says of a version being published.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct About {
     /// RFC 3339, UTC.
     pub published_at: String,
@@ -295,6 +308,21 @@ pub struct About {
     pub expectations_failed: Option<usize>,
     /// Published as a draft for these test callers (checked), not live.
     pub draft: Option<Vec<String>>,
+    /// The format its shards are written in.
+    pub format: RulesFormat,
+}
+
+impl Default for About {
+    fn default() -> Self {
+        About {
+            published_at: String::new(),
+            source: None,
+            published_by: None,
+            expectations_failed: None,
+            draft: None,
+            format: RulesFormat::WRITTEN,
+        }
+    }
 }
 
 /// The KV writes of one publish, in the order they must happen: the
@@ -312,6 +340,8 @@ pub struct PublishPlan<'s> {
     pub pointer: (String, String),
     /// Keys of versions no longer kept: deleted after the switch.
     pub deletes: Vec<String>,
+    /// The format the shards are written in.
+    pub format: RulesFormat,
 }
 
 /// Plans the publishing of `source` (checked; `sharded` is it taken
@@ -350,7 +380,7 @@ pub fn plan_publish<'s>(
         published_by: about.published_by,
         expectations_failed: about.expectations_failed,
         draft: about.draft.is_some(),
-        format: RulesFormat::CURRENT,
+        format: about.format,
         source_chunks: source.len() as u32,
         bytes: Some(bytes),
     }];
@@ -390,7 +420,7 @@ pub fn plan_publish<'s>(
                 shards,
                 callers,
                 base: current.map_or(0, |pointer| pointer.version),
-                format: RulesFormat::CURRENT,
+                format: about.format,
             }),
             ..current.cloned().unwrap_or_default()
         },
@@ -401,7 +431,7 @@ pub fn plan_publish<'s>(
             shards,
             kill,
             draft: current.and_then(|pointer| pointer.draft.clone()),
-            format: RulesFormat::CURRENT,
+            format: about.format,
         },
     };
     PublishPlan {
@@ -415,6 +445,7 @@ pub fn plan_publish<'s>(
         ),
         pointer: (LIVE_KEY.to_owned(), pointer.to_json()),
         deletes,
+        format: about.format,
     }
 }
 
@@ -426,16 +457,21 @@ impl PublishPlan<'_> {
 
     /// Every write before the pointer, in order, written out at once: for
     /// tests and small documents (a publish writes shards batch by batch).
-    pub fn writes(&self, sharded: &Sharded<'_>) -> Vec<(String, String)> {
-        (0..self.shards)
-            .map(|shard| (shard_key(self.version, shard), sharded.shard(shard)))
-            .chain(
-                self.source
-                    .iter()
-                    .map(|(key, piece)| (key.clone(), (*piece).to_owned())),
-            )
-            .chain([self.index.clone()])
-            .collect()
+    pub fn writes(&self, sharded: &Sharded<'_>) -> Result<Vec<(String, String)>, DocumentError> {
+        let mut writes = Vec::new();
+        for shard in 0..self.shards {
+            writes.push((
+                shard_key(self.version, shard),
+                sharded.stored(shard, self.format)?,
+            ));
+        }
+        writes.extend(
+            self.source
+                .iter()
+                .map(|(key, piece)| (key.clone(), (*piece).to_owned())),
+        );
+        writes.push(self.index.clone());
+        Ok(writes)
     }
 }
 
@@ -514,7 +550,7 @@ mod tests {
             first.pointer,
             (
                 LIVE_KEY.to_owned(),
-                r#"{"version":1,"shards":1,"kill":null}"#.to_owned()
+                r#"{"version":1,"shards":1,"kill":null,"format":2}"#.to_owned()
             )
         );
         let second = publish(&kv, OFFICE, "2026-11-26T11:00:00Z");
@@ -551,6 +587,8 @@ mod tests {
     fn publishing_refuses_a_shard_the_worker_would_refuse() {
         let mut spec: serde_json::Value = parse_json(OFFICE).unwrap();
         spec["lists"]["huge"] = (0..200_000).map(|n| format!("4930{n:08}")).collect();
+        // Used: a list no rule names is not stored.
+        spec["global"][0]["when"]["caller"] = "@huge".into();
         let source = serde_json::to_string(&spec).unwrap();
         let (shard, bytes) = Sharded::parse(&source).unwrap().check().largest;
         let problem = too_large(shard, bytes).unwrap();
@@ -572,7 +610,7 @@ mod tests {
             published_by: None,
             expectations_failed: None,
             draft: false,
-            format: RulesFormat::CURRENT,
+            format: RulesFormat::WRITTEN,
             source_chunks: 1,
             bytes: None,
         };

@@ -25,13 +25,13 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::value::RawValue;
 
-use super::layout::{shard_count, shard_of};
+use super::layout::{shard_count, shard_of, RulesFormat};
 use crate::protocol::url::SelfUrl;
 use crate::rules::check::{duplicate_id, load_shard, Place, Report};
 use crate::rules::expect::{self, ExpectationSpec};
 use crate::rules::problem::{Checker, DocumentError, Problem};
 use crate::rules::raw::{push_key, push_minified, rule_ids, RawDocument};
-use crate::rules::RuleSet;
+use crate::rules::{compact, RuleSet};
 
 /// A document's parts, borrowed from its source, grouped by shard.
 pub struct Sharded<'s> {
@@ -128,6 +128,16 @@ impl<'s> Sharded<'s> {
         text
     }
 
+    /// Shard `shard` as publish stores it in `format`: its rules compiled,
+    /// in [`compact`]'s encoding (format 2), or its JSON (format 1). `Err`
+    /// only for a document that does not pass [`Sharded::check`].
+    pub fn stored(&self, shard: u32, format: RulesFormat) -> Result<String, DocumentError> {
+        if format == RulesFormat::JSON {
+            return Ok(self.shard(shard));
+        }
+        load_shard(&self.shard(shard)).map(|checked| compact::encode(&checked.rules))
+    }
+
     /// The numbers of shard `shard`, in key order.
     fn numbers_of(&self, shard: u32) -> impl Iterator<Item = &(Cow<'s, str>, &'s RawValue)> {
         let shard = u64::from(shard);
@@ -142,7 +152,7 @@ impl<'s> Sharded<'s> {
 
     /// Checks every shard as the worker will load it, and the rule ids
     /// across them: every problem (sorted by path, each once), and the
-    /// size of the largest shard.
+    /// size of the largest shard as stored, in either format.
     pub fn check(&self) -> ShardedReport {
         let (mut errors, mut warnings, mut shape) = (Vec::new(), Vec::new(), Vec::new());
         let mut largest = (0, 0);
@@ -152,7 +162,13 @@ impl<'s> Sharded<'s> {
                 largest = (shard, text.len());
             }
             match load_shard(&text) {
-                Ok(checked) => warnings.extend(checked.warnings),
+                Ok(checked) => {
+                    let compiled = compact::encode(&checked.rules).len();
+                    if compiled > largest.1 {
+                        largest = (shard, compiled);
+                    }
+                    warnings.extend(checked.warnings);
+                }
                 Err(DocumentError::Invalid(problems)) => errors.extend(problems),
                 Err(DocumentError::Syntax(problem)) => shape.push(Problem {
                     // The line and column are the shard's, which nobody has

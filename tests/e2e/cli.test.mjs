@@ -85,6 +85,8 @@ describe("sipgate-rules", () => {
       [["simulate", file, "--from", "1", "--to", "2", "--direction", "sideways"], /invalid value 'sideways'/],
       [["versions", "--remote", "--url", "http://127.0.0.1:9"], /cannot be used with/],
       [["versions", "--token-env", "X"], /cannot be used with/],
+      [["publish", file, "--rules-format", "3"], /invalid value '3' for '--rules-format <N>': 3 is not in 1..=2/],
+      [["publish", file, "--rules-format", "1", "--url", "http://127.0.0.1:9"], /'--rules-format <N>' cannot be used with '--url <URL>'/],
     ];
     for (const [args, said] of mistakes) {
       const result = runCli(args[0] === "simulate" ? args : [...args, "--persist-to", store.dir]);

@@ -113,7 +113,7 @@ describe("a draft for test callers", () => {
     assert.match(versions.stdout, /^live {5}1 /m);
     assert.match(versions.stdout, /draft 2 is live for the test callers 4915790000123, \+49301234\* \(published on version 1\)/);
     const json = JSON.parse(store.cli("versions", "--json").stdout);
-    assert.deepEqual(json.draft, { version: 2, shards: 1, callers: [TESTER, "+49301234*"], base: 1 });
+    assert.deepEqual(json.draft, { version: 2, shards: 1, callers: [TESTER, "+49301234*"], base: 1, format: 2 });
   });
 
   test("promote is refused once live changed, forced it switches everyone; discard drops a draft", async () => {

@@ -4,6 +4,8 @@
 // the last-known-good rules when the isolate has them, and the log says
 // what happened.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { localStore, PROCEED, startWorker, XML_DECL } from "./harness.mjs";
 
@@ -125,17 +127,17 @@ describe("keys lost mid-run", () => {
 describe("a rules format this worker does not know", () => {
   const suite = withPublishedWorker();
 
-  test("the pointer names format 2: last-known-good rules, the error says what to deploy", async () => {
+  test("the pointer names format 3: last-known-good rules, the error says what to deploy", async () => {
     assertAnswered(await push(suite.worker), DIALED);
-    await suite.worker.kv.put("rules:v2:s0", "\u0002a shard in a format of the future");
-    await suite.worker.kv.put("rules:live", JSON.stringify({ version: 2, shards: 1, kill: null, format: 2 }));
+    await suite.worker.kv.put("rules:v2:s0", "\u0003a shard in a format of the future");
+    await suite.worker.kv.put("rules:live", JSON.stringify({ version: 2, shards: 1, kill: null, format: 3 }));
     const reply = await push(suite.worker);
     assertAnswered(reply, DIALED);
     const line = await lineFor(suite.worker);
     assert.equal(line.level, "error");
     assert.match(
       line.error,
-      /^rules:live names version 2 in rules format 2, which this worker does not read \(it reads format 1\): deploy the worker before publishing with a newer sipgate-rules; answered from the last-known-good rules \(version 1\)/,
+      /^rules:live names version 2 in rules format 3, which this worker does not read \(it reads formats 1 and 2\): deploy the worker before publishing with a newer sipgate-rules; answered from the last-known-good rules \(version 1\)/,
     );
     assert.equal(line.version, 1);
   });
@@ -147,9 +149,33 @@ describe("a rules format this worker does not know", () => {
       assertAnswered(reply, PROCEED);
       const line = await lineFor(fresh);
       assert.equal(line.level, "error");
-      assert.match(line.error, /rules format 2, which this worker does not read/);
+      assert.match(line.error, /rules format 3, which this worker does not read/);
     } finally {
       await fresh.dispose();
     }
+  });
+});
+
+// What a publish writes: compiled shards (format 2) by default, the
+// document's JSON with --rules-format 1 — for a worker deployed before
+// format 2 — and this worker reads both.
+describe("the rules formats a publish writes", () => {
+  const suite = withPublishedWorker();
+
+  test("format 2 by default; --rules-format 1 writes JSON shards and a pointer without a format", async () => {
+    const first = JSON.parse(await suite.worker.kv.get("rules:live"));
+    assert.equal(first.format, 2);
+    assert.equal((await suite.worker.kv.get("rules:v1:s0")).charCodeAt(0), 2, "a compiled shard begins with its format");
+    assertAnswered(await push(suite.worker), DIALED);
+
+    const older = { numbers: { "4921100000": [{ id: "v2", then: { dial: { numbers: ["4915790000002"] } } }] } };
+    const file = join(suite.store.dir, "older.json");
+    writeFileSync(file, JSON.stringify(older));
+    const published = suite.store.cli("publish", file, "--rules-format", "1");
+    assert.equal(published.status, 0, published.stderr);
+    const pointer = JSON.parse(await suite.worker.kv.get("rules:live"));
+    assert.deepEqual(pointer, { version: 2, shards: 1, kill: null });
+    assert.deepEqual(JSON.parse(await suite.worker.kv.get("rules:v2:s0")).numbers, older.numbers);
+    assertAnswered(await push(suite.worker), `${XML_DECL}<Response><Dial><Number>4915790000002</Number></Dial></Response>`);
   });
 });

@@ -134,6 +134,17 @@ describe("corrupt and invalid rules in KV", () => {
     assert.match(line.error, /EOF while parsing/);
   });
 
+  test("a damaged compiled shard (rules format 2) answers <Response/> and logs where", async () => {
+    await worker.kv.put("rules:live", JSON.stringify({ version: 9, shards: 1, kill: null, format: 2 }));
+    // The format's mark, then a zone name longer than what follows.
+    await worker.kv.put("rules:v9:s0", "\u0002\u003fEurope/Berlin");
+    assertXml(await worker.post(`${SEED}&callId=compact1`), PROCEED);
+    const [line] = await worker.logLines((line) => line.callId === "compact1");
+    assert.equal(line.msg, "rules_unavailable");
+    assert.equal(line.key, "rules:v9:s0");
+    assert.match(line.error, /^rules:v9:s0 is not usable: not a compiled shard: at byte 2: a count is larger than what follows/);
+  });
+
   test("an invalid shard answers <Response/> and logs the JSON path", async () => {
     await worker.kv.put("rules:live", JSON.stringify({ version: 8, shards: 1 }));
     const six = ["1", "2", "3", "4", "5", "6"].map((n) => `491579000000${n}`);
@@ -149,6 +160,18 @@ describe("corrupt and invalid rules in KV", () => {
     assertXml(await worker.post(`${SEED}&callId=pointer1`), PROCEED);
     const [line] = await worker.logLines((line) => line.callId === "pointer1");
     assert.equal(line.key, "rules:live");
+  });
+
+  // Last: its rules become the isolate's last-known-good.
+  test("a version an older sipgate-rules published (format 1, JSON shards) is still read", async () => {
+    await worker.kv.put("rules:live", JSON.stringify({ version: 10, shards: 1, kill: null }));
+    await worker.kv.put("rules:v10:s0", JSON.stringify({ default: [{ id: "old", then: { dial: { numbers: ["4915790000001"] } } }] }));
+    assertXml(
+      await worker.post(`${SEED}&callId=format1`),
+      `${XML_DECL}<Response><Dial><Number>4915790000001</Number></Dial></Response>`,
+    );
+    const [line] = await worker.logLines((line) => line.callId === "format1");
+    assert.equal(line.rule, "old");
   });
 });
 

@@ -23,10 +23,11 @@ use sipgate_router::rules::load;
 use sipgate_router::rules::problem::parse_json;
 use sipgate_router::rules::simulate::{simulate, Against, CallInput};
 use sipgate_router::rules::spec::{ActionSpec, DocumentSpec, RejectReasonSpec};
+use sipgate_router::store::layout::RulesFormat;
 use sipgate_router::store::{self, AdminError};
 
 use output::{Failure, Output};
-use place::Place;
+use place::{Place, PublishOptions};
 
 const EXIT_CODES: &str = "Exit codes:
   0  done (check: no errors; diff: the documents route identically)
@@ -83,6 +84,11 @@ enum Command {
         /// repeatable
         #[arg(long = "test-caller", value_name = "N", requires = "draft")]
         test_caller: Vec<String>,
+        /// The rules format of the shards: 2, compiled, which a push only decodes (the default);
+        /// 1, the document's JSON, for a worker deployed before format 2 (deploy, then publish
+        /// again). Through --url the worker writes its own
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=2), conflicts_with = "url")]
+        rules_format: Option<u32>,
         #[command(flatten)]
         place: PlaceArgs,
         #[command(flatten)]
@@ -342,14 +348,16 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
             force_expectations,
             draft,
             test_caller,
+            rules_format,
             place,
             ..
         } => publish(
             &file,
-            Options {
+            PublishOptions {
                 if_match,
                 force_expectations,
                 draft: draft.then_some(test_caller),
+                format: rules_format.map_or(RulesFormat::WRITTEN, RulesFormat),
             },
             &place.open()?,
             out,
@@ -516,17 +524,9 @@ fn simulate_call(args: &SimulateArgs, out: &Output) -> Result<ExitCode, Failure>
     Ok(ExitCode::SUCCESS)
 }
 
-/// How `publish` publishes.
-struct Options {
-    if_match: Option<u64>,
-    force_expectations: bool,
-    /// As the draft, for these test callers.
-    draft: Option<Vec<String>>,
-}
-
 fn publish(
     file: &std::path::Path,
-    options: Options,
+    options: PublishOptions,
     place: &Place,
     out: &Output,
 ) -> Result<ExitCode, Failure> {
@@ -536,14 +536,7 @@ fn publish(
         .unwrap_or_else(|| file.display().to_string());
     let source = read(file)?;
     let published = place
-        .publish(
-            &source,
-            &name,
-            options.if_match,
-            options.force_expectations,
-            options.draft.as_deref(),
-            out,
-        )
+        .publish(&source, &name, &options, out)
         .map_err(|error| Failure::admin(error, &name, "not published; nothing was written"))?;
     if out.json {
         out.json_line(&published);

@@ -9,7 +9,7 @@ use sipgate_router::rules::spec::ActionSpec;
 use sipgate_router::store::admin::{
     self, AdminError, Promoted, Publication, Published, RolledBack,
 };
-use sipgate_router::store::layout::Draft;
+use sipgate_router::store::layout::{Draft, RulesFormat};
 use sipgate_router::store::{Index, Pointer};
 
 use super::api::Api;
@@ -30,6 +30,16 @@ impl From<AdminError> for Failure {
             other => Failure::Failed(other.to_string()),
         }
     }
+}
+
+/// How `publish` publishes.
+pub struct PublishOptions {
+    pub if_match: Option<u64>,
+    pub force_expectations: bool,
+    /// As the draft, for these test callers.
+    pub draft: Option<Vec<String>>,
+    /// Through wrangler only: through the admin API the worker writes its own.
+    pub format: RulesFormat,
 }
 
 /// Who publishes from this machine: `cli (user@host)`.
@@ -117,11 +127,16 @@ impl Place {
         &self,
         source: &str,
         name: &str,
-        if_match: Option<u64>,
-        force_expectations: bool,
-        draft: Option<&[String]>,
+        options: &PublishOptions,
         out: &Output,
     ) -> Result<Published, AdminError> {
+        let PublishOptions {
+            if_match,
+            force_expectations,
+            ref draft,
+            format,
+        } = *options;
+        let draft = draft.as_deref();
         match self {
             Place::Kv(kv) => {
                 let show = out.progress();
@@ -133,6 +148,7 @@ impl Place {
                     if_match,
                     force_expectations,
                     draft: draft.map(<[String]>::to_vec),
+                    format,
                 };
                 let published = block_on(admin::publish(
                     kv,
