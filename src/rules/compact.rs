@@ -27,7 +27,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use super::condition::{Conditions, DateSet};
-use super::model::{Menu, Outcome, Rule, RuleSet};
+use super::model::{is_name, Menu, Outcome, Rule, RuleSet};
 use super::pattern::PatternSet;
 use crate::codec::{DecodeError, Reader, Table, Writer};
 use crate::protocol::number::E164;
@@ -207,7 +207,7 @@ fn encode_menu(menu: &Menu, out: &mut Writer) {
 }
 
 fn decode_menu(input: &mut Reader<'_>) -> Result<Menu, DecodeError> {
-    let name = input.str()?.to_owned();
+    let name = menu_name(input)?;
     let prompt = url(input)?;
     let max_digits = NonZeroU32::new(input.small()?)
         .ok_or_else(|| input.error("a menu that takes no digits"))?;
@@ -248,7 +248,7 @@ fn decode_outcome(input: &mut Reader<'_>) -> Result<Outcome, DecodeError> {
     match input.uint()? {
         0 => Ok(Outcome::Respond(None)),
         1 => Ok(Outcome::Respond(Some(decode_action(input)?))),
-        2 => Ok(Outcome::Menu(input.str()?.to_owned())),
+        2 => Ok(Outcome::Menu(menu_name(input)?)),
         _ => Err(input.error("an outcome of no known kind")),
     }
 }
@@ -376,6 +376,15 @@ fn decode_url(input: &mut Reader<'_>) -> Result<Option<HttpUrl>, DecodeError> {
 
 fn url(input: &mut Reader<'_>) -> Result<HttpUrl, DecodeError> {
     decode_url(input)?.ok_or_else(|| input.error("an empty URL where one is needed"))
+}
+
+/// A menu's name goes into the `onData` URL the router answers itself.
+fn menu_name(input: &mut Reader<'_>) -> Result<String, DecodeError> {
+    let name = input.str()?;
+    if !is_name(name) {
+        return Err(input.error("a menu name that is not one (letters, digits, - and _)"));
+    }
+    Ok(name.to_owned())
 }
 
 fn number(input: &mut Reader<'_>) -> Result<E164, DecodeError> {
@@ -596,6 +605,10 @@ mod tests {
         assert_eq!(
             swapped("4915790000003", "49 157"),
             "a number that is not E.164"
+        );
+        assert_eq!(
+            swapped("sub", "s\"u>b"),
+            "a menu name that is not one (letters, digits, - and _)"
         );
     }
 }
