@@ -118,6 +118,8 @@ await build();
 results.size = sizes();
 // Another build side by side ("before"): its size, and in the load and cold steps its runs.
 const baselineKind = options.baseline ? useBaseline(options.baseline) : null;
+// Of a step's two stores, the one in the rules format the baseline reads.
+const baselineStore = (format2, format1) => (options["baseline-format"] === "2" ? format2 : format1);
 if (options.baseline) {
   const builtFrom = join(options.baseline, "BUILT_FROM");
   results.baseline = {
@@ -161,7 +163,6 @@ step("3. load: Rust against JavaScript, same rules and push mix, interleaved");
 // shards (format 2), the JS worker's JSON (format 1), the baseline's as asked.
 const loadStore = publishedStore(1_000);
 const loadStoreJson = publishedStore(1_000, { format: 1 });
-const baselineStore = (format2, format1) => (options["baseline-format"] === "2" ? format2 : format1);
 {
   const rust = await startWorker("rust", loadStore);
   const js = await startWorker("js", loadStoreJson);
