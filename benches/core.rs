@@ -222,12 +222,26 @@ mod benchmarks {
         });
     }
 
-    /// A cold isolate's work on the rules: parse and compile the shard it
-    /// needs (128 numbers at most; 1,000 numbers make 8 shards).
+    /// A cold isolate's work on the rules in format 1: parse and compile the
+    /// shard it needs (128 numbers at most; 1,000 numbers make 8 shards).
     #[divan::bench(args = [10, 1_000, 100_000], sample_count = 20)]
     fn load_shard(bencher: divan::Bencher, numbers: usize) {
         let (json, _) = shard(numbers);
         bencher.bench_local(|| load(black_box(json)).unwrap().rules.numbers.len());
+    }
+
+    /// What a cold isolate does with the same shard stored compiled (rules
+    /// format 2, what `publish` writes): decode it.
+    #[divan::bench(args = [10, 1_000, 100_000], sample_count = 20)]
+    fn decode_shard(bencher: divan::Bencher, numbers: usize) {
+        let (_, rules) = shard(numbers);
+        let stored = sipgate_router::rules::compact::encode(rules);
+        bencher.bench_local(|| {
+            sipgate_router::rules::compact::decode(black_box(&stored))
+                .unwrap()
+                .numbers
+                .len()
+        });
     }
 
     /// The two halves of `load_shard`: reading the JSON …

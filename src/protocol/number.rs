@@ -70,6 +70,11 @@ impl E164 {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The digits, as [`E164::as_str`], kept without a copy.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 impl fmt::Display for E164 {

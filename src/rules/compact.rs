@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use super::condition::{Conditions, DateSet};
+use super::condition::{Conditions, DateSet, Decoded};
 use super::model::{is_name, Menu, Outcome, Rule, RuleSet};
 use super::pattern::PatternSet;
 use crate::codec::{DecodeError, Reader, Table, Writer};
@@ -97,9 +97,10 @@ pub fn decode(text: &str) -> Result<RuleSet, DecodeError> {
     for _ in 0..count {
         calendars.push(Arc::new(DateSet::decode(&mut input)?));
     }
-    let shared = Shared {
+    let shared = Decoded {
         lists: &lists,
         calendars: &calendars,
+        zone: &zone,
     };
     let count = input.count()?;
     let mut menus = HashMap::with_capacity(count);
@@ -143,12 +144,6 @@ fn in_key_order<'m, T>(entries: impl Iterator<Item = (&'m str, T)>) -> Vec<(&'m 
         .collect()
 }
 
-/// The shard's lists and calendars, which conditions refer to by number.
-struct Shared<'a> {
-    lists: &'a [Arc<PatternSet>],
-    calendars: &'a [Arc<DateSet>],
-}
-
 fn zone(input: &mut Reader<'_>) -> Result<Zone, DecodeError> {
     let name = input.str()?;
     Zone::find(name).ok_or_else(|| input.error("names a time zone this worker does not know"))
@@ -170,12 +165,12 @@ fn encode_rules(
     }
 }
 
-fn decode_rules(input: &mut Reader<'_>, shared: &Shared<'_>) -> Result<Vec<Rule>, DecodeError> {
+fn decode_rules(input: &mut Reader<'_>, shared: &Decoded<'_>) -> Result<Vec<Rule>, DecodeError> {
     let count = input.count()?;
     let mut rules = Vec::with_capacity(count);
     for _ in 0..count {
         let id = input.str()?.to_owned();
-        let when = Conditions::decode(input, shared.lists, shared.calendars)?;
+        let when = Conditions::decode(input, shared)?;
         let then = decode_outcome(input)?;
         let on_answer = decode_url(input)?;
         let on_hangup = decode_url(input)?;

@@ -64,6 +64,14 @@ pub struct Shared {
     pub zone: Option<Zone>,
 }
 
+/// What a stored shard's conditions refer to, read before them: its lists
+/// and calendars (by number) and the document's zone.
+pub struct Decoded<'a> {
+    pub lists: &'a [Arc<PatternSet>],
+    pub calendars: &'a [Arc<DateSet>],
+    pub zone: &'a Zone,
+}
+
 /// The compiled `when` of a rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Conditions {
@@ -367,11 +375,7 @@ impl Conditions {
         }
     }
 
-    pub fn decode(
-        input: &mut Reader<'_>,
-        lists: &[Arc<PatternSet>],
-        calendars: &[Arc<DateSet>],
-    ) -> Result<Conditions, DecodeError> {
+    pub fn decode(input: &mut Reader<'_>, shared: &Decoded<'_>) -> Result<Conditions, DecodeError> {
         let given: u8 = input.small()?;
         if given >= 1 << 7 {
             return Err(input.error("names a condition this worker does not know"));
@@ -393,16 +397,16 @@ impl Conditions {
             });
         }
         if has(1) {
-            conditions.caller = Some(PartyMatcher::decode(input, lists)?);
+            conditions.caller = Some(PartyMatcher::decode(input, shared.lists)?);
         }
         if has(2) {
-            conditions.called = Some(PartyMatcher::decode(input, lists)?);
+            conditions.called = Some(PartyMatcher::decode(input, shared.lists)?);
         }
         if has(3) {
             conditions.diversion = Some(match input.uint()? {
                 0 => DiversionCondition::Present(false),
                 1 => DiversionCondition::Present(true),
-                2 => DiversionCondition::From(PartyMatcher::decode(input, lists)?),
+                2 => DiversionCondition::From(PartyMatcher::decode(input, shared.lists)?),
                 _ => return Err(input.error("a diversion condition of no known kind")),
             });
         }
@@ -416,7 +420,7 @@ impl Conditions {
             let count = input.count()?;
             let mut windows = Vec::with_capacity(count);
             for _ in 0..count {
-                windows.push(TimeWindow::decode(input, calendars)?);
+                windows.push(TimeWindow::decode(input, shared)?);
             }
             conditions.time = Some(windows);
         }
@@ -627,13 +631,14 @@ impl TimeWindow {
         }
     }
 
-    fn decode(
-        input: &mut Reader<'_>,
-        calendars: &[Arc<DateSet>],
-    ) -> Result<TimeWindow, DecodeError> {
-        let zone = input.str()?;
-        let zone = Zone::find(zone)
-            .ok_or_else(|| input.error("names a time zone this worker does not know"))?;
+    fn decode(input: &mut Reader<'_>, shared: &Decoded<'_>) -> Result<TimeWindow, DecodeError> {
+        let name = input.str()?;
+        // Mostly the document's own: found (and its rule parsed) once.
+        let zone = match shared.zone.name() == name {
+            true => shared.zone.clone(),
+            false => Zone::find(name)
+                .ok_or_else(|| input.error("names a time zone this worker does not know"))?,
+        };
         let weekdays: u8 = input.small()?;
         if weekdays >= 1 << 7 {
             return Err(input.error("a weekday that is not one"));
@@ -662,7 +667,7 @@ impl TimeWindow {
                 let count = input.count()?;
                 let mut referenced = Vec::with_capacity(count);
                 for _ in 0..count {
-                    referenced.push(input.pick(calendars)?);
+                    referenced.push(input.pick(shared.calendars)?);
                 }
                 Some(DateMatcher {
                     own,

@@ -77,7 +77,7 @@ impl PatternSet {
             self.prefixes.insert(digits.to_owned());
         } else {
             let number = E164::parse(pattern).map_err(|error| error.to_string())?;
-            self.exact.insert(number.as_str().to_owned());
+            self.exact.insert(number.into_string());
         }
         Ok(())
     }
@@ -117,8 +117,11 @@ impl PatternSet {
     }
 
     pub fn decode(input: &mut Reader<'_>) -> Result<PatternSet, DecodeError> {
+        let count = input.count()?;
         let mut set = PatternSet::default();
-        for _ in 0..input.count()? {
+        // Mostly numbers: a block list of thousands grows its set once.
+        set.exact.reserve(count);
+        for _ in 0..count {
             let pattern = input.str()?;
             set.add(pattern)
                 .map_err(|_| input.error("a number pattern is not valid"))?;
