@@ -12,41 +12,10 @@ use sipgate_router::rules::load;
 use sipgate_router::rules::compact;
 use sipgate_router::rules::problem::DocumentError;
 use sipgate_router::store::shards::{check_source, Sharded};
-use sipgate_router::rules::menu::MenuState;
 use sipgate_router::protocol::url::SelfUrl;
-use sipgate_router::rules::simulate::{Call, CallInput};
 
-fn well_formed(xml: &str) {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut depth = 0usize;
-    let mut roots = 0;
-    let mut actions = 0;
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(_)) => {
-                if depth == 0 {
-                    roots += 1;
-                } else if depth == 1 {
-                    actions += 1;
-                }
-                depth += 1;
-            }
-            Ok(quick_xml::events::Event::Empty(_)) => {
-                if depth == 0 {
-                    roots += 1;
-                } else if depth == 1 {
-                    actions += 1;
-                }
-            }
-            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => {}
-            Err(error) => panic!("not well-formed: {error}: {xml}"),
-        }
-    }
-    assert_eq!((roots, depth), (1, 0), "{xml}");
-    assert!(actions <= 1, "{xml}");
-}
+mod answers;
+use answers::well_formed;
 
 /// The shard-by-shard check agrees with reading the document whole.
 fn same_as_the_whole_check(text: &str) {
@@ -85,36 +54,20 @@ fuzz_target!(|text: &str| {
     let stored = compact::decode(&encoded).expect("a compiled document decodes");
     assert_eq!(compact::encode(&stored), encoded);
     let base = SelfUrl::from_request_url("https://router.example/").unwrap();
-    for (from, to, direction) in [
-        ("492111234567", "4921100000", "in"),
-        ("anonymous", "4930200000000", "in"),
-        ("4921100000", "4915791234567", "out"),
-    ] {
-        for utc in [1_795_856_400, 1_796_029_200, 1_798_000_000] {
-            let input = CallInput {
-                from: from.into(),
-                to: to.into(),
-                direction: direction.into(),
-                ..CallInput::default()
-            };
-            let call = Call::parse(&input, &rules.zone, utc).unwrap();
-            let decision = rules.decide_call(&call.facts(), call.sipgate_number(), &base);
-            well_formed(&decision.answer.xml());
-            let read_back = stored.decide_call(&call.facts(), call.sipgate_number(), &base);
-            assert_eq!(read_back.answer.xml(), decision.answer.xml(), "{text}");
-            assert_eq!(read_back.trace.len(), decision.trace.len(), "{text}");
-            // As answered when the journal watches calls: the router's callbacks added.
-            well_formed(&decision.answer.watched(base.url().as_ref()).xml());
-        }
+    for call in answers::calls(&rules) {
+        let decision = rules.decide_call(&call.facts(), call.sipgate_number(), &base);
+        well_formed(&decision.answer.xml());
+        let read_back = stored.decide_call(&call.facts(), call.sipgate_number(), &base);
+        assert_eq!(read_back.answer.xml(), decision.answer.xml(), "{text}");
+        assert_eq!(read_back.trace.len(), decision.trace.len(), "{text}");
+        // As answered when the journal watches calls: the router's callbacks added.
+        well_formed(&decision.answer.watched(base.url().as_ref()).xml());
     }
-    for menu in rules.menus.keys() {
-        for digits in ["", "1", "2", "12", "#", "999"] {
-            for attempt in 0..3 {
-                let state = MenuState { menu: menu.clone(), attempt, draft: None };
-                let xml = rules.decide_digits(&state, digits, &base).answer.xml();
-                well_formed(&xml);
-                assert_eq!(stored.decide_digits(&state, digits, &base).answer.xml(), xml, "{text}");
-            }
+    for state in answers::menu_states(&rules) {
+        for digits in answers::DIGITS {
+            let xml = rules.decide_digits(&state, digits, &base).answer.xml();
+            well_formed(&xml);
+            assert_eq!(stored.decide_digits(&state, digits, &base).answer.xml(), xml, "{text}");
         }
     }
 });

@@ -51,15 +51,9 @@ pub fn encode(rules: &RuleSet) -> String {
         encode_menu(menu, &mut body);
     }
     encode_rules(&rules.global, &mut body, &mut lists, &mut calendars);
-    let numbers = rules
-        .numbers
-        .iter()
-        .map(|(number, list)| (number.as_str(), list));
-    body.count(rules.numbers.len());
-    for (number, list) in in_key_order(numbers) {
-        body.str(number);
-        encode_rules(list, &mut body, &mut lists, &mut calendars);
-    }
+    encode_map(&rules.numbers, &mut body, |list, body| {
+        encode_rules(list, body, &mut lists, &mut calendars);
+    });
     encode_rules(&rules.default, &mut body, &mut lists, &mut calendars);
 
     let mut out = Writer::default();
@@ -126,6 +120,20 @@ pub fn decode(text: &str) -> Result<RuleSet, DecodeError> {
     })
 }
 
+/// `count (key value)…`, in key order.
+fn encode_map<T>(
+    map: &HashMap<String, T>,
+    out: &mut Writer,
+    mut value: impl FnMut(&T, &mut Writer),
+) {
+    out.count(map.len());
+    let entries = map.iter().map(|(key, entry)| (key.as_str(), entry));
+    for (key, entry) in in_key_order(entries) {
+        out.str(key);
+        value(entry, out);
+    }
+}
+
 /// A map's entries sorted by key, so that a document always encodes to the
 /// same text. One sort of `(&str, index)` for every map: one copy of the
 /// sort in the wasm.
@@ -187,15 +195,7 @@ fn encode_menu(menu: &Menu, out: &mut Writer) {
     out.str(menu.prompt.as_str());
     out.uint(u64::from(menu.max_digits.get()));
     out.uint(u64::from(menu.timeout_ms.map_or(0, NonZeroU32::get)));
-    let options = menu
-        .options
-        .iter()
-        .map(|(digits, outcome)| (digits.as_str(), outcome));
-    out.count(menu.options.len());
-    for (digits, outcome) in in_key_order(options) {
-        out.str(digits);
-        encode_outcome(outcome, out);
-    }
+    encode_map(&menu.options, out, encode_outcome);
     encode_outcome(&menu.no_input, out);
     encode_outcome(&menu.invalid, out);
     out.uint(u64::from(menu.retries));
