@@ -118,6 +118,16 @@ await build();
 results.size = sizes();
 // Another build side by side ("before"): its size, and in the load and cold steps its runs.
 const baselineKind = options.baseline ? useBaseline(options.baseline) : null;
+
+// Published stores by table size and rules format, shared by the steps (a
+// publish of 1,000 numbers takes seconds; the smoke run's cold step reads
+// the load step's table) and removed after the last step that reads them.
+const stores = new Map();
+function storeOf(numbers, format = 2) {
+  const key = `${numbers} numbers, format ${format}`;
+  if (!stores.has(key)) stores.set(key, publishedStore(numbers, { format }));
+  return stores.get(key);
+}
 // Of a step's two stores, the one in the rules format the baseline reads.
 const baselineStore = (format2, format1) => (options["baseline-format"] === "2" ? format2 : format1);
 if (options.baseline) {
@@ -161,8 +171,8 @@ if (wanted("load")) {
 step("3. load: Rust against JavaScript, same rules and push mix, interleaved");
 // Each worker reads the rules in its own format: the Rust worker's compiled
 // shards (format 2), the JS worker's JSON (format 1), the baseline's as asked.
-const loadStore = publishedStore(1_000);
-const loadStoreJson = publishedStore(1_000, { format: 1 });
+const loadStore = storeOf(1_000);
+const loadStoreJson = storeOf(1_000, 1);
 {
   const rust = await startWorker("rust", loadStore);
   const js = await startWorker("js", loadStoreJson);
@@ -205,16 +215,14 @@ const loadStoreJson = publishedStore(1_000, { format: 1 });
   await baseline?.mf.dispose();
   await floor.mf.dispose();
 }
-rmSync(loadStore, { recursive: true, force: true });
-rmSync(loadStoreJson, { recursive: true, force: true });
 }
 
 if (wanted("cold") || wanted("kv")) {
 // The smoke run checks the harness, not the figure: a small table publishes faster.
 const COLD_NUMBERS = smoke ? 1_000 : 100_000;
 step(`4. cold start: a fresh isolate's first push, ${fmt(COLD_NUMBERS, 0)} numbers in KV`);
-const coldStore = publishedStore(COLD_NUMBERS);
-const coldStoreJson = publishedStore(COLD_NUMBERS, { format: 1 });
+const coldStore = storeOf(COLD_NUMBERS);
+const coldStoreJson = storeOf(COLD_NUMBERS, 1);
 results.coldNumbers = COLD_NUMBERS;
 // Where a cold push's CPU goes: the runtime's floor, each worker with no
 // rules at all (an empty KV: its own start-up), and with the full table.
@@ -268,8 +276,6 @@ if (wanted("kv")) {
   results.kvReads = await countReads("rust (counted)");
   if (results.baseline) results.baseline.kvReads = await countReads("baseline (counted)", baselineStore(coldStore, coldStoreJson));
 }
-rmSync(coldStore, { recursive: true, force: true });
-rmSync(coldStoreJson, { recursive: true, force: true });
 rmSync(emptyStore, { recursive: true, force: true });
 }
 
@@ -288,7 +294,7 @@ step(`6. journal: the Rust worker with the call journal on and off (twice: the n
 // configuration, nothing recorded. Two of them measure the noise itself:
 // whatever separates them is not the journal. The fourth worker has no D1
 // at all.
-const journalStore = publishedStore(1_000);
+const journalStore = storeOf(1_000);
 migrateJournal(journalStore);
 {
   const paused = { ...journalBinding(journalStore), vars: { JOURNAL_RECORDING: "off" } };
@@ -341,8 +347,9 @@ migrateJournal(journalStore);
   console.log(`  the journal holds all ${stored} pushes`);
   for (const { worker } of workers) await worker.mf.dispose();
 }
-rmSync(journalStore, { recursive: true, force: true });
 }
+
+for (const store of stores.values()) rmSync(store, { recursive: true, force: true });
 
 const ADMIN_SIZES = smoke ? [1_000] : [1_000, 10_000, 100_000];
 const STATUS_REQUESTS = smoke ? 5 : 50;
