@@ -1,7 +1,7 @@
 // Runs every cargo-fuzz target for a bounded time and reports how many
 // inputs each executed. npm test runs it briefly; run it longer by hand:
 //
-//   node scripts/fuzz.mjs                 20 s per target (what npm test does)
+//   node scripts/fuzz.mjs                 20 s per target (npm test: 15 s)
 //   node scripts/fuzz.mjs --seconds 600   the long run
 //
 // Needs the nightly toolchain (installed with rustup if missing) and
