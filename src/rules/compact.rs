@@ -9,6 +9,7 @@
 //! shard   2  zone  lists  calendars  menus  global  numbers  default
 //! zone    "Europe/Berlin"
 //! lists   count pattern-set…        referred to by number from conditions
+//! calendars count date-set…         the same, from time windows
 //! menus   count menu…               in name order
 //! global  count rule…               default the same; numbers: count (number rules)…
 //! rule    id  conditions  outcome  on-answer?  on-hangup?

@@ -808,7 +808,7 @@ impl DateSet {
     }
 
     /// Written as the dates it was compiled from, read back through
-    /// [`DateSet::add`], which keeps its checks:
+    /// `DateSet::add`, which keeps its checks:
     ///
     /// ```text
     /// count  "2026-12-24..2026-12-24" "12-25..12-26"

@@ -84,7 +84,7 @@ impl PatternSet {
 
     /// Written as the patterns it was compiled from, in a fixed order
     /// (numbers, prefixes, `*`, `anonymous`), and read back through the
-    /// compiler's own [`PatternSet::add`], which keeps its checks:
+    /// compiler's own `PatternSet::add`, which keeps its checks:
     ///
     /// ```text
     /// count  "4930666" "4990*" "anonymous"
