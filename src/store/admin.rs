@@ -18,7 +18,7 @@ use super::layout::{
 use super::shards::{check_source, Sharded, ShardedReport};
 use crate::rules::check::compile_action;
 use crate::rules::expect;
-use crate::rules::problem::{parse_json, DocumentError, Problem};
+use crate::rules::problem::{parse_json, Problem};
 use crate::rules::raw::RawDocument;
 use crate::rules::spec::ActionSpec;
 
@@ -401,10 +401,7 @@ pub async fn publish<S: KvWrite>(
             // rules are never in memory at once.
             let stored = sharded
                 .stored(shard, plan.format)
-                .map_err(|error| match error {
-                    DocumentError::Invalid(problems) => AdminError::Invalid(problems),
-                    DocumentError::Syntax(problem) => AdminError::Invalid(vec![problem]),
-                })?;
+                .map_err(|error| AdminError::Invalid(error.problems().to_vec()))?;
             entries.push((shard_key(plan.version, shard), stored));
         }
         store.put_many(&entries).await?;

@@ -87,7 +87,8 @@ pub struct RulesFormat(pub u32);
 
 impl RulesFormat {
     /// Each shard a complete rules document in JSON, checked and compiled
-    /// by the push that reads it. Read, no longer written.
+    /// by the push that reads it. Read; written only when asked
+    /// (`publish --rules-format 1`, for workers deployed before format 2).
     pub const JSON: RulesFormat = RulesFormat(1);
     /// Each shard its compiled rules, only decoded by a push.
     pub const COMPACT: RulesFormat = RulesFormat(2);
@@ -499,7 +500,7 @@ mod tests {
     use crate::testing::{publish_source as publish, MemoryKv};
 
     #[test]
-    fn the_rules_format_is_named_only_when_not_the_current_one() {
+    fn the_rules_format_is_named_only_when_not_format_1() {
         let pointer = Pointer {
             version: 7,
             shards: 1,

@@ -130,13 +130,6 @@ impl Place {
         options: &PublishOptions,
         out: &Output,
     ) -> Result<Published, AdminError> {
-        let PublishOptions {
-            if_match,
-            force_expectations,
-            ref draft,
-            format,
-        } = *options;
-        let draft = draft.as_deref();
         match self {
             Place::Kv(kv) => {
                 let show = out.progress();
@@ -145,10 +138,10 @@ impl Place {
                     name: Some(name.to_owned()),
                     by: publisher(),
                     at: admin::published_at(super::now_seconds()),
-                    if_match,
-                    force_expectations,
-                    draft: draft.map(<[String]>::to_vec),
-                    format,
+                    if_match: options.if_match,
+                    force_expectations: options.force_expectations,
+                    draft: options.draft.clone(),
+                    format: options.format,
                 };
                 let published = block_on(admin::publish(
                     kv,
@@ -166,7 +159,14 @@ impl Place {
                 }
                 published
             }
-            Place::Api(api) => api.publish(source, name, if_match, force_expectations, draft),
+            // --rules-format conflicts with --url: the worker writes its own format.
+            Place::Api(api) => api.publish(
+                source,
+                name,
+                options.if_match,
+                options.force_expectations,
+                options.draft.as_deref(),
+            ),
         }
     }
 
