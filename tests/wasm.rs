@@ -443,3 +443,158 @@ async fn the_calls_endpoint_reads_the_journal() {
     assert!(sql.starts_with("SELECT"), "{sql}");
     assert_eq!(values[0].as_string().as_deref(), Some("J1"));
 }
+
+/// A `Context` whose `waitUntil` keeps what it is given, in `kept`.
+fn mock_context() -> (worker::worker_sys::Context, worker::js_sys::Array) {
+    let kept = worker::js_sys::Array::new();
+    let make = Function::new_with_args(
+        "kept",
+        "return { waitUntil: (promise) => { kept.push(promise); }, passThroughOnException() {} };",
+    );
+    let context = make.call1(&JsValue::NULL, &kept).unwrap().unchecked_into();
+    (context, kept)
+}
+
+/// The wasm export the runtime calls, as the runtime calls it: a promise of
+/// the response, the work after the answer handed to `waitUntil`.
+#[wasm_bindgen_test]
+async fn the_fetch_export_answers_through_its_promise_and_hands_the_journal_to_wait_until() {
+    forget_rules();
+    let env = mock_env(&published_as(RULES, 601), None);
+    let database = mock_d1("[]");
+    Reflect::set(env.unchecked_ref(), &"JOURNAL".into(), &database).unwrap();
+    // The rules stay cached between the two pushes.
+    Reflect::set(
+        env.unchecked_ref(),
+        &"RULES_CACHE_SECONDS".into(),
+        &"60".into(),
+    )
+    .unwrap();
+    let body = "event=newCall&from=492111234567&to=4915791234567&direction=in&callId=E1";
+    // Cold (KV is read, asynchronously), then warm (only the body is awaited).
+    for round in ["cold", "warm"] {
+        let (context, kept) = mock_context();
+        let request = Clone::clone(push(body).inner());
+        let promise = sipgate_router::edge::fetch(request, env.clone(), context);
+        let response: worker::web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .unwrap()
+            .unchecked_into();
+        let response = Response::from(response);
+        assert_eq!(response.status_code(), 200, "{round}");
+        assert!(text(response).await.contains("<Dial>"), "{round}");
+        assert_eq!(
+            kept.length(),
+            1,
+            "{round}: the journal's write waits after the answer"
+        );
+        wasm_bindgen_futures::JsFuture::from(worker::js_sys::Promise::from(kept.get(0)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(statements(&database).len(), 2);
+    // Refused before anything is read: answered within the call.
+    let (context, _) = mock_context();
+    let get = Clone::clone(request(Method::Get, None, None).inner());
+    let promise = sipgate_router::edge::fetch(get, env.clone(), context);
+    assert_eq!(sipgate_router::edge::drive::in_flight(), 0);
+    let response: worker::web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(response.status(), 405);
+}
+
+mod drive {
+    use super::*;
+    use sipgate_router::edge::drive::{in_flight, to_promise};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use worker::js_sys::Promise;
+
+    /// The promise's value; a promise that never settles (a lost wake-up)
+    /// fails the test instead of hanging the suite. (The timer outlives a
+    /// settled promise by its 5 s, once, in the last test.)
+    async fn settled(promise: Promise) -> JsValue {
+        let race = Function::new_with_args(
+            "promise",
+            r#"return Promise.race([promise, new Promise((_, reject) => {
+                setTimeout(() => reject(new Error("the promise never settled")), 5000);
+            })]);"#,
+        );
+        let raced: Promise = race
+            .call1(&JsValue::NULL, &promise)
+            .unwrap()
+            .unchecked_into();
+        wasm_bindgen_futures::JsFuture::from(raced).await.unwrap()
+    }
+
+    /// Pending `times` polls, waking itself from inside each of them.
+    struct WakesItself {
+        times: u32,
+    }
+
+    impl Future for WakesItself {
+        type Output = u32;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+            if self.times == 0 {
+                return Poll::Ready(7);
+            }
+            self.times -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_future_that_needs_nothing_is_answered_at_once() {
+        let promise = to_promise(async { JsValue::from(1) });
+        assert_eq!(in_flight(), 0, "nothing left to wake");
+        assert_eq!(settled(promise).await, 1);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_future_waits_for_each_promise_in_turn() {
+        let promise = to_promise(async {
+            let mut sum = 0.0;
+            for value in 1..=3 {
+                let promise = Promise::resolve(&JsValue::from(value));
+                sum += wasm_bindgen_futures::JsFuture::from(promise)
+                    .await
+                    .unwrap()
+                    .as_f64()
+                    .unwrap();
+            }
+            JsValue::from(sum)
+        });
+        assert_eq!(in_flight(), 1, "waiting for the first promise");
+        assert_eq!(settled(promise).await, 6);
+        assert_eq!(in_flight(), 0);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_future_woken_from_its_own_poll_is_polled_again_not_lost() {
+        let promise = to_promise(async { JsValue::from(WakesItself { times: 3 }.await) });
+        assert_eq!(settled(promise).await, 7);
+        let promise = to_promise(async {
+            let first = Promise::resolve(&JsValue::from(1));
+            wasm_bindgen_futures::JsFuture::from(first).await.unwrap();
+            JsValue::from(WakesItself { times: 2 }.await)
+        });
+        assert_eq!(settled(promise).await, 7);
+        assert_eq!(in_flight(), 0);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_rejected_promise_is_the_future_s_to_handle() {
+        let promise = to_promise(async {
+            let failing = Promise::reject(&JsValue::from_str("no"));
+            match wasm_bindgen_futures::JsFuture::from(failing).await {
+                Ok(_) => JsValue::from_str("resolved"),
+                Err(error) => error,
+            }
+        });
+        assert_eq!(settled(promise).await, JsValue::from_str("no"));
+    }
+}

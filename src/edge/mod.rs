@@ -8,18 +8,19 @@
 //! secrets, and the isolate's caches (rules, imported key). [`journal`]
 //! does the work after the answer (D1, the fan-out) and the retention run.
 
+#[doc(hidden)] // public for the wasm tests
+pub mod drive;
 mod journal;
 mod web;
 
 use std::cell::RefCell;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
 use worker::js_sys::{self, Function, Object, Promise, Reflect, Uint8Array};
-use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{console_error, console_log, console_warn, event, ByteStream, Context, Env};
@@ -59,18 +60,25 @@ pub fn forget_rules() {
 /// conversion reads `request.cf`, which workerd builds on first access — a
 /// tenth of a warm push's CPU time, for fields the router never reads.
 ///
-/// Infallible: every outcome is a deliberate answer, so the type says so,
-/// and the glue's error path (a 500 with `worker::Error`'s formatting, about
-/// 4 KiB of gzip wasm) is dead code the compiler removes, not the optimizer
-/// on a good day.
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response, Infallible> {
-    let handled = handle(req, &env).await;
-    if let Some(after) = handled.after {
-        // The journal and the fan-out never delay the answer.
-        ctx.wait_until(after);
-    }
-    Ok(handled.response)
+/// Our own export, not `#[event(fetch)]`: the macro's glue runs the answer
+/// on `wasm-bindgen-futures`' microtask queue, [`drive`] on the runtime's
+/// own call and on the callback that settles what the answer waits for (a
+/// warm push: this call, then its body's). worker-build's entry calls the
+/// wasm export named `fetch`.
+///
+/// Infallible: every outcome is a deliberate answer, so there is no error
+/// path (a 500 with `worker::Error`'s formatting) to carry.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promise {
+    let ctx = Context::new(ctx);
+    drive::to_promise(async move {
+        let handled = handle(req, &env).await;
+        if let Some(after) = handled.after {
+            // The journal and the fan-out never delay the answer.
+            ctx.wait_until(after);
+        }
+        handled.response.into()
+    })
 }
 
 /// Deletes the journal's pushes older than `JOURNAL_RETENTION_DAYS`
