@@ -609,7 +609,7 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
     }
     for entry in &index.versions {
         println!(
-            "{} {:>4}  {}  {:>7} numbers  {:>4} shards  {}{}{}",
+            "{} {:>4}  {}  {:>7} numbers  {:>4} shards  format {}  {}{}{}",
             if entry.version == live.version {
                 "live "
             } else if live
@@ -625,6 +625,7 @@ fn versions(place: &Place, out: &Output) -> Result<ExitCode, Failure> {
             entry.published_at,
             entry.numbers,
             entry.shards,
+            entry.format.0,
             entry.source.as_deref().unwrap_or(""),
             entry
                 .published_by

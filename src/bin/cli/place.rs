@@ -207,10 +207,13 @@ fn status_text(status: &serde_json::Value, place: &str) -> String {
     } else {
         let live = &status["live"];
         text += &format!(
-            "live: version {} — {} numbers, {} shards, published {}{}{}\n",
+            "live: version {} — {} numbers, {} shards in rules format {}, published {}{}{}\n",
             status["liveVersion"],
             live["numbers"],
             live["shards"],
+            // Absent: format 1, the document's JSON (what a worker deployed
+            // before format 2 reads).
+            live["format"].as_u64().unwrap_or(1),
             live["publishedAt"].as_str().unwrap_or("?"),
             live["publishedBy"]
                 .as_str()
