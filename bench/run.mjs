@@ -716,6 +716,7 @@ Paid allows 30 s by default).
 | the admin API's futures boxed, so a push's future holds none of it: V8 compiles each wasm function on its first call, and the first push compiled the whole admin API in one 112 KB function (42cd4d6) | cold: first push's isolate CPU, empty KV, median of 7, one build each (docs/performance.md) | 20.6 → 15.2 ms |
 | binaryen inlines a function with one caller only under 200 bytes (it inlined them all, merging a push's path into one 28 KB function) (1286045) | cold: first push's isolate CPU, median of 7, side by side: empty KV; 100,000 numbers; wasm gzip | 15.9 → 14.1 ms; 25.2 → 24.0 ms; 295.7 → 284.2 KiB |
 | shards stored compiled (rules format 2, src/rules/compact.rs): a cold push decodes its shard instead of parsing, checking and compiling its JSON (03942f9, 5f541ab) | cold: first push's isolate CPU, median of 9, side by side (6267cc3 reading format 1): the office example; 100,000 numbers; native: a shard of 128 numbers read; wasm gzip; a publish of 100,000 numbers through the admin API, isolate CPU (it compiles each shard twice: to check it, then to write it) | 20.63 → 17.05 ms; 25.42 → 20.88 ms; 933 → 289 µs; 284.2 → 293.0 KiB; 3,090 → 4,206 ms |
+| the fetch export runs its answer on the runtime's own call and on the callback that wakes it (src/edge/drive.rs), not on wasm-bindgen-futures' microtask queue: a warm push is two calls into the wasm and nothing queued (3911cbf) | load: isolate thread per request, mean of 3 interleaved runs, side by side (\`--only load --baseline\`, 5316071's build); cold: first push's isolate CPU, median of 9, side by side: 100,000 numbers; the office example; wasm gzip | 273.3 → 262.4 µs; 23.88 → 23.69 ms; 20.70 → 20.07 ms; 293.0 → 293.8 KiB |
 
 Tried and not kept: an edge shell without the \`worker\` crate (wasm-bindgen and a hand-written
 entry module, one call into wasm per request, answered without a promise when no KV read is
@@ -729,12 +730,21 @@ what a cold push pays for; worker-build's \`--no-panic-recovery\` (no entry prox
 reset of the wasm instance after a trap; compiling only the asked number's rules from a held shard:
 100,000 numbers −1.25 ms on the first push, an office's 8 numbers +0.4 ms, +2.1 KiB (median of 9); the
 push path run once at start-up (\`#[event(start)]\`): +6.5 ms of start-up CPU and the first push unchanged,
-as workerd compiled the same functions again for the first request.
+as workerd compiled the same functions again for the first request. And on top of the driver above:
+a plain module entry around worker-build's output (the runtime then constructs no entrypoint class
+and no Proxy per request; the class's \`fetch\` called on \`{ env, ctx }\`): −14 and +2 µs per warm push
+in two runs of 3 against the driver's build, within what identical builds differ by, so
+worker-build's own entry (and its reset after a trap) stays; the eight request headers' names made
+JavaScript strings once per isolate and the KV binding looked up only at a push's first read:
++7 and −5 µs in two runs of 3, not kept.
 
-Where a warm push's time goes now (bench/profile.mjs, isolate thread, ~211 µs per request in
-all): writing the JSON log line with console.log ~31 µs and reading the body ~17 µs (the JS
-worker pays both too), wasm-bindgen-futures' microtask scheduling ~17 µs, worker-build's
-entrypoint proxy ~15 µs; the Rust core (parse, decide, write XML) a few µs. The rest is the
+Where a warm push's time goes now (bench/profile.mjs, isolate thread, 2026-12-01, the profiler's
+own cost included): writing the JSON log line with console.log ~42 µs and reading the body
+~30 µs (the JS worker pays both too); worker-build's entrypoint class and its Proxy ~25 µs in
+the profile (a build without them measured within noise, above); strings copied from the wasm's
+memory into JavaScript (header names, the log line, the response's header) ~18 µs and the
+calls across the boundary ~9 µs; the Rust core (parse, decide, write XML) a few µs.
+wasm-bindgen-futures' scheduling (~17 µs before src/edge/drive.rs) no longer shows. The rest is the
 runtime's HTTP work, the same for both workers.
 `;
 }

@@ -15,7 +15,9 @@
 //! under a number, and its waker holds only that number, so it is `Send`
 //! and `Sync` without `unsafe`. A wake-up during the task's own poll (a
 //! future that wakes itself) is not polled re-entrantly: the running poll
-//! polls again when it returns.
+//! polls again when it returns. A wake-up from inside *another* task's poll
+//! would poll this one nested in it; nothing a request runs does that —
+//! its wake-ups come from promise callbacks, on an empty stack.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
