@@ -11,125 +11,121 @@
 //! the wasm and nothing queued. Only what must wait (KV, WebCrypto, D1)
 //! waits, as before.
 //!
-//! Single-threaded like the isolate: a task lives in a thread-local table
-//! under a number, and its waker holds only that number, so it is `Send`
-//! and `Sync` without `unsafe`. A wake-up during the task's own poll (a
-//! future that wakes itself) is not polled re-entrantly: the running poll
-//! polls again when it returns. A wake-up from inside *another* task's poll
-//! would poll this one nested in it; nothing a request runs does that —
-//! its wake-ups come from promise callbacks, on an empty stack.
+//! A waiting task is owned by its wakers alone, as `wasm-bindgen-futures`'
+//! tasks are: they live in the callbacks of the promises it waits on, so a
+//! request the runtime abandons (its promises never settle) is freed with
+//! those promises, not kept in a table for the life of the isolate.
+//!
+//! A wake-up during the task's own poll (a future that wakes itself) is not
+//! polled re-entrantly: the running poll polls again when it returns. A
+//! wake-up from inside *another* task's poll would poll this one nested in
+//! it; nothing a request runs does that — its wake-ups come from promise
+//! callbacks, on an empty stack.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use worker::js_sys::{Function, Promise};
 use worker::wasm_bindgen::JsValue;
 
+#[cfg(target_feature = "atomics")]
+compile_error!("src/edge/drive.rs assumes one thread: its wakers hold an Rc");
+
 type Answer = Pin<Box<dyn Future<Output = JsValue>>>;
 
-/// A future waiting to be woken, and the promise's `resolve` to call with
-/// its value. `future` is `None` while the task is being polled.
+/// A future, and the `resolve` of the promise of its value.
 struct Task {
-    future: Option<Answer>,
-    resolve: Option<Function>,
-    woken_while_polled: bool,
+    /// `None` while it is being polled, and once it is done.
+    future: RefCell<Option<Answer>>,
+    resolve: RefCell<Option<Function>>,
+    woken_while_polled: Cell<bool>,
 }
 
 thread_local! {
-    static TASKS: RefCell<HashMap<u64, Task>> = RefCell::new(HashMap::new());
-    /// Never reused, so a stale waker (a promise that settles after its
-    /// task ended) finds nothing and does nothing.
-    static NEXT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Tasks not yet dropped: done or abandoned ones are not counted.
+    static ALIVE: Cell<usize> = const { Cell::new(0) };
 }
 
-/// How many tasks wait to be woken (for tests: none once all are done).
-pub fn in_flight() -> usize {
-    TASKS.with(|tasks| tasks.borrow().len())
+impl Task {
+    fn new(future: Answer) -> Rc<Task> {
+        ALIVE.with(|alive| alive.set(alive.get() + 1));
+        Rc::new(Task {
+            future: RefCell::new(Some(future)),
+            resolve: RefCell::new(None),
+            woken_while_polled: Cell::new(false),
+        })
+    }
 }
 
-/// The waker of task `0`.
-struct Wakeup(u64);
+impl Drop for Task {
+    fn drop(&mut self) {
+        ALIVE.with(|alive| alive.set(alive.get() - 1));
+    }
+}
+
+/// How many tasks are alive: waiting to be woken, or being polled (for
+/// tests: none once all are done).
+pub fn alive() -> usize {
+    ALIVE.with(Cell::get)
+}
+
+/// A task's waker.
+struct Wakeup(Rc<Task>);
+
+// SAFETY: wasm32 without atomics (the compile_error above) has one thread,
+// so a waker is never sent to, nor shared with, another one.
+unsafe impl Send for Wakeup {}
+unsafe impl Sync for Wakeup {}
 
 impl Wake for Wakeup {
     fn wake(self: Arc<Self>) {
-        run(self.0);
+        self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        run(self.0);
+        if let Some((value, Some(resolve))) = poll(&self.0) {
+            // Our own function, called with our own value: it cannot throw.
+            let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+        }
     }
 }
 
 /// Polls `future` now; a promise of its value, already resolved if it
 /// needed nothing asynchronous.
 pub fn to_promise(future: impl Future<Output = JsValue> + 'static) -> Promise {
-    let id = NEXT_ID.with(|next| {
-        let id = next.get();
-        next.set(id + 1);
-        id
-    });
-    let task = Task {
-        future: Some(Box::pin(future)),
-        resolve: None,
-        woken_while_polled: false,
-    };
-    TASKS.with(|tasks| tasks.borrow_mut().insert(id, task));
-    if let Some((value, _)) = poll(id) {
+    let task = Task::new(Box::pin(future));
+    if let Some((value, _)) = poll(&task) {
         return Promise::resolve(&value);
     }
-    let mut resolve = None;
-    let promise = Promise::new(&mut |resolve_with, _reject| resolve = Some(resolve_with));
-    TASKS.with(|tasks| {
-        if let Some(task) = tasks.borrow_mut().get_mut(&id) {
-            task.resolve = resolve;
-        }
+    let promise = Promise::new(&mut |resolve, _reject| {
+        *task.resolve.borrow_mut() = Some(resolve);
     });
     promise
 }
 
-/// A wake-up of task `id`: polls it, and resolves its promise when done.
-fn run(id: u64) {
-    if let Some((value, Some(resolve))) = poll(id) {
-        // Our own function, called with our own value: it cannot throw.
-        let _ = resolve.call1(&JsValue::UNDEFINED, &value);
-    }
-}
-
-/// Polls task `id`, again while it was woken during its own poll. When it
-/// is done, removes it and gives its value and its promise's `resolve`.
-/// Nothing is borrowed while the future runs.
-fn poll(id: u64) -> Option<(JsValue, Option<Function>)> {
+/// Polls `task`, again while it was woken during its own poll; its value
+/// and its promise's `resolve` when it is done. Nothing is borrowed while
+/// the future runs.
+fn poll(task: &Rc<Task>) -> Option<(JsValue, Option<Function>)> {
     loop {
-        let mut future = TASKS.with(|tasks| {
-            let mut tasks = tasks.borrow_mut();
-            let task = tasks.get_mut(&id)?;
-            let future = task.future.take();
-            // None: woken from inside its own poll, which goes on.
-            task.woken_while_polled |= future.is_none();
-            future
-        })?;
-        let waker = Waker::from(Arc::new(Wakeup(id)));
-        let polled = future.as_mut().poll(&mut Context::from_waker(&waker));
-        let value = match polled {
-            Poll::Ready(value) => value,
-            Poll::Pending => {
-                let woken = TASKS.with(|tasks| {
-                    let mut tasks = tasks.borrow_mut();
-                    let task = tasks.get_mut(&id)?;
-                    task.future = Some(future);
-                    Some(std::mem::take(&mut task.woken_while_polled))
-                });
-                if woken == Some(true) {
-                    continue;
-                }
-                return None;
-            }
+        let Some(mut future) = task.future.borrow_mut().take() else {
+            // Woken from inside its own poll (which goes on), or done.
+            task.woken_while_polled.set(true);
+            return None;
         };
-        let resolve = TASKS.with(|tasks| tasks.borrow_mut().remove(&id)?.resolve);
-        return Some((value, resolve));
+        let waker = Waker::from(Arc::new(Wakeup(task.clone())));
+        match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(value) => return Some((value, task.resolve.borrow_mut().take())),
+            Poll::Pending => {
+                *task.future.borrow_mut() = Some(future);
+                if !task.woken_while_polled.replace(false) {
+                    return None;
+                }
+            }
+        }
     }
 }
