@@ -142,7 +142,11 @@ if (options.baseline) {
 if (wanted("core")) {
 step("2. core cost, native (cargo bench --bench core)");
 {
-  const args = ["bench", "--quiet", "--bench", "core", "--", ...(smoke ? ["--sample-count", "3", "--sample-size", "3"] : [])];
+  // The smoke run builds the benchmarks unoptimized, on the dependencies
+  // npm test's \`cargo test\` already built: the release build with LTO costs
+  // a clean clone a minute, for figures the smoke run does not keep.
+  const profile = smoke ? ["--profile", "dev"] : [];
+  const args = ["bench", "--quiet", ...profile, "--bench", "core", "--", ...(smoke ? ["--sample-count", "3", "--sample-size", "3"] : [])];
   const output = execFileSync("cargo", args, { cwd: root, env: quietEnv, encoding: "utf8", maxBuffer: 16 << 20 });
   console.log(output);
   results.core = [];
