@@ -179,7 +179,7 @@ describe("the rules formats a publish writes", () => {
     assertAnswered(await push(suite.worker), `${XML_DECL}<Response><Dial><Number>4915790000002</Number></Dial></Response>`);
 
     // What an operator sees of it: which format is live, and each version's.
-    assert.match(suite.store.cli("status").stdout, /live: version 2 — 1 numbers, 1 shards in rules format 1, published /);
+    assert.match(suite.store.cli("status").stdout, /live: version 2 — 1 number, 1 shard in rules format 1, published /);
     const versions = suite.store.cli("versions").stdout.split("\n");
     assert.match(versions.find((line) => line.startsWith("live ")), /^live +2 .* shards {2}format 1 /);
     assert.match(versions.find((line) => /^ +1 /.test(line)), / shards {2}format 2 /);

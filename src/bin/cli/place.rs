@@ -206,11 +206,14 @@ fn status_text(status: &serde_json::Value, place: &str) -> String {
         text += "NO RULES PUBLISHED: every call proceeds as if the router were not there\n";
     } else {
         let live = &status["live"];
+        let plural = |count: &serde_json::Value| if count == 1 { "" } else { "s" };
         text += &format!(
-            "live: version {} — {} numbers, {} shards in rules format {}, published {}{}{}\n",
+            "live: version {} — {} number{}, {} shard{} in rules format {}, published {}{}{}\n",
             status["liveVersion"],
             live["numbers"],
+            plural(&live["numbers"]),
             live["shards"],
+            plural(&live["shards"]),
             // Absent: format 1, the document's JSON (what a worker deployed
             // before format 2 reads).
             live["format"].as_u64().unwrap_or(1),
