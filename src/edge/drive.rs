@@ -12,9 +12,12 @@
 //! waits, as before.
 //!
 //! A waiting task is owned by its wakers alone, as `wasm-bindgen-futures`'
-//! tasks are: they live in the callbacks of the promises it waits on, so a
-//! request the runtime abandons (its promises never settle) is freed with
-//! those promises, not kept in a table for the life of the isolate.
+//! tasks are, and freed when the last of them is dropped — no table of
+//! tasks, no ids. As there, a task and the promises it waits on hold each
+//! other (the future holds a `JsFuture`, which holds the task's waker until
+//! its promise settles): a promise that never settles keeps its task. KV
+//! reads are raced against the KV budget and fetches have timeouts, so a
+//! task that is done keeps at most its empty shell until the loser settles.
 //!
 //! A wake-up during the task's own poll (a future that wakes itself) is not
 //! polled re-entrantly: the running poll polls again when it returns. A
@@ -46,7 +49,7 @@ struct Task {
 }
 
 thread_local! {
-    /// Tasks not yet dropped: done or abandoned ones are not counted.
+    /// Tasks not yet dropped.
     static ALIVE: Cell<usize> = const { Cell::new(0) };
 }
 
