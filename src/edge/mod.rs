@@ -6,7 +6,8 @@
 //! the console, rules read from the KV binding [`ROUTES_BINDING`], the
 //! clock and timers, WebCrypto for sipgate's signatures, the vars and
 //! secrets, and the isolate's caches (rules, imported key). [`journal`]
-//! does the work after the answer (D1, the fan-out) and the retention run.
+//! does the work after the answer (D1, the fan-out) and the retention run;
+//! [`drive`] runs a request's future on the runtime's own calls.
 
 #[doc(hidden)] // public for the wasm tests
 pub mod drive;
