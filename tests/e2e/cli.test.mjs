@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -232,6 +232,22 @@ describe("sipgate-rules", () => {
       assert.ok((await pushes) > 0);
       await worker.dispose();
     }
+  });
+
+  test("a --persist-to directory that does not exist is refused by what reads, and made by what writes", () => {
+    const missing = join(store.dir, "no-such-store");
+    for (const args of [["status"], ["versions"], ["rollback"], ["calls"], ["doctor"], ["diff", "live", "1"]]) {
+      const result = runCli([...args, "--persist-to", missing]);
+      assert.equal(result.status, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+      assert.match(result.stderr, /--persist-to .*no-such-store: no such directory \(a local store is made by the first `publish --persist-to DIR`\)/);
+      assert.equal(existsSync(missing), false, `${args.join(" ")} made the directory`);
+    }
+    const file = join(store.dir, "new-store.json");
+    writeFileSync(file, JSON.stringify(dialing("4915790000900")));
+    const published = runCli(["publish", file, "--persist-to", missing, "--json"]);
+    assert.equal(published.status, 0, published.stderr);
+    assert.equal(JSON.parse(published.stdout).version, 1);
+    assert.ok(existsSync(missing));
   });
 
   test("a store that cannot be reached is exit code 3", () => {

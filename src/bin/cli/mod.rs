@@ -34,14 +34,17 @@ const EXIT_CODES: &str = "Exit codes:
   1  invalid, refused or different: a document with errors, a publish conflict,
      a version not kept, no draft, a promote refused (live changed since the draft),
      documents that differ (diff, like diff(1))
-  2  usage: an unknown command or flag, a missing or extra argument, conflicting choices
+  2  usage: an unknown command or flag, a missing or extra argument, conflicting choices,
+     a file that cannot be read, a --persist-to directory that does not exist (but for
+     publish and kill, which make a new store there)
   3  the store cannot be reached: wrangler failed, the worker's admin API did not answer";
 
 /// Check, try, publish and roll back the routing rules of sipgate-router.
 ///
 /// Where a command reads or writes: the local store by default (as `npm
 /// start` uses it, found from any directory of the project), `--persist-to
-/// DIR` for another local store, `--remote` for the production namespace
+/// DIR` for another local store (made by the first `publish` or `kill`
+/// there), `--remote` for the production namespace
 /// through wrangler, or `--url URL` for a deployed worker's admin API with
 /// the token in an environment variable (no wrangler login needed).
 #[derive(Debug, Parser)]
@@ -359,22 +362,26 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
                 draft: draft.then_some(test_caller),
                 format: rules_format.map_or(RulesFormat::WRITTEN, RulesFormat),
             },
-            &place.open()?,
+            &place.open(Opening::MayCreate)?,
             out,
         ),
-        Command::Promote { force, place, .. } => promote(force, &place.open()?, out),
-        Command::Discard { place, .. } => discard(&place.open()?, out),
+        Command::Promote { force, place, .. } => {
+            promote(force, &place.open(Opening::Existing)?, out)
+        }
+        Command::Discard { place, .. } => discard(&place.open(Opening::Existing)?, out),
         Command::Doctor { place, .. } => match &place.url {
             Some(url) => {
                 let variable = place.token_env.as_deref().unwrap_or(api::TOKEN_ENV);
                 doctor::doctor(&api::Api::new(url, variable)?, variable, out)
             }
-            None => doctor::doctor_store(&place.kv.open()?, out),
+            None => doctor::doctor_store(&place.kv.open(Opening::Existing)?, out),
         },
-        Command::Status { place, .. } => place.open()?.status(out),
-        Command::Versions { place, .. } => versions(&place.open()?, out),
-        Command::Rollback { to, place, .. } => rollback(to, &place.open()?, out),
-        Command::Diff { a, b, place, .. } => diff::run(&a, &b, &place.open()?, out),
+        Command::Status { place, .. } => place.open(Opening::Existing)?.status(out),
+        Command::Versions { place, .. } => versions(&place.open(Opening::Existing)?, out),
+        Command::Rollback { to, place, .. } => rollback(to, &place.open(Opening::Existing)?, out),
+        Command::Diff { a, b, place, .. } => {
+            diff::run(&a, &b, &place.open(Opening::Existing)?, out)
+        }
         Command::Kill(args) => kill(&args, out),
         Command::Calls {
             number,
@@ -384,43 +391,66 @@ fn run(command: Command, out: &Output) -> Result<ExitCode, Failure> {
             place,
             ..
         } => journal::calls(
-            &place.open()?,
+            &place.open(Opening::Existing)?,
             number,
             journal::period(since.as_deref(), until.as_deref())?,
             limit,
             out,
         ),
-        Command::Call { call_id, place, .. } => journal::call(&place.open()?, &call_id, out),
+        Command::Call { call_id, place, .. } => {
+            journal::call(&place.open(Opening::Existing)?, &call_id, out)
+        }
         Command::Hits {
             since,
             until,
             place,
             ..
         } => journal::hits(
-            &place.open()?,
+            &place.open(Opening::Existing)?,
             journal::period(since.as_deref(), until.as_deref())?,
             out,
         ),
     }
 }
 
+/// Whether a command may start a new local store in a `--persist-to`
+/// directory that does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// It writes rules (`publish`, `kill`): a new directory is a new store.
+    MayCreate,
+    /// It reads the store or changes what is in it: a directory that does
+    /// not exist is a mistyped path, refused before wrangler would create
+    /// it and report an empty store.
+    Existing,
+}
+
 impl PlaceArgs {
-    fn open(&self) -> Result<Place, Failure> {
+    fn open(&self, opening: Opening) -> Result<Place, Failure> {
         match &self.url {
             Some(url) => {
                 let variable = self.token_env.as_deref().unwrap_or(api::TOKEN_ENV);
                 Ok(Place::Api(api::Api::new(url, variable)?))
             }
-            None => Ok(Place::Kv(self.kv.open()?)),
+            None => Ok(Place::Kv(self.kv.open(opening)?)),
         }
     }
 }
 
 impl KvPlaceArgs {
-    fn open(&self) -> Result<wrangler::Wrangler, Failure> {
+    fn open(&self, opening: Opening) -> Result<wrangler::Wrangler, Failure> {
         let target = if self.remote {
             wrangler::Target::Remote
         } else {
+            if let Some(dir) = &self.persist_to {
+                if opening == Opening::Existing && !dir.is_dir() {
+                    return Err(Failure::Usage(format!(
+                        "--persist-to {}: no such directory (a local store is made by the first \
+                         `publish --persist-to DIR`)",
+                        dir.display()
+                    )));
+                }
+            }
             wrangler::Target::Local {
                 persist_to: self.persist_to.clone(),
             }
@@ -743,7 +773,7 @@ fn kill(args: &KillArgs, out: &Output) -> Result<ExitCode, Failure> {
         // The argument group requires exactly one choice.
         Some(ActionSpec::Hangup {})
     };
-    let place = args.place.open()?;
+    let place = args.place.open(Opening::MayCreate)?;
     let pointer = place
         .kill(action)
         .map_err(|error| Failure::admin(error, "kill", "the kill switch was not changed"))?;
