@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { bin, freePort, quietEnv, root } from "../scripts/tools.mjs";
+import { bin, quietEnv, root } from "../scripts/tools.mjs";
 
 const wrangler = readFileSync(join(root, "wrangler.toml"), "utf8");
 export const compatibilityDate = wrangler.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
@@ -226,13 +226,12 @@ export function useBaseline(directory) {
 }
 
 /**
- * Serves worker `kind` on a free loopback port over the KV store at `store`,
+ * Serves worker `kind` on a loopback port of workerd's choosing over the KV store at `store`,
  * its clock starting at ROUTED_AT; `extra` goes to Miniflare as is
  * (bench/profile.mjs sets `inspectorPort`).
  */
 export async function startWorker(kind, store, { cacheSeconds = "10", vars = {}, ...extra } = {}) {
   const before = workerdPids();
-  const port = await freePort();
   const worker = WORKERS[kind];
   const mf = new Miniflare({
     modules: true,
@@ -247,7 +246,10 @@ export async function startWorker(kind, store, { cacheSeconds = "10", vars = {},
     kvPersist: join(store, "v3", "kv"),
     bindings: { RULES_CACHE_SECONDS: cacheSeconds, SIGNATURE_CHECK: "off", ...(worker.bindings ?? {}), ...vars },
     host: "127.0.0.1",
-    port,
+    // workerd binds a port of its own choosing and Miniflare reports it: a
+    // port found free beforehand can be taken before workerd binds it (the
+    // load step's client connections use the same ephemeral range).
+    port: 0,
     // Drain the worker's log lines: an unread pipe fills up and stalls workerd.
     handleRuntimeStdio(stdout, stderr) {
       stdout.resume();
@@ -255,9 +257,9 @@ export async function startWorker(kind, store, { cacheSeconds = "10", vars = {},
     },
     ...extra,
   });
-  await mf.ready;
+  const url = (await mf.ready).origin;
   const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
-  return { mf, url: `http://127.0.0.1:${port}`, pid };
+  return { mf, url, pid };
 }
 
 export async function post(url, { path, body }) {
