@@ -64,8 +64,9 @@ pub fn forget_rules() {
 /// Our own export, not `#[event(fetch)]`: the macro's glue runs the answer
 /// on `wasm-bindgen-futures`' microtask queue, [`drive`] on the runtime's
 /// own call and on the callback that settles what the answer waits for (a
-/// warm push: this call, then its body's). worker-build's entry calls the
-/// wasm export named `fetch`.
+/// warm push: this call, then its body's). worker-build's entry class calls
+/// the wasm export named `fetch`, and the router's entry module
+/// (`src/edge/entry.js`) calls that class's `fetch` without constructing it.
 ///
 /// Infallible: every outcome is a deliberate answer, so there is no error
 /// path (a 500 with `worker::Error`'s formatting) to carry.

@@ -8,11 +8,20 @@
 //   count — reads are counted: the response carries `x-kv-reads` and
 //           `x-kv-keys`;
 //   clock — the request header `x-test-now` (ms since the epoch) is what
-//           Date.now() returns while the worker answers.
+//           Date.now() returns while the worker answers;
+//   critical — a request with the header `x-test-critical` finds the wasm
+//           instance marked broken, as after a trap (worker-build's shared
+//           state): the entry must rebuild it before answering; every
+//           response carries the instance's generation, `x-wasm-instance`.
 // The worker module itself is unchanged: this only hands it another env.
 import RustWorker from "../../build/index.js";
 
-const FAULTS = ["error", "kv", "count", "clock"];
+const FAULTS = ["error", "kv", "count", "clock", "critical"];
+
+// The entry's module handler (src/edge/entry.js), or the class of builds
+// from before it (the benchmark's baselines use this wrapper too).
+const answer = (request, env, ctx) =>
+  typeof RustWorker === "function" ? new RustWorker(ctx, env).fetch(request) : RustWorker.fetch(request, env, ctx);
 
 function misbehaving(kv, behaviour) {
   const get = {
@@ -62,13 +71,16 @@ export default {
     const fixed = request.headers.get("x-test-now");
     if (faults.includes("clock") && fixed !== null) Date.now = () => Number(fixed);
     try {
-      const worker = new RustWorker(ctx, { ...env, ROUTES: routes });
-      const response = await worker.fetch(request);
-      if (!faults.includes("count")) return response;
-      const counted = new Response(response.body, response);
-      counted.headers.set("x-kv-reads", String(keys.length));
-      counted.headers.set("x-kv-keys", keys.join(","));
-      return counted;
+      if (faults.includes("critical") && request.headers.has("x-test-critical")) globalThis.__worker_init_state.criticalError = true;
+      const response = await answer(request, { ...env, ROUTES: routes }, ctx);
+      if (!faults.includes("count") && !faults.includes("critical")) return response;
+      const observed = new Response(response.body, response);
+      if (faults.includes("count")) {
+        observed.headers.set("x-kv-reads", String(keys.length));
+        observed.headers.set("x-kv-keys", keys.join(","));
+      }
+      if (faults.includes("critical")) observed.headers.set("x-wasm-instance", String(globalThis.__worker_init_state.instanceId));
+      return observed;
     } finally {
       Date.now = realNow;
     }
