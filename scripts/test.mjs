@@ -13,8 +13,8 @@
 //   5. the console in headless Chromium (Debian's, installed when missing),
 //      driven by playwright-core against the built worker in workerd
 //   6. a short run of every fuzz target (cargo-fuzz, nightly)
-//   7. a smoke run of the benchmark harness (no figures checked: timings
-//      are measured in `npm run bench`, never asserted)
+//   7. a smoke run of the benchmark harness and of bench/ab.mjs (no figures
+//      checked: timings are measured in `npm run bench`, never asserted)
 //
 //   npm test                                     every layer, now
 //   npm test -- --at 2026-12-24T18:30:00+01:00   every layer as if it were that moment
@@ -100,6 +100,8 @@ fuzz(Number(process.env.FUZZ_SECONDS ?? 15));
 
 step("bench harness: a smoke run, so it cannot rot");
 run(process.execPath, [join("bench", "run.mjs"), "--smoke"]);
+// The paired comparison of two builds, here the build against itself.
+run(process.execPath, [join("bench", "ab.mjs"), "build", "build", "--pairs", "1", "--seconds", "1"]);
 
 console.log("\nwhere the time went:");
 const finished = Date.now();
