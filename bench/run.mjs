@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
 import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mjs";
+import { breakdown, NAMED_WASM, tableRows } from "../scripts/wasm-size.mjs";
 
 const STEPS = ["size", "core", "load", "cold", "kv", "journal", "admin"];
 const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark suite, written to bench/RESULTS.md
@@ -82,7 +83,7 @@ const smoke = options.smoke;
 const wanted = (stepName) => !options.only || options.only.split(",").includes(stepName);
 const LOAD_SECONDS = smoke ? 1 : 8;
 const REPETITIONS = smoke ? 1 : 3;
-const COLD_RUNS = smoke ? 1 : 5;
+const COLD_RUNS = smoke ? 1 : 7;
 const CONNECTIONS = 8;
 const fmt = (value, digits = 1) => Number(value).toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
@@ -116,6 +117,7 @@ if (options["report-only"]) {
 step("1. size: release build");
 await build();
 results.size = sizes();
+results.sizeBreakdown = tableRows(breakdown(readFileSync(NAMED_WASM)));
 // Another build side by side ("before"): its size, and in the load and cold steps its runs.
 const baselineKind = options.baseline ? useBaseline(options.baseline) : null;
 
@@ -244,8 +246,11 @@ if (wanted("cold")) {
     ["js, empty KV", "js", emptyStore],
     ...(baselineKind ? [["baseline", baselineKind, baselineStore(coldStore, coldStoreJson)], ["baseline, empty KV", baselineKind, emptyStore]] : []),
   ];
-  for (const [name, kind, store] of coldWorkers) {
-    for (let run = 0; run < COLD_RUNS; run++) {
+  // Interleaved, a fresh isolate of each worker in turn per round: the
+  // machine's drift over the step then weighs on every worker alike (the
+  // worker's own CPU is one worker's figure minus another's).
+  for (let run = 0; run < COLD_RUNS; run++) {
+    for (const [name, kind, store] of coldWorkers) {
       const worker = await startWorker(kind, store);
       await new Promise((resolve) => setTimeout(resolve, 200)); // let startup settle
       const [cpuBefore, mainBefore] = [cpuNs(worker.pid), threadCpuNs(worker.pid)];
@@ -255,6 +260,8 @@ if (wanted("cold")) {
       results.cold.push({ name, firstMs: first.ms, firstCpuMs: cpu / 1e6, firstMainCpuMs: main / 1e6, warmMs: second.ms });
       await worker.mf.dispose();
     }
+  }
+  for (const [name] of coldWorkers) {
     const runs = results.cold.filter((run) => run.name === name);
     console.log(`  ${name}: first push ${fmt(median(runs.map((r) => r.firstMs)))} ms wall, ${fmt(median(runs.map((r) => r.firstCpuMs)), 2)} ms CPU (workerd), ${fmt(median(runs.map((r) => r.firstMainCpuMs)), 2)} ms on its main thread (median of ${runs.length}); warm ${fmt(median(runs.map((r) => r.warmMs)))} ms`);
   }
@@ -469,7 +476,6 @@ whatever the hour of the run (bench/workers.mjs), so each push meets the same de
 
 function report(results) {
   const wasm = results.size.find((file) => file.name === "index_bg.wasm");
-  const js = results.size.find((file) => file.name === "index.js");
   const byName = (name) => results.load.filter((run) => run.name === name);
   const avg = (runs, key) => runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
   const [rust, javascript, floorRuns] = [byName("rust"), byName("js"), byName("floor")];
@@ -549,7 +555,7 @@ ${row("KV reads per push, cold / warm", readsBefore ? `${readsBefore.cold} / ${r
 
 Run: ${results.date} · machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB · node ${process.version}
 Command: \`npm run bench\` (\`node bench/run.mjs\`). Loopback only; load runs ${LOAD_SECONDS} s each,
-${CONNECTIONS} connections, ${REPETITIONS} interleaved repetitions per worker; cold start ${COLD_RUNS} fresh isolates per worker.
+${CONNECTIONS} connections, ${REPETITIONS} interleaved repetitions per worker; cold start ${COLD_RUNS} fresh isolates per worker, in turn.
 This machine is shared and noisy: compare figures within this run, not across runs.
 ${routedAt(results)}
 
@@ -570,11 +576,23 @@ ${results.sizeMeasuredSeparately ? `\nMeasured separately (${results.sizeMeasure
 | file | raw | gzip |
 |---|---|---|
 | build/index_bg.wasm | ${fmt(wasm.raw / 1024)} KiB | ${fmt(wasm.gzip / 1024)} KiB |
-| build/index.js | ${fmt(js.raw / 1024)} KiB | ${fmt(js.gzip / 1024)} KiB |
+${results.size.filter((file) => file.name !== "index_bg.wasm").map((file) => `| build/${file.name} | ${fmt(file.raw / 1024)} KiB | ${fmt(file.gzip / 1024)} KiB |`).join("\n")}
 
 Release profile (opt-level z, LTO, one codegen unit, panic = abort), wasm-opt -Oz, names and
 producers sections stripped (\`scripts/build.mjs\`).
+${results.sizeBreakdown ? `
+Where the wasm's bytes go (\`node scripts/wasm-size.mjs\`, on the same build before its names
+are stripped): functions by the crate their name starts with — a trait method by the type it is
+implemented on, so serde_json's deserializers for the rules document are serde_json's and the drop
+glue of the router's own types is \`core::ptr\`'s —, the router's modules and core's and alloc's
+listed under them; the data (string constants, panic messages with their source paths, the time-zone
+names, number-formatting tables); and the module's structure. Gzip does not add up by parts: each
+part's share is its bytes gzipped alone, scaled so the parts sum to the file's gzip size.
 
+| part | functions | raw KiB | gzip KiB (share) |
+|---|---|---|---|
+${results.sizeBreakdown.map(([label, functions, raw, gzip]) => `| ${label.replace(/^ {2}/, " ")} | ${functions} | ${raw} | ${gzip} |`).join("\n")}
+` : ""}
 ## 2. Core cost, native (\`cargo bench --bench core\`, divan, median)
 
 | benchmark | median |
@@ -721,6 +739,8 @@ Paid allows 30 s by default).
 | binaryen inlines a function with one caller only under 200 bytes (it inlined them all, merging a push's path into one 28 KB function) (1286045) | cold: first push's isolate CPU, median of 7, side by side: empty KV; 100,000 numbers; wasm gzip | 15.9 → 14.1 ms; 25.2 → 24.0 ms; 295.7 → 284.2 KiB |
 | shards stored compiled (rules format 2, src/rules/compact.rs): a cold push decodes its shard instead of parsing, checking and compiling its JSON (03942f9, 5f541ab) | cold: first push's isolate CPU, median of 9, side by side (6267cc3 reading format 1): the office example; 100,000 numbers; native: a shard of 128 numbers read; wasm gzip; a publish of 100,000 numbers through the admin API, isolate CPU (it compiles each shard twice: to check it, then to write it) | 20.63 → 17.05 ms; 25.42 → 20.88 ms; 933 → 289 µs; 284.2 → 293.0 KiB; 3,090 → 4,206 ms |
 | the fetch export runs its answer on the runtime's own call and on the callback that wakes it (src/edge/drive.rs), not on wasm-bindgen-futures' microtask queue: a warm push is two calls into the wasm and nothing queued (3911cbf) | load: isolate thread per request, mean of 3 interleaved runs, side by side (\`--only load --baseline\`, 5316071's build); cold: first push's isolate CPU, median of 9, side by side: 100,000 numbers; the office example; wasm gzip | 273.3 → 262.4 µs; 23.88 → 23.69 ms; 20.70 → 20.07 ms; 293.0 → 293.8 KiB |
+| the names section cut out of the release wasm instead of wasm-opt rewriting the module without it (binaryen's rewrite of the same code was 2.4 KB larger) (cad8284) | wasm gzip | 293.8 → 291.7 KiB |
+| the router's own entry module (src/edge/entry.js): worker-build's handlers called as a plain module handler, so the runtime constructs no entrypoint class and no Proxies per request; worker-build's rebuild of a broken instance kept (cad8284) | load: isolate CPU per warm push, paired short runs alternating (ABBA) in both start orders (bench/ab.mjs), against eed1fb8's build (one side-by-side run of 3 could not tell it from noise: −14 and +2 µs) | −15.1 ± 7.2 µs (runs of 10 pairs: −18.2, −18.9, −4.1, −19.2); \`node bench/ab.mjs\`, 20 pairs: −17.1 ± 10.4 µs |
 
 Tried and not kept: an edge shell without the \`worker\` crate (wasm-bindgen and a hand-written
 entry module, one call into wasm per request, answered without a promise when no KV read is
@@ -735,19 +755,19 @@ reset of the wasm instance after a trap; compiling only the asked number's rules
 100,000 numbers −1.25 ms on the first push, an office's 8 numbers +0.4 ms, +2.1 KiB (median of 9); the
 push path run once at start-up (\`#[event(start)]\`): +6.5 ms of start-up CPU and the first push unchanged,
 as workerd compiled the same functions again for the first request. And on top of the driver above:
-a plain module entry around worker-build's output (the runtime then constructs no entrypoint class
-and no Proxy per request; the class's \`fetch\` called on \`{ env, ctx }\`): −14 and +2 µs per warm push
-in two runs of 3 against the driver's build, within what identical builds differ by, so
-worker-build's own entry (and its reset after a trap) stays; the eight request headers' names made
-JavaScript strings once per isolate and the KV binding looked up only at a push's first read:
-+7 and −5 µs in two runs of 3, not kept.
+the eight request headers' names made JavaScript strings once per isolate and the KV binding looked
+up only at a push's first read: +7 and −5 µs in two runs of 3, not kept. A build without the admin API (its routes answering 404, so
+that LTO drops what only they reach; measured, not committed): 191.8 KiB gzip (−100 KiB, the
+"where the wasm's bytes go" table above has the rest), and its first push of a fresh isolate no
+cheaper (100,000 numbers 22.0 against 22.5 ms, empty KV 18.0 against 15.1 ms, median of 5, side by
+side) — the admin API in a worker of its own would buy size, not a faster push.
 
 Where a warm push's time goes now (bench/profile.mjs, isolate thread, 2026-12-01, the profiler's
-own cost included): writing the JSON log line with console.log ~42 µs and reading the body
-~30 µs (the JS worker pays both too); worker-build's entrypoint class and its Proxy ~25 µs in
-the profile (a build without them measured within noise, above); strings copied from the wasm's
-memory into JavaScript (header names, the log line, the response's header) ~18 µs and the
-calls across the boundary ~9 µs; the Rust core (parse, decide, write XML) a few µs.
+own cost included, before the entry module): writing the JSON log line with console.log ~46 µs and
+reading the body ~32 µs (the JS worker pays both too); worker-build's entrypoint class and its
+Proxies ~24 µs (gone with src/edge/entry.js, above); strings copied from the wasm's memory into
+JavaScript (header names, the log line, the response's body and header) ~21 µs, header reads ~17 µs
+and the calls across the boundary ~9 µs; the Rust core (parse, decide, write XML) a few µs.
 wasm-bindgen-futures' scheduling (~17 µs before src/edge/drive.rs) no longer shows. The rest is the
 runtime's HTTP work, the same for both workers.
 `;
