@@ -429,6 +429,8 @@ describe("the console", () => {
     await page.getByLabel("Number").fill(OFFICE);
     await page.getByLabel("From", { exact: true }).fill("2026-11-23");
     await page.getByLabel("Days").press("Enter");
+    // The chart asked for is the one shown (a failure names what was shown).
+    assert.match(await page.locator(".week p.hint").textContent(), /: 2026-11-23 00:00 to 2026-11-30 00:00\.$/);
     await page.locator('.day[data-date="2026-11-25"] .slot[data-from="08:00"]').focus();
     await page.keyboard.press("Enter");
     assert.equal(await page.locator('[data-field="slot-rule"]').textContent(), "business-hours");

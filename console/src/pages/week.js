@@ -93,12 +93,16 @@ export function WeekPage() {
       .catch(() => setNumbers([]));
   }, []);
 
+  // The request is what the fields show at the moment of submitting, read
+  // from them rather than from the state this render closed over, which a
+  // render still pending after the last keystroke would leave behind.
   const show = async (event) => {
-    event?.preventDefault();
+    event.preventDefault();
+    const fields = event.currentTarget.elements;
     setError(null);
     setSelected(null);
     try {
-      const body = { from: form.from.trim(), to: form.to.trim(), since: form.since, days: Number(form.days) };
+      const body = { from: fields.from.value.trim(), to: fields.to.value.trim(), since: fields.since.value, days: Number(fields.days.value) };
       setChart((await api("schedule", { method: "POST", body })).data);
     } catch (failure) {
       setChart(null);
@@ -110,11 +114,11 @@ export function WeekPage() {
   return html`<div class="week">
     <form class="inline" onSubmit=${show}>
       <div><label for="week-to">Number</label>
-        <input id="week-to" list="week-numbers" value=${form.to} onInput=${field("to")} required inputmode="tel" />
+        <input id="week-to" name="to" list="week-numbers" value=${form.to} onInput=${field("to")} required inputmode="tel" />
         <datalist id="week-numbers">${numbers.map((number) => html`<option value=${number} />`)}</datalist></div>
-      <div><label for="week-from">Caller</label><input id="week-from" value=${form.from} onInput=${field("from")} required /></div>
-      <div><label for="week-since">From</label><input id="week-since" type="date" value=${form.since} onInput=${field("since")} required /></div>
-      <div><label for="week-days">Days</label><input id="week-days" type="number" min="1" max="31" value=${form.days} onInput=${field("days")} required /></div>
+      <div><label for="week-from">Caller</label><input id="week-from" name="from" value=${form.from} onInput=${field("from")} required /></div>
+      <div><label for="week-since">From</label><input id="week-since" name="since" type="date" value=${form.since} onInput=${field("since")} required /></div>
+      <div><label for="week-days">Days</label><input id="week-days" name="days" type="number" min="1" max="31" value=${form.days} onInput=${field("days")} required /></div>
       <button type="submit" class="primary">Show</button>
     </form>
     <${ErrorNotice} error=${error} />
