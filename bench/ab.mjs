@@ -15,8 +15,7 @@
 // 2 × N pairs of S seconds each per worker (default 10 × 3 s: about 3 minutes).
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { buildCli, ensureTools, root } from "../scripts/tools.mjs";
+import { buildCli, commandLine, ensureTools, root } from "../scripts/tools.mjs";
 
 const USAGE = `node bench/ab.mjs DIR_A DIR_B [OPTIONS]: two builds of the worker, paired short runs under load
 
@@ -25,39 +24,23 @@ const USAGE = `node bench/ab.mjs DIR_A DIR_B [OPTIONS]: two builds of the worker
   --seconds S     seconds per run (default 3)
   -h, --help      print this and do nothing else`;
 
-let options;
-let dirs;
-try {
-  const parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      pairs: { type: "string", default: "10" },
-      seconds: { type: "string", default: "3" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  options = parsed.values;
-  dirs = parsed.positionals;
-  if (!options.help) {
-    if (dirs.length !== 2) throw new Error(`two build directories, not ${dirs.length}`);
-    for (const dir of dirs) {
+const { values: options, positionals: dirs } = commandLine(
+  "ab",
+  USAGE,
+  { allowPositionals: true, options: { pairs: { type: "string", default: "10" }, seconds: { type: "string", default: "3" } } },
+  (values, positionals) => {
+    if (positionals.length !== 2) throw new Error(`two build directories, not ${positionals.length}`);
+    for (const dir of positionals) {
       const missing = ["index.js", "index_bg.wasm"].filter((file) => !existsSync(join(dir, file)));
       if (missing.length) throw new Error(`${dir} has no ${missing.join(" or ")}: give a worker build directory`);
     }
     for (const name of ["pairs", "seconds"]) {
-      const value = Number(options[name]);
-      if (!Number.isInteger(value) || value < 1 || value > 100) throw new Error(`--${name} takes a whole number from 1 to 100, not ${options[name]}`);
-      options[name] = value;
+      const value = Number(values[name]);
+      if (!Number.isInteger(value) || value < 1 || value > 100) throw new Error(`--${name} takes a whole number from 1 to 100, not ${values[name]}`);
+      values[name] = value;
     }
-  }
-} catch (error) {
-  console.error(`ab: ${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  },
+);
 
 ensureTools();
 buildCli();

@@ -12,8 +12,7 @@
 // The .cpuprofile opens in Chrome DevTools (Performance tab). Loopback only,
 // bounded by --seconds.
 import { rmSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { buildCli, ensureTools, freePort } from "../scripts/tools.mjs";
+import { buildCli, commandLine, ensureTools, freePort } from "../scripts/tools.mjs";
 
 const USAGE = `node bench/profile.mjs [rust|js] [OPTIONS]: where a worker's CPU time goes under the benchmark's load
 
@@ -24,10 +23,10 @@ const USAGE = `node bench/profile.mjs [rust|js] [OPTIONS]: where a worker's CPU 
   --journal       with the call journal on (local D1)
   -h, --help      print this and do nothing else`;
 
-let options;
-let positionals;
-try {
-  ({ values: options, positionals } = parseArgs({
+const { values: options, positionals } = commandLine(
+  "profile",
+  USAGE,
+  {
     allowPositionals: true,
     options: {
       seconds: { type: "string", default: "5" },
@@ -35,23 +34,17 @@ try {
       save: { type: "string" },
       cold: { type: "boolean", default: false },
       journal: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
     },
-  }));
-  if (positionals.length > 1 || !["rust", "js", undefined].includes(positionals[0])) {
-    throw new Error(`one worker, rust or js, not ${positionals.join(" ")}`);
-  }
-  for (const name of ["seconds", "top"]) {
-    if (!(Number(options[name]) > 0)) throw new Error(`--${name} takes a number above 0, not ${options[name]}`);
-  }
-} catch (error) {
-  console.error(`profile: ${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  },
+  (values, positionals) => {
+    if (positionals.length > 1 || !["rust", "js", undefined].includes(positionals[0])) {
+      throw new Error(`one worker, rust or js, not ${positionals.join(" ")}`);
+    }
+    for (const name of ["seconds", "top"]) {
+      if (!(Number(values[name]) > 0)) throw new Error(`--${name} takes a number above 0, not ${values[name]}`);
+    }
+  },
+);
 
 ensureTools();
 buildCli();

@@ -22,9 +22,8 @@ import { execFileSync } from "node:child_process";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { build, sizes, SIZE_BUDGET } from "../scripts/build.mjs";
-import { buildCli, ensureTools, quietEnv, root, step } from "../scripts/tools.mjs";
+import { buildCli, commandLine, ensureTools, quietEnv, root, step } from "../scripts/tools.mjs";
 import { breakdown, NAMED_WASM, tableRows } from "../scripts/wasm-size.mjs";
 
 const STEPS = ["size", "core", "load", "cold", "kv", "journal", "admin"];
@@ -42,9 +41,10 @@ const USAGE = `node bench/run.mjs [OPTIONS]   (npm run bench): the benchmark sui
   --report-only      rewrites RESULTS.md from bench/results.json
   -h, --help         print this and do nothing else`;
 
-let options;
-try {
-  ({ values: options } = parseArgs({
+const { values: options } = commandLine(
+  "bench",
+  USAGE,
+  {
     options: {
       smoke: { type: "boolean", default: false },
       only: { type: "string" },
@@ -52,23 +52,17 @@ try {
       merge: { type: "boolean", default: false },
       baseline: { type: "string" },
       "baseline-format": { type: "string", default: "1" },
-      help: { type: "boolean", short: "h" },
     },
-  }));
-  if (options.merge && !options.only) throw new Error("--merge goes with --only");
-  const unknown = options.only?.split(",").filter((name) => !STEPS.includes(name)) ?? [];
-  if (unknown.length) throw new Error(`--only: no step ${unknown.join(", ")} (the steps: ${STEPS.join(", ")})`);
-  const missing = ["index.js", "index_bg.wasm"].filter((file) => options.baseline && !existsSync(join(options.baseline, file)));
-  if (missing.length) throw new Error(`--baseline ${options.baseline} has no ${missing.join(" or ")}: give a worker build directory`);
-  if (!["1", "2"].includes(options["baseline-format"])) throw new Error(`--baseline-format takes 1 or 2, not ${options["baseline-format"]}`);
-} catch (error) {
-  console.error(`bench: ${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  },
+  (values) => {
+    if (values.merge && !values.only) throw new Error("--merge goes with --only");
+    const unknown = values.only?.split(",").filter((name) => !STEPS.includes(name)) ?? [];
+    if (unknown.length) throw new Error(`--only: no step ${unknown.join(", ")} (the steps: ${STEPS.join(", ")})`);
+    const missing = ["index.js", "index_bg.wasm"].filter((file) => values.baseline && !existsSync(join(values.baseline, file)));
+    if (missing.length) throw new Error(`--baseline ${values.baseline} has no ${missing.join(" or ")}: give a worker build directory`);
+    if (!["1", "2"].includes(values["baseline-format"])) throw new Error(`--baseline-format takes 1 or 2, not ${values["baseline-format"]}`);
+  },
+);
 
 // On a fresh clone: the npm packages (imported below, once installed), the
 // Rust tools, and the CLI that publishes the benchmark's rules.

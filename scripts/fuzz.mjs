@@ -11,8 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { ensureFuzzTools, quietEnv, root, step, toolsDir } from "./tools.mjs";
+import { commandLine, ensureFuzzTools, quietEnv, root, step, toolsDir } from "./tools.mjs";
 
 export const TARGETS = ["push_endpoint", "rules_document", "compact_shard", "xml_writer"];
 
@@ -47,17 +46,8 @@ export function fuzz(seconds) {
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const usage = "node scripts/fuzz.mjs [--seconds N]: every fuzz target for N seconds (default 20)";
-  let values;
-  try {
-    ({ values } = parseArgs({ options: { seconds: { type: "string", default: "20" }, help: { type: "boolean", short: "h" } } }));
-    if (!(Number(values.seconds) > 0)) throw new Error(`--seconds takes a number above 0, not ${values.seconds}`);
-  } catch (error) {
-    console.error(`fuzz: ${error.message}\n${usage}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
+  const { values } = commandLine("fuzz", usage, { options: { seconds: { type: "string", default: "20" } } }, ({ seconds }) => {
+    if (!(Number(seconds) > 0)) throw new Error(`--seconds takes a number above 0, not ${seconds}`);
+  });
   fuzz(Number(values.seconds));
 }

@@ -25,8 +25,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { bin, ensureTools, quietEnv, root } from "./tools.mjs";
+import { bin, commandLine, ensureTools, quietEnv, root } from "./tools.mjs";
 
 const USAGE = `npm run setup [-- OPTIONS]: deploy the router to your Cloudflare account, or bring a deployment
 up to date — safe to run again (docs/deploy.md)
@@ -43,23 +42,12 @@ basic-auth pair, and the URL to enter at sipgate.`;
 const ENV_FILE = process.env.SIPGATE_ROUTER_DEPLOY_ENV ?? join(root, ".deploy.env");
 const BASIC_USER = "sipgate";
 
-let options;
-try {
-  ({ values: options } = parseArgs({
-    options: {
-      "dry-run": { type: "boolean", default: false },
-      "no-basic-auth": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
-    },
-  }));
-} catch (error) {
-  console.error(`npm run setup: ${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values: options } = commandLine("npm run setup", USAGE, {
+  options: {
+    "dry-run": { type: "boolean", default: false },
+    "no-basic-auth": { type: "boolean", default: false },
+  },
+});
 
 const wrangler = process.env.SIPGATE_ROUTER_WRANGLER ?? bin.wrangler;
 if (!process.env.SIPGATE_ROUTER_WRANGLER) ensureTools();

@@ -14,8 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { bin, buildCli, ensureTools, quietEnv, root, run, start, step } from "./tools.mjs";
+import { bin, buildCli, commandLine, ensureTools, quietEnv, root, run, start, step } from "./tools.mjs";
 
 /** The shortest ADMIN_TOKEN the worker accepts (src/trust/access.rs). */
 const MIN_ADMIN_TOKEN_CHARS = 32;
@@ -48,27 +47,22 @@ const USAGE = `npm start [-- OPTIONS]: build, publish examples/office.json into 
                        calls through a tunnel, docs/deploy.md); default off, so that curl works
   -h, --help           print this and do nothing else`;
 
-let options;
-try {
-  ({ values: options } = parseArgs({
+const { values: options } = commandLine(
+  "npm start",
+  USAGE,
+  {
     options: {
       port: { type: "string", default: "8787" },
       "persist-to": { type: "string" },
       "signature-check": { type: "string", default: "off" },
-      help: { type: "boolean", short: "h" },
     },
-  }));
-  const port = Number(options.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${options.port} is not a port (1-65535)`);
-  if (!["on", "off"].includes(options["signature-check"])) throw new Error(`--signature-check takes on or off, not ${options["signature-check"]}`);
-} catch (error) {
-  console.error(`npm start: ${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  },
+  (values) => {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${values.port} is not a port (1-65535)`);
+    if (!["on", "off"].includes(values["signature-check"])) throw new Error(`--signature-check takes on or off, not ${values["signature-check"]}`);
+  },
+);
 const persist = options["persist-to"] ? ["--persist-to", options["persist-to"]] : [];
 
 ensureTools();

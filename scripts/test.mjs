@@ -28,9 +28,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { fuzz } from "./fuzz.mjs";
-import { bin, buildCli, ensureChromium, ensureTools, quietEnv, root, run, step, steps, toolsDir } from "./tools.mjs";
+import { bin, buildCli, commandLine, ensureChromium, ensureTools, quietEnv, root, run, step, steps, toolsDir } from "./tools.mjs";
 
 const USAGE = `npm test [-- OPTIONS]: every test layer (docs/development.md: "How it is tested")
 
@@ -42,19 +41,7 @@ const USAGE = `npm test [-- OPTIONS]: every test layer (docs/development.md: "Ho
 
 FUZZ_SECONDS=N sets each fuzz target's time (default 15).`;
 
-let options;
-try {
-  ({ values: options } = parseArgs({
-    options: { at: { type: "string" }, help: { type: "boolean", short: "h" } },
-  }));
-} catch (error) {
-  console.error(`npm test: ${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values: options } = commandLine("npm test", USAGE, { options: { at: { type: "string" } } });
 if (options.at !== undefined) process.exit(runAt(options.at));
 
 const started = Date.now();

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const toolsDir = join(root, ".tools");
@@ -34,6 +35,28 @@ export const quietEnv = {
 
 /** Every step announced so far, with when it began (ms since the epoch). */
 export const steps = [];
+
+/**
+ * A script's command line, as every script here reads it: node:util's
+ * `parseArgs` with `config` (strict: an unknown option is an error) and
+ * `-h`/`--help`, then `check(values, positionals)`, which throws a message
+ * for a wrong argument. `--help` prints `usage` and exits 0 before anything
+ * is checked or done; a wrong argument is printed with the usage and exits 2.
+ */
+export function commandLine(name, usage, config, check = () => {}) {
+  try {
+    const { values, positionals } = parseArgs({ ...config, options: { ...config.options, help: { type: "boolean", short: "h" } } });
+    if (values.help) {
+      console.log(usage);
+      process.exit(0);
+    }
+    check(values, positionals);
+    return { values, positionals };
+  } catch (error) {
+    console.error(`${name}: ${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
 
 export function step(message) {
   steps.push({ message, began: Date.now() });
