@@ -383,6 +383,27 @@ describe("the console", () => {
     await shot("week");
   });
 
+  test("week: the number the page offers is never put under the cursor of someone typing one", async () => {
+    // The live document's numbers arrive while the Number field has the focus.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route("**/admin/api/rules", async (route) => {
+      await held;
+      await route.fallback();
+    });
+    try {
+      await open("#/week");
+      await page.getByLabel("Number").focus();
+      release();
+      await page.locator("#week-numbers option").first().waitFor({ state: "attached" });
+      await page.keyboard.type(OFFICE);
+      assert.equal(await page.getByLabel("Number").inputValue(), OFFICE);
+    } finally {
+      release();
+      await page.unroute("**/admin/api/rules");
+    }
+  });
+
   test("calls: a call's timeline after real pushes, and the rules no call met", async () => {
     await call("browser-call");
     await push(`event=answer&callId=browser-call&user=Alice&from=${CALLER}&to=${OFFICE}&direction=in&answeringNumber=4921100001`, NOW + 4000);
@@ -429,8 +450,18 @@ describe("the console", () => {
     await page.getByLabel("Number").fill(OFFICE);
     await page.getByLabel("From", { exact: true }).fill("2026-11-23");
     await page.getByLabel("Days").press("Enter");
-    // The chart asked for is the one shown (a failure names what was shown).
-    assert.match(await page.locator(".week p.hint").textContent(), /: 2026-11-23 00:00 to 2026-11-30 00:00\.$/);
+    // The chart asked for is the one shown; a failure says what was asked and shown.
+    const hint = await page.locator(".week p.hint").textContent();
+    const shown = await page.evaluate(() => ({
+      fields: Object.fromEntries([...document.querySelectorAll(".week form input")].map((input) => [input.name, input.value])),
+      wednesday: [...document.querySelectorAll('.day[data-date="2026-11-25"] .slot')].map((slot) => `${slot.dataset.from}-${slot.dataset.to} ${slot.dataset.rule}`),
+    }));
+    assert.match(hint, /: 2026-11-23 00:00 to 2026-11-30 00:00\.$/);
+    assert.deepEqual(
+      shown.wednesday,
+      ["00:00-08:00 after-hours", "08:00-12:00 business-hours", "12:00-13:00 lunch-break", "13:00-17:00 business-hours", "17:00-00:00 after-hours"],
+      `${hint} ${JSON.stringify(shown.fields)}`,
+    );
     await page.locator('.day[data-date="2026-11-25"] .slot[data-from="08:00"]').focus();
     await page.keyboard.press("Enter");
     assert.equal(await page.locator('[data-field="slot-rule"]').textContent(), "business-hours");

@@ -88,14 +88,16 @@ export function WeekPage() {
       .then(({ data }) => {
         const known = Object.keys(data?.numbers ?? {});
         setNumbers(known);
-        if (known.length) setForm((previous) => ({ ...previous, to: previous.to || known[0] }));
+        // The first number, offered while the field is empty and nobody is
+        // in it: a value put under the cursor is typed onto (a number typed
+        // as the rules arrived read "49211000004921100000").
+        const typing = document.activeElement?.id === "week-to";
+        if (known.length && !typing) setForm((previous) => ({ ...previous, to: previous.to || known[0] }));
       })
       .catch(() => setNumbers([]));
   }, []);
 
-  // The request is what the fields show at the moment of submitting, read
-  // from them rather than from the state this render closed over, which a
-  // render still pending after the last keystroke would leave behind.
+  // The request is what the fields show at the moment of submitting.
   const show = async (event) => {
     event.preventDefault();
     const fields = event.currentTarget.elements;
