@@ -754,7 +754,12 @@ up only at a push's first read: +7 and −5 µs in two runs of 3, not kept. A bu
 that LTO drops what only they reach; measured, not committed): 191.8 KiB gzip (−100 KiB, the
 "where the wasm's bytes go" table above has the rest), and its first push of a fresh isolate no
 cheaper (100,000 numbers 22.0 against 22.5 ms, empty KV 18.0 against 15.1 ms, median of 5, side by
-side) — the admin API in a worker of its own would buy size, not a faster push.
+side) — the admin API in a worker of its own would buy size, not a faster push. The release build with
+nightly Rust (std rebuilt with \`-Zbuild-std\`, \`-Cpanic=immediate-abort -Zlocation-detail=none\`: panics
+as plain traps, no source locations in the data; measured, not committed): 273.2 KiB gzip (291.7 with
+stable, 290.7 with nightly alone), its first push no cheaper (100,000 numbers 30.0 against 28.5 ms,
+empty KV 20.2 against 21.6 ms, median of 7, side by side) — a nightly compiler for production is the
+team's call, for −18.5 KiB.
 
 Where a warm push's time goes now (bench/profile.mjs, isolate thread, 2026-12-01, the profiler's
 own cost included, before the entry module): writing the JSON log line with console.log ~46 µs and
